@@ -1,0 +1,46 @@
+"""virkning: what works in getting refugees into jobs.
+
+Fast, exact program evaluation with a Rust core: fixed-effects regression (``feols``), with
+staggered difference-in-differences, synthetic control and municipality benchmarking to come.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from virkning._core import __version__
+from virkning.exceptions import VirkningError, VirkningWarning
+
+__all__ = [
+    "__version__",
+    "feols",
+    "etable",
+    "datasets",
+    "SmallSampleCorrection",
+    "VirkningError",
+    "VirkningWarning",
+    "exceptions",
+]
+
+_LAZY = {
+    "feols": ("virkning.regression", "feols"),
+    "etable": ("virkning.report.etable", "etable"),
+    "SmallSampleCorrection": ("virkning.options", "SmallSampleCorrection"),
+    "datasets": ("virkning.datasets", None),
+    "exceptions": ("virkning.exceptions", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        mod = importlib.import_module(module)
+        value = mod if attr is None else getattr(mod, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'virkning' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

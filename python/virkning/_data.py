@@ -1,0 +1,77 @@
+"""DataFrame (pandas or polars, through narwhals) to the column arrays the Rust core reads.
+
+No numerics here: columns are handed over as float64/int64 numpy arrays (views where the
+frame allows) or, for text and categories, as ``(codes, labels)`` with code -1 for missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import narwhals as nw
+import numpy as np
+
+from virkning.exceptions import ColumnNotFoundError, DataError
+
+
+def as_frame(data: Any) -> nw.DataFrame:
+    """Wrap a pandas/polars (or other narwhals-supported) eager DataFrame."""
+    try:
+        return nw.from_native(data, eager_only=True)
+    except TypeError as e:
+        raise DataError(
+            f"expected a pandas or polars DataFrame, got {type(data).__name__}"
+        ) from e
+
+
+def columns(df: nw.DataFrame, names: Iterable[str]) -> dict[str, Any]:
+    """Arrays for the named columns, each once, for ``virkning._core``."""
+    out: dict[str, Any] = {}
+    available = list(df.columns)
+    for name in names:
+        if name in out:
+            continue
+        if name not in available:
+            raise ColumnNotFoundError(
+                f"column `{name}` not found; available columns: {', '.join(map(str, available))}"
+            )
+        out[name] = _column(df[name])
+    return out
+
+
+def _column(s: nw.Series) -> Any:
+    dtype = s.dtype
+    if dtype.is_integer() and s.null_count() == 0:
+        return np.ascontiguousarray(s.to_numpy(), dtype=np.int64)
+    if dtype.is_numeric() or dtype == nw.Boolean:
+        s = s.cast(nw.Float64)
+        arr = s.to_numpy()
+        if arr.dtype == object:  # nullable extension arrays hold pd.NA / None
+            arr = np.array([_to_float(v) for v in arr], dtype=np.float64)
+        return np.ascontiguousarray(arr, dtype=np.float64)
+    values = s.to_numpy()
+    missing = np.asarray(s.is_null().to_numpy(), dtype=bool)
+    text = np.array([str(v) for v in values[~missing]], dtype=object)
+    labels, inverse = np.unique(text, return_inverse=True) if len(text) else (np.array([]), np.array([], dtype=np.int64))
+    codes = np.full(len(values), -1, dtype=np.int64)
+    codes[~missing] = inverse
+    return (codes, [str(v) for v in labels])
+
+
+def _to_float(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def backend_of(df: nw.DataFrame) -> Any:
+    """The native namespace (pandas or polars module) of a frame."""
+    return nw.get_native_namespace(df)
+
+
+def new_frame(data: dict[str, Any], backend: Any) -> Any:
+    """A native DataFrame of the given backend (pandas when ``backend`` is None)."""
+    if backend is None:
+        import pandas as backend  # noqa: PLC0415
+    return nw.from_dict(data, backend=backend).to_native()

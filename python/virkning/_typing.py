@@ -1,0 +1,10 @@
+"""Literal aliases for every choice option (one place, shared by signatures and stubs)."""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+VcovName = Literal["iid", "hetero", "HC1", "HC3", "CR1", "CRV1", "CR3", "CRV3"]
+VcovSpec = Union[VcovName, dict]
+FixefK = Literal["none", "nested", "full"]
+ClusterDf = Literal["min", "conventional"]

@@ -1,0 +1,59 @@
+"""Exceptions and warnings raised by virkning.
+
+Every error derives from :class:`VirkningError`, so a pipeline can write
+``except virkning.VirkningError``. Statistical trouble that still yields numbers is a
+warning deriving from :class:`VirkningWarning`.
+"""
+
+from contextlib import suppress
+
+with suppress(ImportError):  # the docs build without the compiled module
+    from virkning._core import (
+        CollinearityWarning,
+        ColumnNotFoundError,
+        ConvergenceError,
+        ConvergenceWarning,
+        DataError,
+        DuplicateRowsError,
+        EmptyDataError,
+        FormulaError,
+        IdentificationError,
+        InferenceError,
+        InternalError,
+        InvalidParameterError,
+        InvalidWeightsError,
+        LinAlgError,
+        NonFiniteError,
+        NonNumericError,
+        OverlapWarning,
+        SingleClusterError,
+        SmallClusterWarning,
+        UnknownChoiceError,
+        VirkningError,
+        VirkningWarning,
+    )
+
+__all__ = [
+    "VirkningError",
+    "DataError",
+    "ColumnNotFoundError",
+    "NonNumericError",
+    "NonFiniteError",
+    "DuplicateRowsError",
+    "EmptyDataError",
+    "InvalidWeightsError",
+    "SingleClusterError",
+    "InvalidParameterError",
+    "UnknownChoiceError",
+    "FormulaError",
+    "IdentificationError",
+    "ConvergenceError",
+    "LinAlgError",
+    "InferenceError",
+    "InternalError",
+    "VirkningWarning",
+    "ConvergenceWarning",
+    "CollinearityWarning",
+    "SmallClusterWarning",
+    "OverlapWarning",
+]

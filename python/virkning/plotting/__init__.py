@@ -1,0 +1,1 @@
+"""Plots (matplotlib, imported lazily; install ``virkning[plot]``)."""

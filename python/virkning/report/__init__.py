@@ -1,0 +1,1 @@
+"""Tables (text and HTML), multi-model tables and the HTML report of the command line."""

@@ -1,0 +1,212 @@
+//! Encoding ids of any type (integers, whole floats, categories) into dense codes, once.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::column::format_number;
+use super::Column;
+
+/// Which rows of a frame an operation sees: all of them or an ascending subset.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rows {
+    /// Rows `0..n`.
+    All(usize),
+    /// These rows, ascending.
+    Subset(Vec<usize>),
+}
+
+impl Rows {
+    /// Number of rows selected.
+    pub fn len(&self) -> usize {
+        match self {
+            Rows::All(n) => *n,
+            Rows::Subset(v) => v.len(),
+        }
+    }
+
+    /// Whether no row is selected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Input row of the `k`-th selected row.
+    #[inline]
+    pub fn get(&self, k: usize) -> usize {
+        match self {
+            Rows::All(_) => k,
+            Rows::Subset(v) => v[k],
+        }
+    }
+
+    /// Keep the selected rows for which `keep[k]` is true.
+    pub fn filter(&self, keep: &[bool]) -> Rows {
+        Rows::Subset((0..self.len()).filter(|&k| keep[k]).map(|k| self.get(k)).collect())
+    }
+
+    /// Iterate over the selected input rows.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len()).map(move |k| self.get(k))
+    }
+}
+
+/// A factor: a dense code in `0..n_levels` per selected row, and the level labels (sorted by value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Factor {
+    /// Code of each row.
+    #[serde(skip)]
+    pub codes: Vec<u32>,
+    /// Label of each level.
+    pub labels: Vec<String>,
+}
+
+impl Factor {
+    /// Number of levels.
+    pub fn n_levels(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Encode `column` on `rows` (which must hold no missing values).
+    /// Levels are ordered by value (numbers) or by category order (categoricals).
+    pub fn encode(column: &Column<'_>, rows: &Rows) -> Factor {
+        match column {
+            Column::Int(v) => encode_keys(rows.iter().map(|i| v[i]).collect(), |k| k.to_string()),
+            Column::Float(v) => {
+                let whole = rows.iter().all(|i| v[i].fract() == 0.0 && v[i].abs() < 9e15);
+                if whole {
+                    encode_keys(rows.iter().map(|i| v[i] as i64).collect(), |k| k.to_string())
+                } else {
+                    // Order floats by value through their total order; -0.0 and 0.0 are one level.
+                    let keys: Vec<i64> = rows.iter().map(|i| float_key(v[i])).collect();
+                    encode_keys(keys, |k| format_number(key_float(k)))
+                }
+            }
+            Column::Categorical { codes, labels } => {
+                encode_keys(rows.iter().map(|i| codes[i]).collect(), |k| labels[k as usize].clone())
+            }
+        }
+    }
+
+    /// The interaction `a^b`: one level per observed pair, labelled `la^lb`.
+    pub fn interact(a: &Factor, b: &Factor) -> Factor {
+        let nb = b.n_levels() as i64;
+        let keys: Vec<i64> = a.codes.iter().zip(&b.codes).map(|(&x, &y)| x as i64 * nb + y as i64).collect();
+        encode_keys(keys, |k| format!("{}^{}", a.labels[(k / nb) as usize], b.labels[(k % nb) as usize]))
+    }
+
+    /// Keep rows where `keep` is true and renumber levels densely (dropping empty ones).
+    pub fn subset(&self, keep: &[bool]) -> Factor {
+        let mut map = vec![u32::MAX; self.n_levels()];
+        let mut labels = Vec::new();
+        let mut codes = Vec::with_capacity(keep.iter().filter(|&&k| k).count());
+        // First pass marks used levels so that the level order (sorted) is preserved.
+        let mut used = vec![false; self.n_levels()];
+        for (c, _) in self.codes.iter().zip(keep).filter(|(_, &k)| k) {
+            used[*c as usize] = true;
+        }
+        for (l, u) in used.iter().enumerate() {
+            if *u {
+                map[l] = labels.len() as u32;
+                labels.push(self.labels[l].clone());
+            }
+        }
+        for (c, _) in self.codes.iter().zip(keep).filter(|(_, &k)| k) {
+            codes.push(map[*c as usize]);
+        }
+        Factor { codes, labels }
+    }
+
+    /// Number of rows in each level.
+    pub fn counts(&self) -> Vec<usize> {
+        let mut n = vec![0usize; self.n_levels()];
+        for &c in &self.codes {
+            n[c as usize] += 1;
+        }
+        n
+    }
+}
+
+fn float_key(x: f64) -> i64 {
+    let x = if x == 0.0 { 0.0 } else { x };
+    let b = x.to_bits() as i64;
+    // Map IEEE bits to an integer with the same order as the floats.
+    if b < 0 { b ^ i64::MAX } else { b }
+}
+
+fn key_float(k: i64) -> f64 {
+    let b = if k < 0 { k ^ i64::MAX } else { k };
+    f64::from_bits(b as u64)
+}
+
+/// Dense codes for integer keys, levels sorted by key. A direct lookup table when the key
+/// range is small (ids, years), a hash map otherwise.
+fn encode_keys(keys: Vec<i64>, label: impl Fn(i64) -> String) -> Factor {
+    let n = keys.len();
+    if n == 0 {
+        return Factor { codes: Vec::new(), labels: Vec::new() };
+    }
+    let (lo, hi) = keys.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &k| (lo.min(k), hi.max(k)));
+    let range = (hi as i128 - lo as i128) as u128;
+    if range < (4 * n as u128 + 1024) {
+        let width = range as usize + 1;
+        let mut map = vec![u32::MAX; width];
+        for &k in &keys {
+            map[(k - lo) as usize] = 0;
+        }
+        let mut labels = Vec::new();
+        for (off, slot) in map.iter_mut().enumerate() {
+            if *slot == 0 {
+                *slot = labels.len() as u32;
+                labels.push(label(lo + off as i64));
+            }
+        }
+        let codes = keys.iter().map(|&k| map[(k - lo) as usize]).collect();
+        Factor { codes, labels }
+    } else {
+        let mut uniq: HashMap<i64, u32> = HashMap::with_capacity(1024);
+        for &k in &keys {
+            uniq.entry(k).or_insert(0);
+        }
+        let mut sorted: Vec<i64> = uniq.keys().copied().collect();
+        sorted.sort_unstable();
+        for (code, k) in sorted.iter().enumerate() {
+            uniq.insert(*k, code as u32);
+        }
+        let codes = keys.iter().map(|k| uniq[k]).collect();
+        Factor { codes, labels: sorted.into_iter().map(label).collect() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    #[test]
+    fn encodes_sorted_levels_for_ints_floats_and_categories() {
+        let c = Column::Int(Cow::Owned(vec![2010, 2008, 2010, 1_000_000_000]));
+        let f = Factor::encode(&c, &Rows::All(4));
+        assert_eq!(f.labels, vec!["2008", "2010", "1000000000"]);
+        assert_eq!(f.codes, vec![1, 0, 1, 2]);
+        let c = Column::Float(Cow::Owned(vec![0.5, -1.5, 0.5]));
+        let f = Factor::encode(&c, &Rows::All(3));
+        assert_eq!(f.labels, vec!["-1.5", "0.5"]);
+        assert_eq!(f.codes, vec![1, 0, 1]);
+        let c = Column::Categorical { codes: Cow::Owned(vec![1, 0, 1]), labels: vec!["a".into(), "b".into()] };
+        let f = Factor::encode(&c, &Rows::Subset(vec![0, 2]));
+        assert_eq!(f.labels, vec!["b"]);
+        assert_eq!(f.codes, vec![0, 0]);
+    }
+
+    #[test]
+    fn interaction_and_subset_renumber() {
+        let a = Factor { codes: vec![0, 0, 1, 1], labels: vec!["x".into(), "y".into()] };
+        let b = Factor { codes: vec![0, 1, 0, 1], labels: vec!["1".into(), "2".into()] };
+        let ab = Factor::interact(&a, &b);
+        assert_eq!(ab.n_levels(), 4);
+        assert_eq!(ab.labels[3], "y^2");
+        let s = ab.subset(&[false, true, false, true]);
+        assert_eq!(s.labels, vec!["x^2", "y^2"]);
+        assert_eq!(s.codes, vec![0, 1]);
+    }
+}

@@ -1,0 +1,14 @@
+//! The data layer: typed columns, a named-column [`Frame`], dense id encoding ([`Factor`]) and a
+//! validated [`Panel`]. Nothing here knows about estimators.
+
+mod column;
+mod encode;
+mod error;
+mod frame;
+mod panel;
+
+pub use column::{format_number, Column};
+pub use encode::{Factor, Rows};
+pub use error::DataError;
+pub use frame::Frame;
+pub use panel::{Panel, PanelInfo};

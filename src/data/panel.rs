@@ -1,0 +1,140 @@
+//! A validated panel: one row per (unit, period), ids encoded once.
+
+use serde::{Deserialize, Serialize};
+
+use super::{DataError, Factor, Frame, Rows};
+
+/// A validated unit x period panel over a frame.
+///
+/// Checks on construction: both columns exist, the time column is numeric and whole, unit
+/// and time have no missing values, and no (unit, time) pair repeats.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    /// Unit of each row.
+    pub unit: Factor,
+    /// Period index of each row (into `periods`).
+    pub time: Factor,
+    /// Period values, ascending.
+    pub periods: Vec<i64>,
+    /// Name of the unit column.
+    pub unit_name: String,
+    /// Name of the time column.
+    pub time_name: String,
+}
+
+/// Shape facts of a panel, for summaries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PanelInfo {
+    /// Rows.
+    pub n_obs: usize,
+    /// Distinct units.
+    pub n_units: usize,
+    /// Distinct periods.
+    pub n_periods: usize,
+    /// First period.
+    pub first_period: i64,
+    /// Last period.
+    pub last_period: i64,
+    /// Every unit observed in every period.
+    pub balanced: bool,
+}
+
+impl Panel {
+    /// Validate `unit` and `time` columns of `frame` as a panel.
+    ///
+    /// # Errors
+    /// [`DataError::ColumnNotFound`], [`DataError::NotNumeric`] (time), [`DataError::InvalidValue`]
+    /// (missing or fractional periods), [`DataError::DuplicateKeys`] naming the first duplicate.
+    pub fn new(frame: &Frame<'_>, unit: &str, time: &str) -> Result<Panel, DataError> {
+        let ucol = frame.column(unit)?;
+        let tcol = frame.numeric(time, "the time period")?;
+        let n = frame.n_rows();
+        if n == 0 {
+            return Err(DataError::Empty { reason: "the data has no rows".into() });
+        }
+        for (col, name) in [(ucol, unit), (tcol, time)] {
+            if let Some(i) = (0..n).find(|&i| col.is_missing(i)) {
+                return Err(DataError::InvalidValue {
+                    name: name.to_string(),
+                    reason: format!("missing value at row {i}; panel ids and periods must be complete"),
+                });
+            }
+        }
+        if let Some(i) = (0..n).find(|&i| tcol.value(i).is_some_and(|t| t.fract() != 0.0 || !t.is_finite())) {
+            return Err(DataError::InvalidValue {
+                name: time.to_string(),
+                reason: format!("periods must be whole numbers (row {i} has {})", tcol.label(i)),
+            });
+        }
+        let rows = Rows::All(n);
+        let ufac = Factor::encode(ucol, &rows);
+        let tfac = Factor::encode(tcol, &rows);
+        let periods: Vec<i64> = tfac.labels.iter().map(|l| l.parse::<i64>().unwrap_or_default()).collect();
+        let nt = tfac.n_levels();
+        let mut seen = vec![false; ufac.n_levels() * nt];
+        let mut dup = 0usize;
+        let mut first = None;
+        for i in 0..n {
+            let cell = ufac.codes[i] as usize * nt + tfac.codes[i] as usize;
+            if seen[cell] {
+                dup += 1;
+                first.get_or_insert(i);
+            }
+            seen[cell] = true;
+        }
+        if let Some(i) = first {
+            return Err(DataError::DuplicateKeys {
+                unit: unit.to_string(),
+                time: time.to_string(),
+                count: dup,
+                first_unit: ucol.label(i),
+                first_time: tcol.label(i),
+            });
+        }
+        Ok(Panel { unit: ufac, time: tfac, periods, unit_name: unit.into(), time_name: time.into() })
+    }
+
+    /// Shape facts.
+    pub fn info(&self) -> PanelInfo {
+        let n_obs = self.unit.codes.len();
+        PanelInfo {
+            n_obs,
+            n_units: self.unit.n_levels(),
+            n_periods: self.time.n_levels(),
+            first_period: self.periods.first().copied().unwrap_or_default(),
+            last_period: self.periods.last().copied().unwrap_or_default(),
+            balanced: n_obs == self.unit.n_levels() * self.time.n_levels(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Column;
+    use std::borrow::Cow;
+
+    #[test]
+    fn duplicates_are_named() {
+        let f = Frame::new()
+            .with_column("id", Column::Int(Cow::Owned(vec![1, 1, 2, 2])))
+            .unwrap()
+            .with_column("year", Column::Int(Cow::Owned(vec![2000, 2001, 2000, 2000])))
+            .unwrap();
+        let err = Panel::new(&f, "id", "year").unwrap_err();
+        assert!(matches!(err, DataError::DuplicateKeys { count: 1, ref first_unit, .. } if first_unit == "2"));
+    }
+
+    #[test]
+    fn unbalanced_panel_is_reported() {
+        let f = Frame::new()
+            .with_column("id", Column::Int(Cow::Owned(vec![1, 1, 2])))
+            .unwrap()
+            .with_column("year", Column::Float(Cow::Owned(vec![2000.0, 2001.0, 2000.0])))
+            .unwrap();
+        let info = Panel::new(&f, "id", "year").unwrap().info();
+        assert_eq!((info.n_units, info.n_periods, info.balanced), (2, 2, false));
+        assert_eq!((info.first_period, info.last_period), (2000, 2001));
+    }
+}

@@ -1,0 +1,54 @@
+//! Reference distributions for tests and intervals.
+
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+/// The distribution a t-statistic is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefDist {
+    /// Standard normal.
+    Normal,
+    /// Student t with these degrees of freedom.
+    StudentT(f64),
+}
+
+impl RefDist {
+    /// Two-sided p-value of a statistic.
+    pub fn two_sided_p(&self, stat: f64) -> f64 {
+        if !stat.is_finite() {
+            return f64::NAN;
+        }
+        2.0 * self.upper_tail(stat.abs())
+    }
+
+    fn upper_tail(&self, x: f64) -> f64 {
+        match self {
+            RefDist::StudentT(df) if *df > 0.0 => StudentsT::new(0.0, 1.0, *df).map_or(f64::NAN, |d| d.sf(x)),
+            RefDist::StudentT(_) => f64::NAN,
+            RefDist::Normal => Normal::standard().sf(x),
+        }
+    }
+
+    /// Critical value for a two-sided interval of level 1 - alpha.
+    pub fn critical(&self, alpha: f64) -> f64 {
+        let p = 1.0 - alpha / 2.0;
+        match self {
+            RefDist::StudentT(df) if *df > 0.0 => StudentsT::new(0.0, 1.0, *df).map_or(f64::NAN, |d| d.inverse_cdf(p)),
+            RefDist::StudentT(_) => f64::NAN,
+            RefDist::Normal => Normal::standard().inverse_cdf(p),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn textbook_values() {
+        assert!((RefDist::Normal.critical(0.05) - 1.959963984540054).abs() < 1e-9);
+        assert!((RefDist::StudentT(10.0).critical(0.05) - 2.228138851986274).abs() < 1e-8);
+        assert!((RefDist::Normal.two_sided_p(1.959963984540054) - 0.05).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,94 @@
+//! Small dense kernels: Gram matrices of tall column-major matrices, SPD solves and inverses,
+//! and the positive-semidefinite repair used by multi-way clustering.
+
+use faer::linalg::solvers::{DenseSolveCore, Solve};
+use faer::{Mat, Side};
+use rayon::prelude::*;
+
+use super::convert::{from_rows, mat_ref, to_rows};
+use super::LinalgError;
+
+/// `X' diag(w) X` for a column-major `n x k` matrix `x` (row-major `k x k` result).
+pub fn gram(x: &[f64], n: usize, k: usize, weights: Option<&[f64]>) -> Vec<Vec<f64>> {
+    match weights {
+        None => {
+            let xm = mat_ref(x, n, k);
+            to_rows(&(xm.transpose() * xm))
+        }
+        Some(w) => {
+            let pairs: Vec<(usize, usize)> = (0..k).flat_map(|a| (a..k).map(move |b| (a, b))).collect();
+            let vals: Vec<f64> = pairs
+                .par_iter()
+                .map(|&(a, b)| {
+                    let (xa, xb) = (&x[a * n..(a + 1) * n], &x[b * n..(b + 1) * n]);
+                    xa.iter().zip(xb).zip(w).map(|((p, q), w)| p * q * w).sum()
+                })
+                .collect();
+            let mut g = vec![vec![0.0; k]; k];
+            for (&(a, b), v) in pairs.iter().zip(vals) {
+                g[a][b] = v;
+                g[b][a] = v;
+            }
+            g
+        }
+    }
+}
+
+/// `X' diag(w) v` for a column-major `n x k` matrix.
+pub fn cross(x: &[f64], n: usize, k: usize, v: &[f64], weights: Option<&[f64]>) -> Vec<f64> {
+    (0..k)
+        .into_par_iter()
+        .map(|a| {
+            let xa = &x[a * n..(a + 1) * n];
+            match weights {
+                None => xa.iter().zip(v).map(|(p, q)| p * q).sum(),
+                Some(w) => xa.iter().zip(v).zip(w).map(|((p, q), w)| p * q * w).sum(),
+            }
+        })
+        .collect()
+}
+
+/// Solve `A b = rhs` and return `(b, A^-1)` for a symmetric positive-definite `A`.
+///
+/// # Errors
+/// [`LinalgError::NotPositiveDefinite`] when the Cholesky factorisation fails.
+pub fn spd_solve_inverse(a: &[Vec<f64>], rhs: &[f64], what: &'static str) -> Result<(Vec<f64>, Vec<Vec<f64>>), LinalgError> {
+    let k = a.len();
+    if k == 0 {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let m = from_rows(a);
+    let llt = m.llt(Side::Lower).map_err(|_| LinalgError::NotPositiveDefinite { what })?;
+    let b = Mat::from_fn(k, 1, |i, _| rhs[i]);
+    let sol = llt.solve(&b);
+    let inv = llt.inverse();
+    Ok(((0..k).map(|i| sol[(i, 0)]).collect(), to_rows(&inv)))
+}
+
+/// Replace negative eigenvalues of a symmetric matrix by zero (Cameron, Gelbach & Miller 2011,
+/// as fixest does for multi-way cluster variances that are not positive semidefinite).
+/// Returns the repaired matrix and whether a repair was needed.
+pub fn psd_repair(a: &[Vec<f64>]) -> (Vec<Vec<f64>>, bool) {
+    let k = a.len();
+    if k == 0 {
+        return (Vec::new(), false);
+    }
+    let m = from_rows(a);
+    let Ok(eig) = m.self_adjoint_eigen(Side::Lower) else {
+        return (a.to_vec(), false);
+    };
+    let s = eig.S();
+    let u = eig.U();
+    if (0..k).all(|i| s[i] >= 0.0) {
+        return (a.to_vec(), false);
+    }
+    let fixed = Mat::from_fn(k, k, |i, j| (0..k).map(|l| u[(i, l)] * s[l].max(0.0) * u[(j, l)]).sum());
+    (to_rows(&fixed), true)
+}
+
+/// `A B A` for small square matrices (sandwich).
+pub fn sandwich(bread: &[Vec<f64>], meat: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let b = from_rows(bread);
+    let m = from_rows(meat);
+    to_rows(&(&b * &m * &b))
+}

@@ -1,0 +1,13 @@
+//! Linear algebra: the only module that calls faer. Gram matrices, SPD solves, collinearity
+//! detection, PSD repair, and the fixed-effect demeaning engine.
+
+mod collinear;
+mod convert;
+mod demean;
+mod dense;
+mod error;
+
+pub use collinear::independent_columns;
+pub use demean::{Demeaner, DemeanOptions, DemeanOutcome};
+pub use dense::{cross, gram, psd_repair, sandwich, spd_solve_inverse};
+pub use error::LinalgError;

@@ -1,0 +1,82 @@
+//! The exception hierarchy, and the one conversion from `virkning::Error` to a Python exception.
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyUserWarning};
+use pyo3::prelude::*;
+
+use crate::data::DataError as D;
+use crate::Error;
+
+create_exception!(virkning.exceptions, VirkningError, PyException, "Root of every virkning error.");
+create_exception!(virkning.exceptions, DataError, VirkningError, "The input data cannot be used as given.");
+create_exception!(virkning.exceptions, ColumnNotFoundError, DataError, "A column the call needs is not in the data.");
+create_exception!(virkning.exceptions, NonNumericError, DataError, "A column used as a number holds text or categories.");
+create_exception!(virkning.exceptions, NonFiniteError, DataError, "A column holds infinite values.");
+create_exception!(virkning.exceptions, DuplicateRowsError, DataError, "Duplicated (unit, time) rows where a panel is declared.");
+create_exception!(virkning.exceptions, EmptyDataError, DataError, "No observations are left to estimate on.");
+create_exception!(virkning.exceptions, InvalidWeightsError, DataError, "Weights that are negative or invalid.");
+create_exception!(virkning.exceptions, SingleClusterError, DataError, "A cluster variable with a single cluster.");
+create_exception!(virkning.exceptions, InvalidParameterError, VirkningError, "An option outside its valid range or set.");
+create_exception!(virkning.exceptions, UnknownChoiceError, InvalidParameterError, "An option string that is not one of the valid names.");
+create_exception!(virkning.exceptions, FormulaError, InvalidParameterError, "A formula that does not parse.");
+create_exception!(virkning.exceptions, IdentificationError, VirkningError, "The model is not identified (e.g. every regressor collinear).");
+create_exception!(virkning.exceptions, ConvergenceError, VirkningError, "An iterative method did not converge.");
+create_exception!(virkning.exceptions, LinAlgError, VirkningError, "A numerical linear-algebra failure.");
+create_exception!(virkning.exceptions, InferenceError, VirkningError, "The variance or test cannot be computed.");
+create_exception!(virkning.exceptions, InternalError, VirkningError, "A bug in virkning: please report it.");
+create_exception!(virkning.exceptions, VirkningWarning, PyUserWarning, "Root of every virkning warning.");
+create_exception!(virkning.exceptions, ConvergenceWarning, VirkningWarning, "Slow or failed convergence.");
+create_exception!(virkning.exceptions, CollinearityWarning, VirkningWarning, "Regressors dropped for collinearity.");
+create_exception!(virkning.exceptions, SmallClusterWarning, VirkningWarning, "Few clusters or treated clusters for reliable inference.");
+create_exception!(virkning.exceptions, OverlapWarning, VirkningWarning, "Weak overlap (propensity scores near 0 or 1).");
+
+impl From<Error> for PyErr {
+    fn from(e: Error) -> PyErr {
+        let msg = e.to_string();
+        match e {
+            Error::Data(d) => match d {
+                D::ColumnNotFound { .. } => ColumnNotFoundError::new_err(msg),
+                D::NotNumeric { .. } => NonNumericError::new_err(msg),
+                D::NonFinite { .. } => NonFiniteError::new_err(msg),
+                D::DuplicateKeys { .. } => DuplicateRowsError::new_err(msg),
+                D::Empty { .. } => EmptyDataError::new_err(msg),
+                D::InvalidWeights { .. } => InvalidWeightsError::new_err(msg),
+                D::SingleCluster { .. } => SingleClusterError::new_err(msg),
+                _ => DataError::new_err(msg),
+            },
+            Error::Params(crate::ParamsError::UnknownChoice { .. }) => UnknownChoiceError::new_err(msg),
+            Error::Params(_) => InvalidParameterError::new_err(msg),
+            Error::Formula(_) => FormulaError::new_err(msg),
+            Error::Regression(_) => IdentificationError::new_err(msg),
+            Error::Linalg(crate::linalg::LinalgError::NotConverged { .. }) => ConvergenceError::new_err(msg),
+            Error::Linalg(_) => LinAlgError::new_err(msg),
+            Error::Inference(_) => InferenceError::new_err(msg),
+        }
+    }
+}
+
+/// Register every exception class on the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    macro_rules! add {
+        ($($t:ident),*) => { $( m.add(stringify!($t), py.get_type::<$t>())?; )* };
+    }
+    add!(
+        VirkningError, DataError, ColumnNotFoundError, NonNumericError, NonFiniteError, DuplicateRowsError,
+        EmptyDataError, InvalidWeightsError, SingleClusterError, InvalidParameterError, UnknownChoiceError,
+        FormulaError, IdentificationError, ConvergenceError, LinAlgError, InferenceError, InternalError,
+        VirkningWarning, ConvergenceWarning, CollinearityWarning, SmallClusterWarning, OverlapWarning
+    );
+    Ok(())
+}
+
+/// Run `f`, turning a Rust panic into `InternalError` so that no panic crosses into Python.
+pub(crate) fn guard<T>(f: impl FnOnce() -> crate::Result<T> + std::panic::UnwindSafe) -> PyResult<T> {
+    match std::panic::catch_unwind(f) {
+        Ok(r) => r.map_err(PyErr::from),
+        Err(p) => {
+            let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
+            Err(InternalError::new_err(format!("internal error (please report): {}", what.unwrap_or_default())))
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! pyo3 glue only: no numerics here. Compiled with the `python` feature (maturin turns it on).
+#![allow(missing_docs)]
+
+mod convert;
+mod errors;
+mod regression;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", crate::VERSION)?;
+    errors::register(m)?;
+    m.add_function(wrap_pyfunction!(regression::formula_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(regression::feols_defaults, m)?)?;
+    m.add_function(wrap_pyfunction!(regression::feols, m)?)?;
+    m.add_class::<regression::PyFeolsResult>()?;
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! pyo3 glue for `feols`: params as JSON of the serde struct, columns as views.
+
+use numpy::{IntoPyArray, PyArray1, PyArray2};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::convert::{frame, hold};
+use super::errors::guard;
+use crate::inference::VcovType;
+use crate::regression::{Feols, FeolsResult, Formula, Vcov};
+
+/// Columns a formula reads (outcome, regressors, fixed effects), in order.
+#[pyfunction]
+pub(crate) fn formula_columns(formula: &str) -> PyResult<Vec<String>> {
+    guard(|| Ok(Formula::parse(formula)?.columns()))
+}
+
+/// Default `Feols` params as JSON (for the test that Python defaults equal Rust's).
+#[pyfunction]
+pub(crate) fn feols_defaults() -> PyResult<String> {
+    guard(|| serde_json::to_string(&Feols::default()).map_err(|e| invalid("params", e.to_string())))
+}
+
+fn invalid(name: &'static str, reason: String) -> crate::Error {
+    crate::ParamsError::InvalidParam { name, value: String::new(), reason }.into()
+}
+
+/// Fit `feols`. `params` is the JSON of [`Feols`] without `vcov`; `vcov` and `cluster` give it.
+#[pyfunction]
+#[pyo3(signature = (columns, params, vcov=None, cluster=Vec::new()))]
+pub(crate) fn feols(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str, vcov: Option<String>, cluster: Vec<String>) -> PyResult<PyFeolsResult> {
+    let held = hold(columns)?;
+    let frame = frame(&held)?;
+    let inner = py.detach(|| {
+        guard(|| {
+            let mut p: Feols = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+            if let Some(v) = vcov {
+                let kind: VcovType = v.parse()?;
+                p.vcov = Some(Vcov { kind, cluster });
+            }
+            p.fit(&frame)
+        })
+    })?;
+    Ok(PyFeolsResult { inner })
+}
+
+/// A fitted `feols` model (wrapped by `virkning.results.FeolsResult`).
+#[pyclass(name = "FeolsResult", module = "virkning._core", frozen)]
+pub(crate) struct PyFeolsResult {
+    pub(crate) inner: FeolsResult,
+}
+
+#[pymethods]
+impl PyFeolsResult {
+    /// The serialisable part of the result as JSON.
+    fn to_json(&self) -> PyResult<String> {
+        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+    }
+
+    /// Residuals by input row (`nan` where the row was not used).
+    fn residuals<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.residuals_by_row().into_pyarray(py)
+    }
+
+    /// Variance-covariance matrix.
+    fn vcov<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        Ok(PyArray2::from_vec2(py, &self.inner.vcov)?)
+    }
+
+    /// Estimated fixed effects: list of (name, labels, values).
+    fn fixef<'py>(&self, py: Python<'py>) -> Vec<(String, Vec<String>, Bound<'py, PyArray1<f64>>)> {
+        self.inner.fixef.iter().map(|f| (f.name.clone(), f.labels.clone(), f.values.clone().into_pyarray(py))).collect()
+    }
+
+    /// Predictions for new data given as columns.
+    fn predict<'py>(&self, py: Python<'py>, columns: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let held = hold(columns)?;
+        let frame = frame(&held)?;
+        let out = py.detach(|| guard(|| self.inner.predict(&frame)))?;
+        Ok(out.into_pyarray(py))
+    }
+
+    /// Text summary (Rust `Display`).
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+}

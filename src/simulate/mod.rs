@@ -1,0 +1,1 @@
+//! Simulation of municipality panels (in progress).
