@@ -16,6 +16,7 @@ __all__ = [
     "__version__",
     "feols",
     "etable",
+    "panel_info",
     "datasets",
     "SmallSampleCorrection",
     "VirkningError",
@@ -26,6 +27,7 @@ __all__ = [
 _LAZY = {
     "feols": ("virkning.regression", "feols"),
     "etable": ("virkning.report.etable", "etable"),
+    "panel_info": ("virkning.panel", "panel_info"),
     "SmallSampleCorrection": ("virkning.options", "SmallSampleCorrection"),
     "datasets": ("virkning.datasets", None),
     "exceptions": ("virkning.exceptions", None),

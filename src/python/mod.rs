@@ -2,6 +2,7 @@
 #![allow(missing_docs)]
 
 mod convert;
+mod data;
 mod errors;
 mod regression;
 
@@ -15,5 +16,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(regression::feols_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(regression::feols, m)?)?;
     m.add_class::<regression::PyFeolsResult>()?;
+    m.add_function(wrap_pyfunction!(data::panel_info, m)?)?;
     Ok(())
 }
