@@ -5,6 +5,7 @@ mod convert;
 mod data;
 mod errors;
 mod regression;
+mod simulate;
 
 use pyo3::prelude::*;
 
@@ -17,5 +18,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(regression::feols, m)?)?;
     m.add_class::<regression::PyFeolsResult>()?;
     m.add_function(wrap_pyfunction!(data::panel_info, m)?)?;
+    m.add_function(wrap_pyfunction!(simulate::simulate_municipalities, m)?)?;
+    m.add_function(wrap_pyfunction!(simulate::municipality_defaults, m)?)?;
     Ok(())
 }
