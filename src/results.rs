@@ -25,7 +25,13 @@ pub struct Estimate {
 
 impl Estimate {
     /// Build a row from an estimate, its standard error and the reference distribution.
-    pub fn new(term: impl Into<String>, estimate: f64, std_error: f64, dist: &crate::inference::RefDist, alpha: f64) -> Self {
+    pub fn new(
+        term: impl Into<String>,
+        estimate: f64,
+        std_error: f64,
+        dist: &crate::inference::RefDist,
+        alpha: f64,
+    ) -> Self {
         let statistic = estimate / std_error;
         let crit = dist.critical(alpha);
         Estimate {
@@ -93,12 +99,8 @@ impl DropReport {
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if self.n_missing > 0 {
-            let cols: Vec<String> = self
-                .missing_by_column
-                .iter()
-                .filter(|(_, c)| *c > 0)
-                .map(|(n, c)| format!("{n}: {c}"))
-                .collect();
+            let cols: Vec<String> =
+                self.missing_by_column.iter().filter(|(_, c)| *c > 0).map(|(n, c)| format!("{n}: {c}")).collect();
             parts.push(format!("{} obs removed for missing values ({})", self.n_missing, cols.join(", ")));
         }
         if self.n_singletons > 0 {

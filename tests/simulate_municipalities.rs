@@ -189,7 +189,8 @@ fn simulate_programme_and_adoption() {
 #[test]
 fn simulate_true_effect_column_matches_table() {
     for scale in [1.0, 0.5] {
-        let p = simulate_municipalities(&MunicipalityPanelParams { effect_scale: scale, ..Default::default() }).unwrap();
+        let p =
+            simulate_municipalities(&MunicipalityPanelParams { effect_scale: scale, ..Default::default() }).unwrap();
         let f = &p.frame;
         let code = values(f, "municipality_code");
         let year = values(f, "year");
@@ -251,9 +252,8 @@ fn simulate_true_effects_table_is_complete() {
 #[test]
 fn simulate_twfe_finds_partnership_not_programme() {
     let p = default_panel();
-    let fit = Feols::new("employment_rate ~ partnership + igu + programme | municipality_code + year")
-        .fit(&p.frame)
-        .unwrap();
+    let fit =
+        Feols::new("employment_rate ~ partnership + igu + programme | municipality_code + year").fit(&p.frame).unwrap();
     let prog = fit.coef("programme").unwrap();
     let part = fit.coef("partnership").unwrap();
     let igu = fit.coef("igu").unwrap();

@@ -81,9 +81,9 @@ impl Factor {
                     encode_keys(keys, |k| format_number(key_float(k)))
                 }
             }
-            Column::Categorical { codes, labels } => {
-                encode_keys(rows.iter().map(|i| codes[i]).collect(), |k| labels[k as usize].clone())
-            }
+            Column::Categorical { codes, labels } => encode_keys(rows.iter().map(|i| codes[i]).collect(), |k| {
+                usize::try_from(k).ok().and_then(|k| labels.get(k)).cloned().unwrap_or_else(|| "<missing>".into())
+            }),
         }
     }
 
@@ -130,7 +130,11 @@ fn float_key(x: f64) -> i64 {
     let x = if x == 0.0 { 0.0 } else { x };
     let b = x.to_bits() as i64;
     // Map IEEE bits to an integer with the same order as the floats.
-    if b < 0 { b ^ i64::MAX } else { b }
+    if b < 0 {
+        b ^ i64::MAX
+    } else {
+        b
+    }
 }
 
 fn key_float(k: i64) -> f64 {

@@ -57,11 +57,19 @@ impl Default for SmallSampleCorrection {
 impl SmallSampleCorrection {
     /// (N-1)/(N-K), or 1 when `adj` is off.
     pub fn adj_factor(&self, n: usize, k: usize) -> f64 {
-        if self.adj { (n as f64 - 1.0) / (n as f64 - k as f64) } else { 1.0 }
+        if self.adj {
+            (n as f64 - 1.0) / (n as f64 - k as f64)
+        } else {
+            1.0
+        }
     }
 
     /// G/(G-1), or 1 when `cluster_adj` is off.
     pub fn cluster_factor(&self, g: usize) -> f64 {
-        if self.cluster_adj { g as f64 / (g as f64 - 1.0) } else { 1.0 }
+        if self.cluster_adj {
+            g as f64 / (g as f64 - 1.0)
+        } else {
+            1.0
+        }
     }
 }

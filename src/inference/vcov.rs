@@ -110,7 +110,8 @@ impl Scores<'_> {
         let sums = self.cluster_sums(f);
         let k = self.k;
         let pairs: Vec<(usize, usize)> = (0..k).flat_map(|a| (a..k).map(move |b| (a, b))).collect();
-        let vals: Vec<f64> = pairs.par_iter().map(|&(a, b)| sums[a].iter().zip(&sums[b]).map(|(p, q)| p * q).sum()).collect();
+        let vals: Vec<f64> =
+            pairs.par_iter().map(|&(a, b)| sums[a].iter().zip(&sums[b]).map(|(p, q)| p * q).sum()).collect();
         symmetric(k, &pairs, vals)
     }
 
@@ -197,7 +198,11 @@ impl Scores<'_> {
                 }
             }
         }
-        if d > 1 { psd_repair(&total) } else { (total, false) }
+        if d > 1 {
+            psd_repair(&total)
+        } else {
+            (total, false)
+        }
     }
 
     /// CR3 deltas $\hat\beta_{-g} - \hat\beta$ for every cluster, by the exact downdating formula
@@ -220,9 +225,12 @@ impl Scores<'_> {
         let deltas: Vec<Vec<f64>> = (0..g)
             .into_par_iter()
             .map(|c| {
-                let a: Vec<Vec<f64>> = (0..k).map(|r| (0..k).map(|s| gram[r][s] - grams[c][r * k + s]).collect()).collect();
+                let a: Vec<Vec<f64>> =
+                    (0..k).map(|r| (0..k).map(|s| gram[r][s] - grams[c][r * k + s]).collect()).collect();
                 let rhs: Vec<f64> = (0..k).map(|r| sums[r][c]).collect();
-                spd_solve_inverse(&a, &rhs, "leave-one-cluster-out Gram").map(|(d, _)| d).unwrap_or_else(|_| vec![f64::NAN; k])
+                spd_solve_inverse(&a, &rhs, "leave-one-cluster-out Gram")
+                    .map(|(d, _)| d)
+                    .unwrap_or_else(|_| vec![f64::NAN; k])
             })
             .collect();
         deltas

@@ -52,7 +52,11 @@ pub fn cross(x: &[f64], n: usize, k: usize, v: &[f64], weights: Option<&[f64]>) 
 ///
 /// # Errors
 /// [`LinalgError::NotPositiveDefinite`] when the Cholesky factorisation fails.
-pub fn spd_solve_inverse(a: &[Vec<f64>], rhs: &[f64], what: &'static str) -> Result<(Vec<f64>, Vec<Vec<f64>>), LinalgError> {
+pub fn spd_solve_inverse(
+    a: &[Vec<f64>],
+    rhs: &[f64],
+    what: &'static str,
+) -> Result<(Vec<f64>, Vec<Vec<f64>>), LinalgError> {
     let k = a.len();
     if k == 0 {
         return Ok((Vec::new(), Vec::new()));

@@ -19,7 +19,9 @@ pub enum LinalgError {
         detail: String,
     },
     /// An iterative solver stopped before its tolerance.
-    #[error("{what} did not converge in {iterations} iterations (tolerance {tolerance:e}, last change {max_change:e})")]
+    #[error(
+        "{what} did not converge in {iterations} iterations (tolerance {tolerance:e}, last change {max_change:e})"
+    )]
     NotConverged {
         /// Solver.
         what: &'static str,

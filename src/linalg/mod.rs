@@ -8,6 +8,6 @@ mod dense;
 mod error;
 
 pub use collinear::independent_columns;
-pub use demean::{Demeaner, DemeanOptions, DemeanOutcome};
+pub use demean::{DemeanOptions, DemeanOutcome, Demeaner};
 pub use dense::{cross, gram, psd_repair, sandwich, spd_solve_inverse};
 pub use error::LinalgError;

@@ -30,7 +30,9 @@ pub(crate) fn hold<'py>(dict: &Bound<'py, PyDict>) -> PyResult<Vec<(String, Held
         } else if let Ok(a) = v.extract::<PyReadonlyArray1<'py, i64>>() {
             Held::Int(a)
         } else {
-            return Err(PyDataError::new_err(format!("column `{name}`: expected a float64 or int64 array or a (codes, labels) pair")));
+            return Err(PyDataError::new_err(format!(
+                "column `{name}`: expected a float64 or int64 array or a (codes, labels) pair"
+            )));
         };
         out.push((name, held));
     }
@@ -44,7 +46,9 @@ pub(crate) fn frame<'a>(held: &'a [(String, Held<'_>)]) -> PyResult<Frame<'a>> {
         let col = match h {
             Held::Float(a) => Column::Float(Cow::Borrowed(slice(a, name)?)),
             Held::Int(a) => Column::Int(Cow::Borrowed(slice(a, name)?)),
-            Held::Cat(c, labels) => Column::Categorical { codes: Cow::Borrowed(slice(c, name)?), labels: labels.clone() },
+            Held::Cat(c, labels) => {
+                Column::Categorical { codes: Cow::Borrowed(slice(c, name)?), labels: labels.clone() }
+            }
         };
         f.push(name.clone(), col).map_err(|e| PyErr::from(crate::Error::from(e)))?;
     }

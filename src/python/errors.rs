@@ -10,16 +10,41 @@ use crate::Error;
 create_exception!(virkning.exceptions, VirkningError, PyException, "Root of every virkning error.");
 create_exception!(virkning.exceptions, DataError, VirkningError, "The input data cannot be used as given.");
 create_exception!(virkning.exceptions, ColumnNotFoundError, DataError, "A column the call needs is not in the data.");
-create_exception!(virkning.exceptions, NonNumericError, DataError, "A column used as a number holds text or categories.");
+create_exception!(
+    virkning.exceptions,
+    NonNumericError,
+    DataError,
+    "A column used as a number holds text or categories."
+);
 create_exception!(virkning.exceptions, NonFiniteError, DataError, "A column holds infinite values.");
-create_exception!(virkning.exceptions, DuplicateRowsError, DataError, "Duplicated (unit, time) rows where a panel is declared.");
+create_exception!(
+    virkning.exceptions,
+    DuplicateRowsError,
+    DataError,
+    "Duplicated (unit, time) rows where a panel is declared."
+);
 create_exception!(virkning.exceptions, EmptyDataError, DataError, "No observations are left to estimate on.");
 create_exception!(virkning.exceptions, InvalidWeightsError, DataError, "Weights that are negative or invalid.");
 create_exception!(virkning.exceptions, SingleClusterError, DataError, "A cluster variable with a single cluster.");
-create_exception!(virkning.exceptions, InvalidParameterError, VirkningError, "An option outside its valid range or set.");
-create_exception!(virkning.exceptions, UnknownChoiceError, InvalidParameterError, "An option string that is not one of the valid names.");
+create_exception!(
+    virkning.exceptions,
+    InvalidParameterError,
+    VirkningError,
+    "An option outside its valid range or set."
+);
+create_exception!(
+    virkning.exceptions,
+    UnknownChoiceError,
+    InvalidParameterError,
+    "An option string that is not one of the valid names."
+);
 create_exception!(virkning.exceptions, FormulaError, InvalidParameterError, "A formula that does not parse.");
-create_exception!(virkning.exceptions, IdentificationError, VirkningError, "The model is not identified (e.g. every regressor collinear).");
+create_exception!(
+    virkning.exceptions,
+    IdentificationError,
+    VirkningError,
+    "The model is not identified (e.g. every regressor collinear)."
+);
 create_exception!(virkning.exceptions, ConvergenceError, VirkningError, "An iterative method did not converge.");
 create_exception!(virkning.exceptions, LinAlgError, VirkningError, "A numerical linear-algebra failure.");
 create_exception!(virkning.exceptions, InferenceError, VirkningError, "The variance or test cannot be computed.");
@@ -27,8 +52,18 @@ create_exception!(virkning.exceptions, InternalError, VirkningError, "A bug in v
 create_exception!(virkning.exceptions, VirkningWarning, PyUserWarning, "Root of every virkning warning.");
 create_exception!(virkning.exceptions, ConvergenceWarning, VirkningWarning, "Slow or failed convergence.");
 create_exception!(virkning.exceptions, CollinearityWarning, VirkningWarning, "Regressors dropped for collinearity.");
-create_exception!(virkning.exceptions, SmallClusterWarning, VirkningWarning, "Few clusters or treated clusters for reliable inference.");
-create_exception!(virkning.exceptions, OverlapWarning, VirkningWarning, "Weak overlap (propensity scores near 0 or 1).");
+create_exception!(
+    virkning.exceptions,
+    SmallClusterWarning,
+    VirkningWarning,
+    "Few clusters or treated clusters for reliable inference."
+);
+create_exception!(
+    virkning.exceptions,
+    OverlapWarning,
+    VirkningWarning,
+    "Weak overlap (propensity scores near 0 or 1)."
+);
 
 impl From<Error> for PyErr {
     fn from(e: Error) -> PyErr {
@@ -62,10 +97,28 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ($($t:ident),*) => { $( m.add(stringify!($t), py.get_type::<$t>())?; )* };
     }
     add!(
-        VirkningError, DataError, ColumnNotFoundError, NonNumericError, NonFiniteError, DuplicateRowsError,
-        EmptyDataError, InvalidWeightsError, SingleClusterError, InvalidParameterError, UnknownChoiceError,
-        FormulaError, IdentificationError, ConvergenceError, LinAlgError, InferenceError, InternalError,
-        VirkningWarning, ConvergenceWarning, CollinearityWarning, SmallClusterWarning, OverlapWarning
+        VirkningError,
+        DataError,
+        ColumnNotFoundError,
+        NonNumericError,
+        NonFiniteError,
+        DuplicateRowsError,
+        EmptyDataError,
+        InvalidWeightsError,
+        SingleClusterError,
+        InvalidParameterError,
+        UnknownChoiceError,
+        FormulaError,
+        IdentificationError,
+        ConvergenceError,
+        LinAlgError,
+        InferenceError,
+        InternalError,
+        VirkningWarning,
+        ConvergenceWarning,
+        CollinearityWarning,
+        SmallClusterWarning,
+        OverlapWarning
     );
     Ok(())
 }

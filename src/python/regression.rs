@@ -28,7 +28,13 @@ fn invalid(name: &'static str, reason: String) -> crate::Error {
 /// Fit `feols`. `params` is the JSON of [`Feols`] without `vcov`; `vcov` and `cluster` give it.
 #[pyfunction]
 #[pyo3(signature = (columns, params, vcov=None, cluster=Vec::new()))]
-pub(crate) fn feols(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str, vcov: Option<String>, cluster: Vec<String>) -> PyResult<PyFeolsResult> {
+pub(crate) fn feols(
+    py: Python<'_>,
+    columns: &Bound<'_, PyDict>,
+    params: &str,
+    vcov: Option<String>,
+    cluster: Vec<String>,
+) -> PyResult<PyFeolsResult> {
     let held = hold(columns)?;
     let frame = frame(&held)?;
     let inner = py.detach(|| {

@@ -21,7 +21,10 @@ pub(crate) fn frame_to_dict<'py>(py: Python<'py>, frame: &Frame<'_>) -> PyResult
             Column::Float(v) => d.set_item(name, v.to_vec().into_pyarray(py))?,
             Column::Int(v) => d.set_item(name, v.to_vec().into_pyarray(py))?,
             Column::Categorical { codes, labels } => {
-                let t = PyTuple::new(py, [codes.to_vec().into_pyarray(py).into_any(), labels.clone().into_pyobject(py)?.into_any()])?;
+                let t = PyTuple::new(
+                    py,
+                    [codes.to_vec().into_pyarray(py).into_any(), labels.clone().into_pyobject(py)?.into_any()],
+                )?;
                 d.set_item(name, t)?
             }
         }
@@ -31,7 +34,10 @@ pub(crate) fn frame_to_dict<'py>(py: Python<'py>, frame: &Frame<'_>) -> PyResult
 
 /// Simulate the municipality panel; returns (columns, true effects as JSON, params as JSON).
 #[pyfunction]
-pub(crate) fn simulate_municipalities<'py>(py: Python<'py>, params: &str) -> PyResult<(Bound<'py, PyDict>, String, String)> {
+pub(crate) fn simulate_municipalities<'py>(
+    py: Python<'py>,
+    params: &str,
+) -> PyResult<(Bound<'py, PyDict>, String, String)> {
     let sim = py.detach(|| {
         guard(|| {
             let p: MunicipalityPanelParams = serde_json::from_str(params).map_err(|e| invalid(e.to_string()))?;

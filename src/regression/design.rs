@@ -120,7 +120,8 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &SampleSpec<'_>) -> Result<ModelFra
             Role::AnyType => frame.column(name)?,
         };
         if let Column::Float(v) = col {
-            let bad: Vec<usize> = v.iter().enumerate().filter(|(_, x)| x.is_infinite()).map(|(i, _)| i).take(1).collect();
+            let bad: Vec<usize> =
+                v.iter().enumerate().filter(|(_, x)| x.is_infinite()).map(|(i, _)| i).take(1).collect();
             if let Some(&first_row) = bad.first() {
                 let count = v.iter().filter(|x| x.is_infinite()).count();
                 return Err(DataError::NonFinite { name: name.clone(), count, first_row }.into());
@@ -160,14 +161,19 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &SampleSpec<'_>) -> Result<ModelFra
             }
         }
         if negative > 0 {
-            return Err(DataError::InvalidWeights { name: wname.to_string(), count: negative, reason: "negative" }.into());
+            return Err(
+                DataError::InvalidWeights { name: wname.to_string(), count: negative, reason: "negative" }.into()
+            );
         }
     }
     let mut rows = if keep.iter().all(|&k| k) { Rows::All(n_input) } else { Rows::All(n_input).filter(&keep) };
     drop(keep);
     // 3. Fixed effects, singletons.
-    let mut fixed_effects: Vec<(String, Factor)> =
-        f.fixed_effects.iter().map(|fe| Ok((fe.join("^"), encode_interacted(frame, fe, &rows)?))).collect::<Result<_, DataError>>()?;
+    let mut fixed_effects: Vec<(String, Factor)> = f
+        .fixed_effects
+        .iter()
+        .map(|fe| Ok((fe.join("^"), encode_interacted(frame, fe, &rows)?)))
+        .collect::<Result<_, DataError>>()?;
     let mut n_singletons = 0;
     if spec.drop_singletons && !fixed_effects.is_empty() {
         let mut keep = vec![true; rows.len()];
@@ -195,14 +201,7 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &SampleSpec<'_>) -> Result<ModelFra
             rows = rows.filter(&keep);
         }
     }
-    let drops = DropReport {
-        n_input,
-        n_used: rows.len(),
-        missing_by_column,
-        n_missing,
-        n_singletons,
-        n_zero_weight,
-    };
+    let drops = DropReport { n_input, n_used: rows.len(), missing_by_column, n_missing, n_singletons, n_zero_weight };
     if rows.is_empty() {
         let d = drops.describe();
         return Err(DataError::Empty { reason: if d.is_empty() { "the data has no rows".into() } else { d } }.into());
@@ -220,7 +219,10 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &SampleSpec<'_>) -> Result<ModelFra
         for p in &t.factors {
             let drop_first = lone_categorical && (f.intercept || has_fe || seen_full_factor);
             let e = expand(frame, p, &rows, drop_first)?;
-            if lone_categorical && !drop_first && !matches!(p, Part::Var(v) if frame.column(v).is_ok_and(Column::is_numeric)) {
+            if lone_categorical
+                && !drop_first
+                && !matches!(p, Part::Var(v) if frame.column(v).is_ok_and(Column::is_numeric))
+            {
                 seen_full_factor = true;
             }
             expansions.push(e);
@@ -289,15 +291,26 @@ fn encode_interacted(frame: &Frame<'_>, parts: &[String], rows: &Rows) -> Result
 }
 
 /// The columns one formula factor expands into: (name, components).
-fn expand(frame: &Frame<'_>, p: &Part, rows: &Rows, drop_first: bool) -> Result<Vec<(String, Vec<Component>)>, crate::Error> {
-    let dummies = |var: &str, prefix: String, suffix: &str, skip: &dyn Fn(usize, &str) -> bool| -> Result<_, crate::Error> {
+fn expand(
+    frame: &Frame<'_>,
+    p: &Part,
+    rows: &Rows,
+    drop_first: bool,
+) -> Result<Vec<(String, Vec<Component>)>, crate::Error> {
+    let dummies = |var: &str,
+                   prefix: String,
+                   suffix: &str,
+                   skip: &dyn Fn(usize, &str) -> bool|
+     -> Result<_, crate::Error> {
         let fac = Factor::encode(frame.column(var)?, rows);
         Ok(fac
             .labels
             .iter()
             .enumerate()
             .filter(|(i, l)| !skip(*i, l))
-            .map(|(_, l)| (format!("{prefix}{l}{suffix}"), vec![Component::Level { column: var.to_string(), label: l.clone() }]))
+            .map(|(_, l)| {
+                (format!("{prefix}{l}{suffix}"), vec![Component::Level { column: var.to_string(), label: l.clone() }])
+            })
             .collect::<Vec<_>>())
     };
     match p {

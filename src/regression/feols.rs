@@ -224,12 +224,16 @@ fn estimate(chk: &FeolsChecked, mut mf: ModelFrame) -> Result<FeolsResult> {
     if !convergence.converged {
         warnings.push(Diagnostic::new(
             "convergence",
-            format!("fixed-effect demeaning stopped after {} iterations without reaching tol = {:e}", convergence.iterations, p.demean.tol),
+            format!(
+                "fixed-effect demeaning stopped after {} iterations without reaching tol = {:e}",
+                convergence.iterations, p.demean.tol
+            ),
         ));
     }
     let dist = RefDist::StudentT(df_t);
     let kept_names: Vec<&String> = keep.iter().map(|&j| &names[j]).collect();
-    let coefficients = (0..kk).map(|j| Estimate::new(kept_names[j].clone(), beta[j], vcov[j][j].sqrt(), &dist, p.alpha)).collect();
+    let coefficients =
+        (0..kk).map(|j| Estimate::new(kept_names[j].clone(), beta[j], vcov[j][j].sqrt(), &dist, p.alpha)).collect();
 
     // Fixed-effect estimates: alpha(y) - sum_j beta_j alpha(x_j), normalised.
     let fixef = recover_fixef(&mf, &alphas, &keep, &beta);
@@ -245,7 +249,11 @@ fn estimate(chk: &FeolsChecked, mut mf: ModelFrame) -> Result<FeolsResult> {
             .fixed_effects
             .iter()
             .zip(&nested)
-            .map(|((name, f), &nested_in_cluster)| FixedEffectInfo { name: name.clone(), n_levels: f.n_levels(), nested_in_cluster })
+            .map(|((name, f), &nested_in_cluster)| FixedEffectInfo {
+                name: name.clone(),
+                n_levels: f.n_levels(),
+                nested_in_cluster,
+            })
             .collect(),
         clusters: mf.clusters.iter().map(|(n, f)| (n.clone(), f.n_levels())).collect(),
         n_params: k_ssc,
@@ -279,7 +287,14 @@ fn fe_param_count(levels: &[usize], nested: &[bool]) -> usize {
 
 /// Exact leave-one-cluster-out deltas: refit (re-absorbing the fixed effects) without each
 /// cluster, in parallel.
-fn refit_deltas(orig: &[f64], mf: &ModelFrame, keep: &[usize], beta: &[f64], cluster: &Factor, opts: &DemeanOptions) -> Vec<Vec<f64>> {
+fn refit_deltas(
+    orig: &[f64],
+    mf: &ModelFrame,
+    keep: &[usize],
+    beta: &[f64],
+    cluster: &Factor,
+    opts: &DemeanOptions,
+) -> Vec<Vec<f64>> {
     use rayon::prelude::*;
     let n = mf.n();
     let kk = keep.len();

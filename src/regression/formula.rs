@@ -146,7 +146,11 @@ impl Parser<'_> {
     }
 
     fn expect(&mut self, c: char) -> Result<(), FormulaError> {
-        if self.eat(c) { Ok(()) } else { self.err(format!("expected `{c}`")) }
+        if self.eat(c) {
+            Ok(())
+        } else {
+            self.err(format!("expected `{c}`"))
+        }
     }
 
     fn name(&mut self) -> Result<String, FormulaError> {
@@ -165,7 +169,9 @@ impl Parser<'_> {
             return Ok(s);
         }
         let start = self.pos;
-        while self.pos < self.chars.len() && (self.chars[self.pos].is_alphanumeric() || "_.".contains(self.chars[self.pos])) {
+        while self.pos < self.chars.len()
+            && (self.chars[self.pos].is_alphanumeric() || "_.".contains(self.chars[self.pos]))
+        {
             self.pos += 1;
         }
         if start == self.pos {
@@ -223,8 +229,14 @@ impl Parser<'_> {
                 }
             }
             match self.peek() {
-                Some('+') => { self.pos += 1; sign = 1; }
-                Some('-') => { self.pos += 1; sign = -1; }
+                Some('+') => {
+                    self.pos += 1;
+                    sign = 1;
+                }
+                Some('-') => {
+                    self.pos += 1;
+                    sign = -1;
+                }
                 _ => break,
             }
         }

@@ -42,7 +42,11 @@ impl Vcov {
             VcovType::Cr1 => "CR1",
             VcovType::Cr3 => "CR3",
         };
-        if self.cluster.is_empty() { name.to_string() } else { format!("{name} by {}", self.cluster.join(" + ")) }
+        if self.cluster.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name} by {}", self.cluster.join(" + "))
+        }
     }
 }
 

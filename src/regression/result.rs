@@ -124,7 +124,11 @@ impl fmt::Display for FeolsResult {
         writeln!(f, "Observations: {}   Std. errors: {}", self.n_obs, self.vcov_type)?;
         writeln!(f, "{:<24} {:>12} {:>12} {:>9} {:>9}", "term", "estimate", "std.error", "t", "p")?;
         for e in &self.coefficients {
-            writeln!(f, "{:<24} {:>12.6} {:>12.6} {:>9.3} {:>9.4}", e.term, e.estimate, e.std_error, e.statistic, e.p_value)?;
+            writeln!(
+                f,
+                "{:<24} {:>12.6} {:>12.6} {:>9.3} {:>9.4}",
+                e.term, e.estimate, e.std_error, e.statistic, e.p_value
+            )?;
         }
         write!(f, "RMSE: {:.6}   R2: {:.5}", self.sigma, self.r2)?;
         if let Some(w) = self.r2_within {

@@ -110,11 +110,14 @@ const UNEMPLOYMENT: [f64; 15] =
 const YEAR_PATH: [f64; 15] =
     [0.295, 0.294, 0.286, 0.286, 0.265, 0.262, 0.253, 0.300, 0.330, 0.350, 0.350, 0.352, 0.358, 0.365, 0.369];
 /// Share of women among arrivals (men first in 2014-2015, family reunification after).
-const WOMEN_ARRIVALS: [f64; 15] = [0.46, 0.46, 0.45, 0.42, 0.36, 0.33, 0.45, 0.55, 0.52, 0.50, 0.50, 0.50, 0.50, 0.50, 0.50];
+const WOMEN_ARRIVALS: [f64; 15] =
+    [0.46, 0.46, 0.45, 0.42, 0.36, 0.33, 0.45, 0.55, 0.52, 0.50, 0.50, 0.50, 0.50, 0.50, 0.50];
 /// Share from Syria among arrivals.
-const SYRIA_ARRIVALS: [f64; 15] = [0.04, 0.06, 0.18, 0.40, 0.55, 0.55, 0.50, 0.40, 0.28, 0.22, 0.18, 0.15, 0.12, 0.12, 0.12];
+const SYRIA_ARRIVALS: [f64; 15] =
+    [0.04, 0.06, 0.18, 0.40, 0.55, 0.55, 0.50, 0.40, 0.28, 0.22, 0.18, 0.15, 0.12, 0.12, 0.12];
 /// Share from Eritrea among arrivals.
-const ERITREA_ARRIVALS: [f64; 15] = [0.03, 0.03, 0.03, 0.06, 0.25, 0.20, 0.15, 0.14, 0.12, 0.10, 0.10, 0.09, 0.08, 0.08, 0.08];
+const ERITREA_ARRIVALS: [f64; 15] =
+    [0.03, 0.03, 0.03, 0.06, 0.25, 0.20, 0.15, 0.14, 0.12, 0.10, 0.10, 0.09, 0.08, 0.08, 0.08];
 
 /// Yearly outflow share of the refugee stock.
 const OUTFLOW: f64 = 0.07;
@@ -219,7 +222,11 @@ impl MunicipalityPanelParams {
             Err(ParamsError::InvalidParam { name, value, reason: reason.to_string() })
         };
         if self.first_year > 2015 {
-            return bad("first_year", self.first_year.to_string(), "must be at most 2015 so that adoption years fall in the panel");
+            return bad(
+                "first_year",
+                self.first_year.to_string(),
+                "must be at most 2015 so that adoption years fall in the panel",
+            );
         }
         if self.first_year < 1900 {
             return bad("first_year", self.first_year.to_string(), "must be at least 1900");
@@ -315,7 +322,11 @@ impl SimulatedPanel {
     pub fn true_effect(&self, intervention: &str, municipality_group: &str, event_time: i64) -> Option<f64> {
         self.true_effects
             .iter()
-            .find(|e| e.intervention == intervention && e.municipality_group == municipality_group && e.event_time == event_time)
+            .find(|e| {
+                e.intervention == intervention
+                    && e.municipality_group == municipality_group
+                    && e.event_time == event_time
+            })
             .map(|e| e.effect)
     }
 }
@@ -489,7 +500,11 @@ fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> Result<u64, Error> {
         return Ok(0);
     }
     let d = Poisson::new(lambda).map_err(|e| {
-        Error::Params(ParamsError::InvalidParam { name: "params", value: format!("lambda = {lambda}"), reason: e.to_string() })
+        Error::Params(ParamsError::InvalidParam {
+            name: "params",
+            value: format!("lambda = {lambda}"),
+            reason: e.to_string(),
+        })
     })?;
     let x: f64 = d.sample(rng);
     Ok(x.max(0.0) as u64)
@@ -699,8 +714,9 @@ pub fn simulate_municipalities(params: &MunicipalityPanelParams) -> Result<Simul
             let oth_raw = (1.0 - at(&SYRIA_ARRIVALS, year) - at(&ERITREA_ARRIVALS, year)).max(0.05);
             let norm = syr_raw + eri_raw + oth_raw;
             let (arr_syr, arr_eri, arr_oth) = (syr_raw / norm, eri_raw / norm, oth_raw / norm);
-            let arr_short = (0.45 * arr_oth + 0.55 * arr_syr + 0.75 * arr_eri + tr.education_offset + 0.03 * normal(&mut rng))
-                .clamp(0.05, 0.95);
+            let arr_short =
+                (0.45 * arr_oth + 0.55 * arr_syr + 0.75 * arr_eri + tr.education_offset + 0.03 * normal(&mut rng))
+                    .clamp(0.05, 0.95);
             years_mean = ((years_mean + 1.0) * s + 0.5 * a) / tot;
             women = (women * s + arr_women * a) / tot;
             short = (short * s + arr_short * a) / tot;
@@ -862,10 +878,7 @@ mod tests {
             MunicipalityPanelParams { shock_sd: -1.0, ..Default::default() },
         ];
         for p in bad {
-            assert!(matches!(
-                simulate_municipalities(&p),
-                Err(Error::Params(ParamsError::InvalidParam { .. }))
-            ));
+            assert!(matches!(simulate_municipalities(&p), Err(Error::Params(ParamsError::InvalidParam { .. }))));
         }
     }
 
