@@ -4,7 +4,7 @@
 //! names, regions, municipality groups and programme membership, with **simulated** refugee
 //! counts, employment, frame conditions, interventions and true effects.
 
-mod municipalities;
+pub mod municipalities;
 
 pub use municipalities::{
     simulate_municipalities, MunicipalityPanelParams, SimulatedPanel, TrueEffect, LEJRE_CODE, LEJRE_KEY,

@@ -64,6 +64,30 @@
 //! Clipping to $[0.02, 0.95]$ is applied after the effects, so in a clipped row the realised
 //! effect can be smaller than `true_effect` (rare with the defaults).
 //!
+//! # Defaults
+//!
+//! [`MunicipalityPanelParams::default`]: seed 2016, years 2010-2024 (98 x 15 = 1,470 rows),
+//! `effect_scale = 1`, AR(1) shocks with $\rho = 0.5$ and innovation sd 0.015, municipality
+//! levels with sd 0.04 around their group. With the defaults the national employment rate
+//! (employed over refugees, all municipalities) is about 27-28 % in 2010-2014, dips to about
+//! 25-26 % in 2015-2016 and rises to 43-51 % in 2019-2024.
+//!
+//! # Errors
+//!
+//! [`ParamsError::InvalidParam`] for params out of range (see [`MunicipalityPanelParams`]).
+//!
+//! # Examples
+//!
+//! ```
+//! use virkning::simulate::{simulate_municipalities, MunicipalityPanelParams};
+//! let panel = simulate_municipalities(&MunicipalityPanelParams::default()).unwrap();
+//! assert_eq!(panel.frame.n_rows(), 1470);
+//! assert_eq!(panel.frame.names()[7], "employment_rate");
+//! // A placebo world: same data structure, no intervention works.
+//! let placebo = simulate_municipalities(&MunicipalityPanelParams { effect_scale: 0.0, ..Default::default() }).unwrap();
+//! assert!(placebo.true_effects.iter().all(|e| e.effect == 0.0));
+//! ```
+//!
 //! # Determinism
 //!
 //! Every draw comes from ChaCha8 streams seeded by `seed` (one stream for the municipality
@@ -496,7 +520,7 @@ fn binomial(rng: &mut ChaCha8Rng, n: u64, p: f64) -> Result<u64, Error> {
 }
 
 fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> Result<u64, Error> {
-    if !(lambda > 0.0) {
+    if lambda.is_nan() || lambda <= 0.0 {
         return Ok(0);
     }
     let d = Poisson::new(lambda).map_err(|e| {
@@ -570,7 +594,7 @@ fn assign_years(scores: &[(usize, f64)], never: f64, years: &[(i64, f64)], out: 
 ///
 /// Builds one row per municipality (the 98 real ones) and year in
 /// `first_year..=last_year`, with simulated outcomes and known true effects; see the
-/// [module documentation](self) for the model and [`SimulatedPanel`] for the columns.
+/// [module documentation](crate::simulate::municipalities) for the model and [`SimulatedPanel`] for the columns.
 /// **The numbers are simulated**: real names and structure, simulated data.
 ///
 /// # Defaults
