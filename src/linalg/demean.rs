@@ -14,9 +14,10 @@
 //! `tol * (0.1 + |alpha|)` (fixest's rule: absolute near zero, relative otherwise).
 //!
 //! When the projections have not converged after `ap_sweeps` sweeps (weakly connected designs,
-//! e.g. workers and firms), the normal equations $D'WD\alpha = D'Wx$ are solved from the current
+//! e.g. workers and firms), the dimension with the most levels is eliminated exactly and the
+//! Schur complement of the normal equations in the other dimensions is solved from the current
 //! point by conjugate gradients preconditioned with the group weights (block Jacobi), stopping
-//! when $\lVert r \rVert \le 10^{-2}\,\mathrm{tol}\,\lVert D'Wx \rVert$. Each CG step costs
+//! when the residual norm is below $10^{-2}\,\mathrm{tol}$ times that of the right-hand side. Each CG step costs
 //! one pass over the data, like a projection sweep, but the number of steps grows with the
 //! square root of the condition number instead of the condition number.
 //!
@@ -226,63 +227,99 @@ impl<'a> Demeaner<'a> {
         DemeanOutcome { iterations, converged: false, max_change }
     }
 
-    /// `D'WD alpha`, by dimension: one pass computing each row's fitted fixed effects, then a
-    /// weighted scatter into every dimension.
-    fn normal_apply(&self, alpha: &[Vec<f64>], out: &mut [Vec<f64>], fitted: &mut [f64]) {
-        fitted.iter_mut().for_each(|f| *f = 0.0);
-        for (codes, a) in self.codes.iter().zip(alpha) {
-            fitted.iter_mut().zip(codes.iter()).for_each(|(f, &g)| *f += a[g as usize]);
+    /// The Schur complement of the normal equations after eliminating dimension `e` exactly,
+    /// applied to `beta` (all dimensions but `e`): $D_o' W M_e D_o \beta$, where $M_e$ removes
+    /// weighted group means of dimension `e`. Two passes over the data.
+    fn schur_apply(&self, e: usize, beta: &[Vec<f64>], out: &mut [Vec<f64>], t: &mut [f64], mean_e: &mut [f64]) {
+        t.iter_mut().for_each(|v| *v = 0.0);
+        for (q, (codes, b)) in self.codes.iter().zip(beta).enumerate() {
+            if q != e {
+                t.iter_mut().zip(codes.iter()).for_each(|(v, &g)| *v += b[g as usize]);
+            }
         }
-        if let Some(w) = self.weights {
-            fitted.iter_mut().zip(w).for_each(|(f, w)| *f *= w);
+        self.weighted_group_mean(e, t, mean_e);
+        let ce = self.codes[e];
+        match self.weights {
+            None => t.iter_mut().zip(ce).for_each(|(v, &g)| *v -= mean_e[g as usize]),
+            Some(w) => t.iter_mut().zip(ce).zip(w).for_each(|((v, &g), w)| *v = (*v - mean_e[g as usize]) * w),
         }
-        for (codes, o) in self.codes.iter().zip(out.iter_mut()) {
-            o.iter_mut().for_each(|v| *v = 0.0);
-            codes.iter().zip(fitted.iter()).for_each(|(&g, f)| o[g as usize] += f);
+        for (q, (codes, o)) in self.codes.iter().zip(out.iter_mut()).enumerate() {
+            if q != e {
+                o.iter_mut().for_each(|v| *v = 0.0);
+                codes.iter().zip(t.iter()).for_each(|(&g, v)| o[g as usize] += v);
+            }
         }
     }
 
-    /// Preconditioned conjugate gradients on $D'WD\alpha = D'Wx$ from the current `alpha`.
+    /// Weighted mean of `t` within each level of dimension `d`.
+    fn weighted_group_mean(&self, d: usize, t: &[f64], mean: &mut [f64]) {
+        mean.iter_mut().for_each(|m| *m = 0.0);
+        match self.weights {
+            None => self.codes[d].iter().zip(t).for_each(|(&g, v)| mean[g as usize] += v),
+            Some(w) => self.codes[d].iter().zip(t).zip(w).for_each(|((&g, v), w)| mean[g as usize] += w * v),
+        }
+        mean.iter_mut().zip(&self.inv_weight[d]).for_each(|(m, iw)| *m *= iw);
+    }
+
+    /// Preconditioned conjugate gradients on the Schur complement: the dimension with the most
+    /// levels is eliminated exactly, the others are solved by CG (block-Jacobi preconditioner)
+    /// from the current `alpha`, and the eliminated one is recovered at the end.
     fn conjugate_gradient(
         &self,
-        b: &[Vec<f64>],
+        sums: &[Vec<f64>],
         alpha: &mut [Vec<f64>],
         opts: &DemeanOptions,
         mut iterations: usize,
     ) -> DemeanOutcome {
+        let e = (0..self.codes.len()).max_by_key(|&q| self.inv_weight[q].len()).unwrap_or(0);
+        let others = |q: usize| q != e;
         let dot = |u: &[Vec<f64>], v: &[Vec<f64>]| -> f64 {
-            u.iter().zip(v).map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>()).sum()
+            (0..u.len()).filter(|&q| others(q)).map(|q| u[q].iter().zip(&v[q]).map(|(x, y)| x * y).sum::<f64>()).sum()
         };
         let precond = |r: &[Vec<f64>]| -> Vec<Vec<f64>> {
             r.iter().zip(&self.inv_weight).map(|(rq, iw)| rq.iter().zip(iw).map(|(x, w)| x * w).collect()).collect()
         };
-        let mut fitted = vec![0.0; self.n];
-        let mut ap: Vec<Vec<f64>> = b.iter().map(|v| vec![0.0; v.len()]).collect();
-        self.normal_apply(alpha, &mut ap, &mut fitted);
+        let zeros = || -> Vec<Vec<f64>> { self.inv_weight.iter().map(|iw| vec![0.0; iw.len()]).collect() };
+        let mut t = vec![0.0; self.n];
+        let mut mean_e = vec![0.0; self.inv_weight[e].len()];
+        // Right-hand side: D_o' W (x - D_e xbar_e).
+        let xbar: Vec<f64> = sums[e].iter().zip(&self.inv_weight[e]).map(|(s, iw)| s * iw).collect();
+        let ce = self.codes[e];
+        match self.weights {
+            None => t.iter_mut().zip(ce).for_each(|(v, &g)| *v = xbar[g as usize]),
+            Some(w) => t.iter_mut().zip(ce).zip(w).for_each(|((v, &g), w)| *v = xbar[g as usize] * w),
+        }
+        let mut b = zeros();
+        for q in (0..b.len()).filter(|&q| others(q)) {
+            let mut sc = vec![0.0; b[q].len()];
+            self.codes[q].iter().zip(&t).for_each(|(&g, v)| sc[g as usize] += v);
+            b[q] = sums[q].iter().zip(&sc).map(|(s, c)| s - c).collect();
+        }
+        let mut ap = zeros();
+        self.schur_apply(e, alpha, &mut ap, &mut t, &mut mean_e);
         let mut r: Vec<Vec<f64>> =
             b.iter().zip(&ap).map(|(bq, aq)| bq.iter().zip(aq).map(|(x, y)| x - y).collect()).collect();
-        let b_norm = dot(b, b).sqrt();
-        let target = 1e-2 * opts.tol * b_norm.max(f64::MIN_POSITIVE);
+        let b_norm = dot(&b, &b).sqrt().max(f64::MIN_POSITIVE);
+        let target = 1e-2 * opts.tol * b_norm;
         let mut z = precond(&r);
         let mut p = z.clone();
         let mut rz = dot(&r, &z);
         let mut r_norm = dot(&r, &r).sqrt();
+        let mut converged = false;
         while iterations < opts.max_iter {
             if r_norm <= target {
-                return DemeanOutcome {
-                    iterations,
-                    converged: true,
-                    max_change: r_norm / b_norm.max(f64::MIN_POSITIVE),
-                };
+                converged = true;
+                break;
             }
-            self.normal_apply(&p, &mut ap, &mut fitted);
+            self.schur_apply(e, &p, &mut ap, &mut t, &mut mean_e);
             iterations += 1;
             let pap = dot(&p, &ap);
             if !(pap > 0.0) {
+                converged = r_norm <= target;
                 break;
             }
             let step = rz / pap;
-            for q in 0..alpha.len() {
+            for q in (0..alpha.len()).filter(|&q| others(q)) {
                 alpha[q].iter_mut().zip(&p[q]).for_each(|(a, pv)| *a += step * pv);
                 r[q].iter_mut().zip(&ap[q]).for_each(|(rv, av)| *rv -= step * av);
             }
@@ -291,12 +328,13 @@ impl<'a> Demeaner<'a> {
             let rz_new = dot(&r, &z);
             let beta = rz_new / rz;
             rz = rz_new;
-            for q in 0..p.len() {
+            for q in (0..p.len()).filter(|&q| others(q)) {
                 p[q].iter_mut().zip(&z[q]).for_each(|(pv, zv)| *pv = zv + beta * *pv);
             }
         }
-        let rel = r_norm / b_norm.max(f64::MIN_POSITIVE);
-        DemeanOutcome { iterations, converged: rel <= 1e-2 * opts.tol, max_change: rel }
+        let mut acc = Vec::new();
+        self.update(e, &sums[e], alpha, &mut acc);
+        DemeanOutcome { iterations, converged, max_change: r_norm / b_norm }
     }
 }
 
