@@ -6,7 +6,7 @@
 //! With bread $B = (\tilde X' W \tilde X)^{-1}$ and scores $s_i = w_i e_i \tilde x_i$:
 //! iid $V = \hat\sigma^2 B$ with $\hat\sigma^2 = \sum_i w_i e_i^2 / (N - K)$;
 //! HC1 $V = \frac{N}{N-K} B (\sum_i s_i s_i') B$;
-//! HC3 $V = B (\sum_i s_i s_i' / (1-h_i)^2) B$;
+//! HC3 $V = \frac{N}{N-K} B (\sum_i s_i s_i' / (1-h_i)^2) B$ (the factor as fixest/pyfixest);
 //! CR1 $V = \frac{G}{G-1}\frac{N-1}{N-K} B (\sum_g S_g S_g') B$ with $S_g = \sum_{i \in g} s_i$;
 //! multi-way CR1 sums the one-way variances of every intersection of cluster variables with
 //! alternating signs and repairs negative eigenvalues;
@@ -146,7 +146,7 @@ impl Scores<'_> {
         scale(&v, ssc.adj_factor(self.n, n_params) * ssc.cluster_factor(self.n))
     }
 
-    /// HC3 variance given the leverage of every row (no small-sample factor).
+    /// HC3 variance given the leverage of every row (before the small-sample factor).
     pub fn hc3(&self, leverage: &[f64]) -> Vec<Vec<f64>> {
         let u: Vec<f64> = (0..self.n).map(|i| self.w(i) * self.resid[i] / (1.0 - leverage[i])).collect();
         sandwich(self.bread, &self.meat_rows(&u))

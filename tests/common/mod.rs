@@ -16,7 +16,8 @@ pub fn fixture(rel: &str) -> PathBuf {
 pub fn read_csv(rel: &str) -> Frame<'static> {
     let text = std::fs::read_to_string(fixture(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let mut lines = text.lines();
-    let header: Vec<String> = split(lines.next().unwrap()).into_iter().map(|s| s.trim_matches('"').to_string()).collect();
+    let header: Vec<String> =
+        split(lines.next().unwrap()).into_iter().map(|s| s.trim_matches('"').to_string()).collect();
     let mut cells: Vec<Vec<String>> = vec![Vec::new(); header.len()];
     for line in lines.filter(|l| !l.trim().is_empty()) {
         for (c, v) in cells.iter_mut().zip(split(line)) {
@@ -66,5 +67,9 @@ pub fn rel_diff(a: f64, b: f64) -> f64 {
 /// Assert `a` equals `b` to `rtol` relative, with context.
 #[track_caller]
 pub fn assert_close(a: f64, b: f64, rtol: f64, what: &str) {
-    assert!(rel_diff(a, b) <= rtol || (a - b).abs() < 1e-14, "{what}: {a} vs reference {b} (rel diff {:e})", rel_diff(a, b));
+    assert!(
+        rel_diff(a, b) <= rtol || (a - b).abs() < 1e-14,
+        "{what}: {a} vs reference {b} (rel diff {:e})",
+        rel_diff(a, b)
+    );
 }
