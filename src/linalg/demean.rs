@@ -13,20 +13,26 @@
 //! is solved exactly in one pass. Iteration stops when every coefficient changes by less than
 //! `tol * (0.1 + |alpha|)` (fixest's rule: absolute near zero, relative otherwise).
 //!
-//! When the projections have not converged after `ap_sweeps` sweeps (weakly connected designs,
-//! e.g. workers and firms), the dimension with the most levels is eliminated exactly and the
-//! Schur complement of the normal equations in the other dimensions is solved from the current
-//! point by conjugate gradients preconditioned with the group weights (block Jacobi), stopping
-//! when the residual norm is below $10^{-2}\,\mathrm{tol}$ times that of the right-hand side. Each CG step costs
-//! one pass over the data, like a projection sweep, but the number of steps grows with the
-//! square root of the condition number instead of the condition number.
+//! When the projections stall (their convergence rate says `tol` will not be reached within
+//! `ap_sweeps` sweeps: weakly connected designs, e.g. workers moving along a chain of firms), the
+//! dimension with the most levels is eliminated exactly and the Schur complement of the normal
+//! equations in the other dimensions is solved from the current point by conjugate gradients.
+//! The complement is assembled as a sparse matrix and factored by sparse Cholesky (see
+//! `schur.rs`) once per fixed-effect structure, shared by all columns; preconditioned by that
+//! factor, CG needs a handful of cheap steps over the levels instead of thousands of passes over
+//! the data. When the complement would be too large (densely connected designs, where the
+//! projections converge fast anyway), CG runs matrix-free with the block-Jacobi preconditioner,
+//! stopping when the residual norm is below $10^{-2}\,\mathrm{tol}$ times that of the
+//! right-hand side.
 //!
 //! # References
 //! Berge, L. (2018). Efficient estimation of maximum likelihood models with multiple fixed-effects:
 //! the R package FENmlm. Irons & Tuck (1969).
 
+use super::schur::SchurFactor;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// Tolerance and iteration cap of the demeaning engine.
 ///
@@ -69,6 +75,9 @@ pub struct Demeaner<'a> {
     weights: Option<&'a [f64]>,
     inv_weight: Vec<Vec<f64>>,
     n: usize,
+    /// The factored Schur complement, built by the first column whose projections stall and
+    /// shared by all later ones (`None` inside when over budget).
+    schur: OnceLock<Option<SchurFactor>>,
 }
 
 impl<'a> Demeaner<'a> {
@@ -88,7 +97,14 @@ impl<'a> Demeaner<'a> {
                 sw.into_iter().map(|s| if s > 0.0 { 1.0 / s } else { 0.0 }).collect()
             })
             .collect();
-        Demeaner { codes, weights, inv_weight, n }
+        Demeaner { codes, weights, inv_weight, n, schur: OnceLock::new() }
+    }
+
+    /// The same engine without the assembled Schur complement (matrix-free CG only).
+    #[cfg(test)]
+    fn without_factor(mut self) -> Self {
+        self.schur = OnceLock::from(None);
+        self
     }
 
     /// Number of fixed-effect dimensions.
@@ -183,11 +199,15 @@ impl<'a> Demeaner<'a> {
                 off += l;
             }
         };
+        if let Some(Some(factor)) = self.schur.get() {
+            return self.factored_solve(factor, sums, alpha, opts, 0);
+        }
         let mut x = flat(alpha);
         let mut iterations = 0;
         let mut max_change = f64::INFINITY;
+        let mut history = Vec::new();
         let ap_limit = opts.ap_sweeps.min(opts.max_iter);
-        while iterations < ap_limit {
+        while iterations < ap_limit && !stalled(&history, opts.tol, ap_limit - iterations) {
             self.sweep(sums, alpha, &mut acc);
             let gx = flat(alpha);
             iterations += 1;
@@ -202,6 +222,7 @@ impl<'a> Demeaner<'a> {
             if max_change < opts.tol {
                 return DemeanOutcome { iterations, converged: true, max_change };
             }
+            history.push(max_change);
             // Irons-Tuck extrapolation.
             let (mut vprod, mut ssq) = (0.0, 0.0);
             for i in 0..x.len() {
@@ -222,7 +243,14 @@ impl<'a> Demeaner<'a> {
         let mut acc2 = Vec::new();
         self.update(0, &sums[0], alpha, &mut acc2);
         if iterations < opts.max_iter {
-            return self.conjugate_gradient(sums, alpha, opts, iterations);
+            let factor = self.schur.get_or_init(|| {
+                let budget = (self.n / 2).max(100_000);
+                SchurFactor::build(&self.codes, &self.inv_weight, self.weights, self.eliminated(), budget)
+            });
+            return match factor {
+                Some(factor) => self.factored_solve(factor, sums, alpha, opts, iterations),
+                None => self.conjugate_gradient(sums, alpha, opts, iterations),
+            };
         }
         DemeanOutcome { iterations, converged: false, max_change }
     }
@@ -261,9 +289,98 @@ impl<'a> Demeaner<'a> {
         mean.iter_mut().zip(&self.inv_weight[d]).for_each(|(m, iw)| *m *= iw);
     }
 
-    /// Preconditioned conjugate gradients on the Schur complement: the dimension with the most
-    /// levels is eliminated exactly, the others are solved by CG (block-Jacobi preconditioner)
-    /// from the current `alpha`, and the eliminated one is recovered at the end.
+    /// The dimension with the most levels, eliminated exactly in the Schur complement.
+    fn eliminated(&self) -> usize {
+        (0..self.codes.len()).max_by_key(|&q| self.inv_weight[q].len()).unwrap_or(0)
+    }
+
+    /// Right-hand side of the Schur system: $D_o^\top W (x - D_e \bar x_e)$, one pass over the data.
+    fn schur_rhs(&self, e: usize, sums: &[Vec<f64>], t: &mut [f64]) -> Vec<Vec<f64>> {
+        let xbar: Vec<f64> = sums[e].iter().zip(&self.inv_weight[e]).map(|(s, iw)| s * iw).collect();
+        let ce = self.codes[e];
+        match self.weights {
+            None => t.iter_mut().zip(ce).for_each(|(v, &g)| *v = xbar[g as usize]),
+            Some(w) => t.iter_mut().zip(ce).zip(w).for_each(|((v, &g), w)| *v = xbar[g as usize] * w),
+        }
+        let mut b: Vec<Vec<f64>> = self.inv_weight.iter().map(|iw| vec![0.0; iw.len()]).collect();
+        for q in (0..b.len()).filter(|&q| q != e) {
+            let mut sc = vec![0.0; b[q].len()];
+            self.codes[q].iter().zip(t.iter()).for_each(|(&g, v)| sc[g as usize] += v);
+            b[q] = sums[q].iter().zip(&sc).map(|(s, c)| s - c).collect();
+        }
+        b
+    }
+
+    /// Conjugate gradients on the assembled Schur complement, preconditioned by its sparse
+    /// Cholesky factor: each step costs a sparse product over the levels, not a pass over the
+    /// data, and a handful of steps suffice. Starts from the current `alpha`; the eliminated
+    /// dimension is recovered at the end.
+    fn factored_solve(
+        &self,
+        factor: &SchurFactor,
+        sums: &[Vec<f64>],
+        alpha: &mut [Vec<f64>],
+        opts: &DemeanOptions,
+        mut iterations: usize,
+    ) -> DemeanOutcome {
+        let e = factor.eliminated();
+        let b = {
+            let mut t = vec![0.0; self.n];
+            factor.stack(&self.schur_rhs(e, sums, &mut t))
+        };
+        let dot = |u: &[f64], v: &[f64]| -> f64 { u.iter().zip(v).map(|(x, y)| x * y).sum() };
+        let mut x = factor.stack(alpha);
+        let mut ap = vec![0.0; x.len()];
+        factor.apply(&x, &mut ap);
+        let mut r: Vec<f64> = b.iter().zip(&ap).map(|(bv, av)| bv - av).collect();
+        let b_norm = dot(&b, &b).sqrt().max(f64::MIN_POSITIVE);
+        let target = 1e-2 * opts.tol * b_norm;
+        let mut z = factor.precondition(&r);
+        let mut p = z.clone();
+        let mut rz = dot(&r, &z);
+        let mut r_norm = dot(&r, &r).sqrt();
+        let mut converged = r_norm <= target;
+        // With an exact preconditioner the residual drops to rounding level in a step or two;
+        // below that, the singular directions of S turn the search directions into noise, so
+        // the best iterate is kept and accepted at `tol` once progress stops.
+        let (mut best_x, mut best_r) = (x.clone(), r_norm);
+        while !converged && iterations < opts.max_iter {
+            factor.apply(&p, &mut ap);
+            iterations += 1;
+            let pap = dot(&p, &ap);
+            if !(pap > 0.0) {
+                break;
+            }
+            let step = rz / pap;
+            x.iter_mut().zip(&p).for_each(|(xv, pv)| *xv += step * pv);
+            r.iter_mut().zip(&ap).for_each(|(rv, av)| *rv -= step * av);
+            r_norm = dot(&r, &r).sqrt();
+            if r_norm < best_r {
+                best_x.copy_from_slice(&x);
+                best_r = r_norm;
+            } else if r_norm > 10.0 * best_r {
+                break;
+            }
+            converged = r_norm <= target;
+            z = factor.precondition(&r);
+            let rz_new = dot(&r, &z);
+            let beta = rz_new / rz;
+            rz = rz_new;
+            p.iter_mut().zip(&z).for_each(|(pv, zv)| *pv = zv + beta * *pv);
+        }
+        let x = best_x;
+        let converged = best_r <= opts.tol * b_norm;
+        let r_norm = best_r;
+        factor.unstack(&x, alpha);
+        let mut acc = Vec::new();
+        self.update(e, &sums[e], alpha, &mut acc);
+        DemeanOutcome { iterations, converged, max_change: r_norm / b_norm }
+    }
+
+    /// Preconditioned conjugate gradients on the Schur complement, applied matrix-free (two
+    /// passes over the data per step) with the block-Jacobi preconditioner: the fallback when
+    /// the assembled complement would be too large. Starts from the current `alpha`; the
+    /// eliminated dimension is recovered at the end.
     fn conjugate_gradient(
         &self,
         sums: &[Vec<f64>],
@@ -271,7 +388,7 @@ impl<'a> Demeaner<'a> {
         opts: &DemeanOptions,
         mut iterations: usize,
     ) -> DemeanOutcome {
-        let e = (0..self.codes.len()).max_by_key(|&q| self.inv_weight[q].len()).unwrap_or(0);
+        let e = self.eliminated();
         let others = |q: usize| q != e;
         let dot = |u: &[Vec<f64>], v: &[Vec<f64>]| -> f64 {
             (0..u.len()).filter(|&q| others(q)).map(|q| u[q].iter().zip(&v[q]).map(|(x, y)| x * y).sum::<f64>()).sum()
@@ -282,19 +399,7 @@ impl<'a> Demeaner<'a> {
         let zeros = || -> Vec<Vec<f64>> { self.inv_weight.iter().map(|iw| vec![0.0; iw.len()]).collect() };
         let mut t = vec![0.0; self.n];
         let mut mean_e = vec![0.0; self.inv_weight[e].len()];
-        // Right-hand side: D_o' W (x - D_e xbar_e).
-        let xbar: Vec<f64> = sums[e].iter().zip(&self.inv_weight[e]).map(|(s, iw)| s * iw).collect();
-        let ce = self.codes[e];
-        match self.weights {
-            None => t.iter_mut().zip(ce).for_each(|(v, &g)| *v = xbar[g as usize]),
-            Some(w) => t.iter_mut().zip(ce).zip(w).for_each(|((v, &g), w)| *v = xbar[g as usize] * w),
-        }
-        let mut b = zeros();
-        for q in (0..b.len()).filter(|&q| others(q)) {
-            let mut sc = vec![0.0; b[q].len()];
-            self.codes[q].iter().zip(&t).for_each(|(&g, v)| sc[g as usize] += v);
-            b[q] = sums[q].iter().zip(&sc).map(|(s, c)| s - c).collect();
-        }
+        let b = self.schur_rhs(e, sums, &mut t);
         let mut ap = zeros();
         self.schur_apply(e, alpha, &mut ap, &mut t, &mut mean_e);
         let mut r: Vec<Vec<f64>> =
@@ -336,6 +441,22 @@ impl<'a> Demeaner<'a> {
         self.update(e, &sums[e], alpha, &mut acc);
         DemeanOutcome { iterations, converged, max_change: r_norm / b_norm }
     }
+}
+
+/// Whether accelerated projections are too slow to reach `tol` within `remaining` sweeps, judged
+/// from the largest scaled change at the end of each pair of sweeps (`history`) over the last
+/// four sweeps. Irons-Tuck steps are not monotone, so no verdict before six sweeps.
+fn stalled(history: &[f64], tol: f64, remaining: usize) -> bool {
+    let p = history.len();
+    if p < 3 {
+        return false;
+    }
+    let (now, before) = (history[p - 1], history[p - 3]);
+    let rate = (now / before).powf(0.25);
+    if !(rate < 1.0) {
+        return true;
+    }
+    (tol / now).ln() / rate.ln() > remaining as f64
 }
 
 fn scaled_change(a: &[f64], b: &[f64]) -> f64 {
@@ -393,7 +514,7 @@ mod tests {
         let c1: Vec<u32> = (0..n).map(|i| (i / 4) as u32).collect();
         let c2: Vec<u32> = (0..n).map(|i| ((i / 4 + (i % 4) / 2) % 500) as u32).collect();
         let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 101) as f64 / 10.0).collect();
-        let d = Demeaner::new(vec![&c1, &c2], &[1000, 500], None);
+        let d = Demeaner::new(vec![&c1, &c2], &[1000, 500], None).without_factor();
         let mut y = x.clone();
         let (out, alpha) = d.demean(&mut y, &DemeanOptions { tol: 1e-10, ap_sweeps: 4, ..Default::default() });
         assert!(out.converged, "{out:?}");
@@ -405,6 +526,53 @@ mod tests {
         }
         for i in 0..n {
             assert!((x[i] - alpha[0][c1[i] as usize] - alpha[1][c2[i] as usize] - y[i]).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn factored_schur_solves_weighted_three_way_chains_with_two_components() {
+        // Two separate chains of firms (two connected components), workers moving along them,
+        // a year effect, and sampling weights: the case the sparse Cholesky path exists for.
+        let (workers, years) = (3000usize, 6usize);
+        let n = workers * years;
+        let worker: Vec<u32> = (0..n).map(|i| (i / years) as u32).collect();
+        let year: Vec<u32> = (0..n).map(|i| (i % years) as u32).collect();
+        let firm: Vec<u32> = (0..n)
+            .map(|i| {
+                let (w, t) = (i / years, i % years);
+                let chain = (w % 2) * 200;
+                (chain + (w / 2 + t) % 200) as u32
+            })
+            .collect();
+        let weights: Vec<f64> = (0..n).map(|i| 0.5 + ((i * 31) % 7) as f64 / 4.0).collect();
+        let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 101) as f64 / 10.0 + (i % years) as f64).collect();
+        let d = Demeaner::new(vec![&worker, &firm, &year], &[workers, 400, years], Some(&weights));
+        let opts = DemeanOptions { tol: 1e-10, ..Default::default() };
+        for column in 0..2 {
+            let x: Vec<f64> = x.iter().map(|v| v * (1.0 + column as f64)).collect();
+            let mut y = x.clone();
+            let (out, alpha) = d.demean(&mut y, &opts);
+            assert!(out.converged, "{out:?}");
+            assert!(
+                matches!(d.schur.get(), Some(Some(_))),
+                "the Schur factor was not built: {out:?} {:?}",
+                d.schur.get().map(|f| f.is_some())
+            );
+            if column == 1 {
+                assert!(out.iterations <= 5, "the second column should reuse the factor: {out:?}");
+            }
+            // The two conditions that define the projection: the residual is orthogonal to every
+            // fixed-effect dummy, and x minus the residual is a sum of fixed effects.
+            for (c, nl) in [(&worker, workers), (&firm, 400), (&year, years)] {
+                let mut s = vec![0.0; nl];
+                c.iter().zip(&y).zip(&weights).for_each(|((&g, r), w)| s[g as usize] += w * r);
+                let worst = s.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                assert!(worst < 1e-6, "group sums {worst}");
+            }
+            for i in 0..n {
+                let fit = alpha[0][worker[i] as usize] + alpha[1][firm[i] as usize] + alpha[2][year[i] as usize];
+                assert!((x[i] - fit - y[i]).abs() < 1e-9);
+            }
         }
     }
 

@@ -6,6 +6,7 @@ mod convert;
 mod demean;
 mod dense;
 mod error;
+mod schur;
 
 pub use collinear::independent_columns;
 pub use demean::{DemeanOptions, DemeanOutcome, Demeaner};
