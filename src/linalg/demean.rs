@@ -294,18 +294,19 @@ impl<'a> Demeaner<'a> {
         (0..self.codes.len()).max_by_key(|&q| self.inv_weight[q].len()).unwrap_or(0)
     }
 
-    /// Right-hand side of the Schur system: $D_o^\top W (x - D_e \bar x_e)$, one pass over the data.
-    fn schur_rhs(&self, e: usize, sums: &[Vec<f64>], t: &mut [f64]) -> Vec<Vec<f64>> {
+    /// Right-hand side of the Schur system, $D_o^\top W (x - D_e \bar x_e)$: one pass over the
+    /// data per dimension, no row-sized buffer.
+    fn schur_rhs(&self, e: usize, sums: &[Vec<f64>]) -> Vec<Vec<f64>> {
         let xbar: Vec<f64> = sums[e].iter().zip(&self.inv_weight[e]).map(|(s, iw)| s * iw).collect();
         let ce = self.codes[e];
-        match self.weights {
-            None => t.iter_mut().zip(ce).for_each(|(v, &g)| *v = xbar[g as usize]),
-            Some(w) => t.iter_mut().zip(ce).zip(w).for_each(|((v, &g), w)| *v = xbar[g as usize] * w),
-        }
         let mut b: Vec<Vec<f64>> = self.inv_weight.iter().map(|iw| vec![0.0; iw.len()]).collect();
         for q in (0..b.len()).filter(|&q| q != e) {
             let mut sc = vec![0.0; b[q].len()];
-            self.codes[q].iter().zip(t.iter()).for_each(|(&g, v)| sc[g as usize] += v);
+            let cq = self.codes[q];
+            match self.weights {
+                None => cq.iter().zip(ce).for_each(|(&h, &g)| sc[h as usize] += xbar[g as usize]),
+                Some(w) => cq.iter().zip(ce).zip(w).for_each(|((&h, &g), w)| sc[h as usize] += w * xbar[g as usize]),
+            }
             b[q] = sums[q].iter().zip(&sc).map(|(s, c)| s - c).collect();
         }
         b
@@ -324,10 +325,7 @@ impl<'a> Demeaner<'a> {
         mut iterations: usize,
     ) -> DemeanOutcome {
         let e = factor.eliminated();
-        let b = {
-            let mut t = vec![0.0; self.n];
-            factor.stack(&self.schur_rhs(e, sums, &mut t))
-        };
+        let b = factor.stack(&self.schur_rhs(e, sums));
         let dot = |u: &[f64], v: &[f64]| -> f64 { u.iter().zip(v).map(|(x, y)| x * y).sum() };
         let mut x = factor.stack(alpha);
         let mut ap = vec![0.0; x.len()];
@@ -399,7 +397,7 @@ impl<'a> Demeaner<'a> {
         let zeros = || -> Vec<Vec<f64>> { self.inv_weight.iter().map(|iw| vec![0.0; iw.len()]).collect() };
         let mut t = vec![0.0; self.n];
         let mut mean_e = vec![0.0; self.inv_weight[e].len()];
-        let b = self.schur_rhs(e, sums, &mut t);
+        let b = self.schur_rhs(e, sums);
         let mut ap = zeros();
         self.schur_apply(e, alpha, &mut ap, &mut t, &mut mean_e);
         let mut r: Vec<Vec<f64>> =

@@ -180,32 +180,60 @@ impl Adjacency {
         }
         drop(fill);
         let others: Vec<usize> = (0..codes.len()).filter(|&q| q != eliminated).collect();
-        let lists: Vec<Vec<(u32, f64)>> = (0..n_levels)
-            .into_par_iter()
-            .map(|g| {
-                let mut list: Vec<(u32, f64)> = Vec::with_capacity((row_start[g + 1] - row_start[g]) * others.len());
-                for &i in &rows[row_start[g]..row_start[g + 1]] {
-                    let w = weights.map_or(1.0, |w| w[i as usize]);
-                    for &q in &others {
-                        list.push(((offsets[q] + codes[q][i as usize] as usize) as u32, w));
-                    }
+        // The distinct other levels met by level g, with total weights, sorted.
+        let merged = |g: usize, list: &mut Vec<(u32, f64)>| {
+            list.clear();
+            for &i in &rows[row_start[g]..row_start[g + 1]] {
+                let w = weights.map_or(1.0, |w| w[i as usize]);
+                for &q in &others {
+                    list.push(((offsets[q] + codes[q][i as usize] as usize) as u32, w));
                 }
-                list.sort_unstable_by_key(|&(h, _)| h);
-                list.dedup_by(|next, kept| {
-                    let same = next.0 == kept.0;
-                    if same {
-                        kept.1 += next.1;
-                    }
-                    same
-                });
-                list
+            }
+            list.sort_unstable_by_key(|&(h, _)| h);
+            list.dedup_by(|next, kept| {
+                let same = next.0 == kept.0;
+                if same {
+                    kept.1 += next.1;
+                }
+                same
+            });
+        };
+        // Two passes (count, then fill in place) so that no per-level lists are held at once.
+        let counts: Vec<usize> = (0..n_levels)
+            .into_par_iter()
+            .map_init(Vec::new, |list, g| {
+                merged(g, list);
+                list.len()
             })
             .collect();
-        drop(rows);
         let mut start = Vec::with_capacity(n_levels + 1);
         start.push(0);
-        lists.iter().for_each(|l| start.push(start.last().copied().unwrap_or(0) + l.len()));
-        let (target, weight) = lists.into_iter().flatten().unzip();
+        counts.iter().for_each(|c| start.push(start.last().copied().unwrap_or(0) + c));
+        drop(counts);
+        let total = start[n_levels];
+        let (mut target, mut weight) = (vec![0u32; total], vec![0.0; total]);
+        let chunk = n_levels.div_ceil(64 * rayon::current_num_threads()).max(1);
+        let mut pieces = Vec::new();
+        let (mut rest_t, mut rest_w) = (target.as_mut_slice(), weight.as_mut_slice());
+        for lo in (0..n_levels).step_by(chunk) {
+            let hi = (lo + chunk).min(n_levels);
+            let (t, tail_t) = rest_t.split_at_mut(start[hi] - start[lo]);
+            let (w, tail_w) = rest_w.split_at_mut(start[hi] - start[lo]);
+            pieces.push((lo..hi, t, w));
+            (rest_t, rest_w) = (tail_t, tail_w);
+        }
+        pieces.into_par_iter().for_each(|(levels, t, w)| {
+            let mut list = Vec::new();
+            let base = start[levels.start];
+            for g in levels {
+                merged(g, &mut list);
+                for (k, &(h, wh)) in list.iter().enumerate() {
+                    t[start[g] - base + k] = h;
+                    w[start[g] - base + k] = wh;
+                }
+            }
+        });
+        drop(rows);
         Adjacency { start, target, weight }
     }
 
