@@ -15,6 +15,7 @@ from virkning.exceptions import VirkningError, VirkningWarning
 __all__ = [
     "__version__",
     "feols",
+    "glm",
     "etable",
     "panel_info",
     "datasets",
@@ -26,6 +27,7 @@ __all__ = [
 
 _LAZY = {
     "feols": ("virkning.regression", "feols"),
+    "glm": ("virkning.glm", "glm"),
     "etable": ("virkning.report.etable", "etable"),
     "panel_info": ("virkning.panel", "panel_info"),
     "SmallSampleCorrection": ("virkning.options", "SmallSampleCorrection"),

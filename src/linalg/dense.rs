@@ -101,3 +101,17 @@ pub fn sandwich(bread: &[Vec<f64>], meat: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let m = from_rows(meat);
     to_rows(&(&b * &m * &b))
 }
+
+/// $\log\det A$ of a symmetric positive-definite matrix (Cholesky, after equilibration).
+///
+/// # Errors
+/// [`LinalgError::NotPositiveDefinite`] when the factorisation fails.
+pub fn spd_logdet(a: &[Vec<f64>], what: &'static str) -> Result<f64, LinalgError> {
+    let k = a.len();
+    let d: Vec<f64> = (0..k).map(|i| if a[i][i] > 0.0 { 1.0 / a[i][i].sqrt() } else { 1.0 }).collect();
+    let m = Mat::from_fn(k, k, |i, j| a[i][j] * d[i] * d[j]);
+    let llt = m.llt(Side::Lower).map_err(|_| LinalgError::NotPositiveDefinite { what })?;
+    let l = llt.L();
+    let ld: f64 = (0..k).map(|i| 2.0 * l[(i, i)].ln()).sum();
+    Ok(ld - 2.0 * d.iter().map(|x| x.ln()).sum::<f64>())
+}

@@ -82,6 +82,10 @@ impl From<Error> for PyErr {
             Error::Params(crate::ParamsError::UnknownChoice { .. }) => UnknownChoiceError::new_err(msg),
             Error::Params(_) => InvalidParameterError::new_err(msg),
             Error::Formula(_) => FormulaError::new_err(msg),
+            Error::Regression(crate::regression::RegressionError::NotConverged { .. }) => {
+                ConvergenceError::new_err(msg)
+            }
+            Error::Regression(crate::regression::RegressionError::InvalidGlmInput { .. }) => DataError::new_err(msg),
             Error::Regression(_) => IdentificationError::new_err(msg),
             Error::Linalg(crate::linalg::LinalgError::NotConverged { .. }) => ConvergenceError::new_err(msg),
             Error::Linalg(_) => LinAlgError::new_err(msg),

@@ -4,6 +4,7 @@
 mod convert;
 mod data;
 mod errors;
+mod glm;
 mod regression;
 mod simulate;
 
@@ -20,5 +21,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(data::panel_info, m)?)?;
     m.add_function(wrap_pyfunction!(simulate::simulate_municipalities, m)?)?;
     m.add_function(wrap_pyfunction!(simulate::municipality_defaults, m)?)?;
+    m.add_function(wrap_pyfunction!(glm::glm_defaults, m)?)?;
+    m.add_function(wrap_pyfunction!(glm::glm, m)?)?;
+    m.add_class::<glm::PyGlmResult>()?;
     Ok(())
 }

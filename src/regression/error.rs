@@ -32,4 +32,40 @@ pub enum RegressionError {
         /// What is wrong.
         reason: String,
     },
+    /// A GLM outcome, weight or trial count outside the family's support, or shapes that disagree.
+    #[error("invalid GLM input: {reason}")]
+    InvalidGlmInput {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The maximum-likelihood estimate does not exist (complete or quasi-complete separation).
+    #[error("{family} model: the maximum-likelihood estimate does not exist (separation): {n_perfect} observation(s) are predicted perfectly, the first at row {row}; coefficients diverge to infinity. Drop or merge the regressor(s) that separate the outcome, or combine categories")]
+    Separation {
+        /// Family.
+        family: String,
+        /// First perfectly predicted row of the estimation sample.
+        row: usize,
+        /// Perfectly predicted observations.
+        n_perfect: usize,
+    },
+    /// An iterative estimator stopped before its tolerance.
+    #[error("{what} did not converge in {iterations} iterations (tolerance {tolerance:e}, last relative change {last_change:e})")]
+    NotConverged {
+        /// Algorithm.
+        what: String,
+        /// Iterations run.
+        iterations: usize,
+        /// Tolerance asked for.
+        tolerance: f64,
+        /// Last relative change of the criterion.
+        last_change: f64,
+    },
+    /// Fewer observations (units) than parameters.
+    #[error("{n_obs} observations for {n_params} parameters: the model needs more observations than parameters")]
+    TooFewObservations {
+        /// Observations.
+        n_obs: usize,
+        /// Parameters.
+        n_params: usize,
+    },
 }

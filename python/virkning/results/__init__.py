@@ -2,5 +2,6 @@
 
 from virkning.results._base import Result
 from virkning.results.regression import FeolsResult
+from virkning.results.glm import GlmResult
 
-__all__ = ["Result", "FeolsResult"]
+__all__ = ["Result", "FeolsResult", "GlmResult"]

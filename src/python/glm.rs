@@ -1,0 +1,69 @@
+//! pyo3 glue for `glm`: params as JSON of the serde struct, columns as views.
+
+use numpy::{IntoPyArray, PyArray1, PyArray2};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::convert::{frame, hold};
+use super::errors::guard;
+use crate::inference::VcovType;
+use crate::regression::{Glm, GlmResult, Vcov};
+
+fn invalid(name: &'static str, reason: String) -> crate::Error {
+    crate::ParamsError::InvalidParam { name, value: String::new(), reason }.into()
+}
+
+/// Default `Glm` params as JSON.
+#[pyfunction]
+pub(crate) fn glm_defaults() -> PyResult<String> {
+    guard(|| serde_json::to_string(&Glm::default()).map_err(|e| invalid("params", e.to_string())))
+}
+
+/// Fit `glm`. `params` is the JSON of [`Glm`] without `vcov`/`family` (given as strings).
+#[pyfunction]
+#[pyo3(signature = (columns, params, family, vcov, cluster=Vec::new()))]
+pub(crate) fn glm(
+    py: Python<'_>,
+    columns: &Bound<'_, PyDict>,
+    params: &str,
+    family: String,
+    vcov: String,
+    cluster: Vec<String>,
+) -> PyResult<PyGlmResult> {
+    let held = hold(columns)?;
+    let frame = frame(&held)?;
+    let inner = py.detach(|| {
+        guard(|| {
+            let mut p: Glm = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+            p.family = family.parse()?;
+            let kind: VcovType = vcov.parse()?;
+            p.vcov = Vcov { kind, cluster };
+            p.fit(&frame)
+        })
+    })?;
+    Ok(PyGlmResult { inner })
+}
+
+/// A fitted `glm` (wrapped by `virkning.results.GlmResult`).
+#[pyclass(name = "GlmResult", module = "virkning._core", frozen)]
+pub(crate) struct PyGlmResult {
+    pub(crate) inner: GlmResult,
+}
+
+#[pymethods]
+impl PyGlmResult {
+    /// The serialisable part of the result as JSON.
+    fn to_json(&self) -> PyResult<String> {
+        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+    }
+
+    /// Fitted means by input row (`nan` where the row was not used).
+    fn fitted<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.fitted_by_row().into_pyarray(py)
+    }
+
+    /// Variance-covariance matrix.
+    fn vcov<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        Ok(PyArray2::from_vec2(py, &self.inner.vcov)?)
+    }
+}
