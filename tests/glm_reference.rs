@@ -107,7 +107,9 @@ fn bad_glm_inputs_are_specific_errors() {
     };
     assert!(bad(array![0., 2., 0.5, 1.], None, Family::Binomial).contains("proportion in [0, 1]"));
     assert!(bad(array![0., 2., 1., 1.], Some(array![1., 1., 2., 2.]), Family::Binomial).contains("[0, trials]"));
-    assert!(bad(array![0., 1., 1., 1.], Some(array![1., 0., 2., 2.]), Family::Binomial).contains("trials must be positive"));
+    assert!(
+        bad(array![0., 1., 1., 1.], Some(array![1., 0., 2., 2.]), Family::Binomial).contains("trials must be positive")
+    );
     assert!(bad(array![0., -1., 1., 1.], None, Family::Poisson).contains("non-negative"));
     assert!(bad(array![0., 1., 1.], None, Family::Gaussian).contains("rows"));
     let x3 = Array2::from_shape_vec((2, 2), vec![1., 0., 1., 1.]).unwrap();

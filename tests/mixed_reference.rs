@@ -39,7 +39,10 @@ fn mixedlm_equals_statsmodels_on_every_reference_case() {
         let re = case["random_effects"].as_object().unwrap();
         for (label, blup) in fit.group_labels.iter().zip(&fit.random_effects) {
             let reference = re[label.as_str()].as_f64().unwrap();
-            assert!((blup - reference).abs() <= 1e-5 * (1.0 + reference.abs()), "{name} BLUP {label}: {blup} vs {reference}");
+            assert!(
+                (blup - reference).abs() <= 1e-5 * (1.0 + reference.abs()),
+                "{name} BLUP {label}: {blup} vs {reference}"
+            );
         }
     }
 }
@@ -73,8 +76,7 @@ fn dense_m2ll(x: &[f64], n: usize, k: usize, y: &[f64], g: &[u32], w: &[f64], be
         for a in 0..m {
             v[a][a] += s2 / w[idx[a]];
         }
-        let r: Vec<f64> =
-            idx.iter().map(|&i| y[i] - (0..k).map(|j| x[j * n + i] * beta[j]).sum::<f64>()).collect();
+        let r: Vec<f64> = idx.iter().map(|&i| y[i] - (0..k).map(|j| x[j * n + i] * beta[j]).sum::<f64>()).collect();
         // Gaussian elimination for log det and r'V^-1 r.
         let mut a = v.clone();
         let mut b = r.clone();
@@ -119,7 +121,9 @@ fn weighted_ml_fit_maximises_the_dense_likelihood() {
     let at = |beta: &[f64], s2u: f64, s2: f64| dense_m2ll(&x, n, k, &y, &groups, &w, beta, s2u, s2);
     let best = at(&fit.beta, vc.group, vc.residual);
     assert_close(-0.5 * best, fit.loglik, 1e-10, "profile loglik equals dense loglik");
-    for (db, du, de) in [(0.01, 0.0, 0.0), (-0.01, 0.0, 0.0), (0.0, 0.02, 0.0), (0.0, -0.02, 0.0), (0.0, 0.0, 0.02), (0.0, 0.0, -0.02)] {
+    for (db, du, de) in
+        [(0.01, 0.0, 0.0), (-0.01, 0.0, 0.0), (0.0, 0.02, 0.0), (0.0, -0.02, 0.0), (0.0, 0.0, 0.02), (0.0, 0.0, -0.02)]
+    {
         let beta = [fit.beta[0] + db, fit.beta[1]];
         assert!(at(&beta, vc.group * (1.0 + du), vc.residual * (1.0 + de)) > best, "not a maximum");
     }

@@ -62,6 +62,36 @@ impl ModelFrame {
     }
 }
 
+/// Drop regressors (columns 1.. of the column-major `yx`, n rows) whose relative Cholesky
+/// pivot, given the column scales `scale`, is below `tol`, compacting `yx` in place. Returns the
+/// kept column indices, the names dropped and the Gram matrix of all regressors.
+pub(crate) fn drop_collinear(
+    yx: &mut Vec<f64>,
+    recipes: &[ColumnRecipe],
+    weights: Option<&[f64]>,
+    scale: &[f64],
+    tol: f64,
+) -> Result<(Vec<usize>, Vec<String>, Vec<Vec<f64>>), RegressionError> {
+    let k = recipes.len();
+    let n = yx.len() / (k + 1);
+    let names: Vec<String> = recipes.iter().map(|r| r.name.clone()).collect();
+    let g_full = crate::linalg::gram(&yx[n..], n, k, weights);
+    let keep = crate::linalg::independent_columns(&g_full, scale, tol);
+    if keep.is_empty() {
+        return Err(RegressionError::AllCollinear { names });
+    }
+    let collinear: Vec<String> = (0..k).filter(|j| !keep.contains(j)).map(|j| names[j].clone()).collect();
+    if keep.len() < k {
+        for (dst, &src) in keep.iter().enumerate() {
+            if dst != src {
+                yx.copy_within((src + 1) * n..(src + 2) * n, (dst + 1) * n);
+            }
+        }
+        yx.truncate((keep.len() + 1) * n);
+    }
+    Ok((keep, collinear, g_full))
+}
+
 /// Options of the sample construction.
 pub(crate) struct SampleSpec<'s> {
     pub formula: &'s Formula,

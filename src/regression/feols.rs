@@ -17,14 +17,13 @@
 //! Berge (2018); Cameron, Gelbach & Miller (2011); Correia (2015) on singletons. Matched against
 //! pyfixest 0.60 (= R fixest) in `tests/regression_reference.rs`.
 
-use super::design::{build, Evaluator, ModelFrame, SampleSpec};
+use super::design::{build, drop_collinear, Evaluator, ModelFrame, SampleSpec};
 use super::params::{Feols, FeolsChecked};
 use super::result::{FeolsResult, FixedEffectInfo, FixedEffectValues};
-use super::RegressionError;
 use crate::data::{Factor, Frame, Rows};
 use crate::inference::{jackknife_vcov, FixefK, InferenceError, RefDist, Scores, VcovType};
 use crate::linalg::DemeanOptions;
-use crate::linalg::{cross, gram, independent_columns, spd_solve_inverse, Demeaner};
+use crate::linalg::{cross, gram, spd_solve_inverse, Demeaner};
 use crate::results::{Convergence, Diagnostic, Estimate};
 use crate::traits::Validated;
 use crate::Result;
@@ -124,20 +123,7 @@ fn estimate(chk: &FeolsChecked, mut mf: ModelFrame) -> Result<FeolsResult> {
 
     // Collinearity.
     let names: Vec<String> = mf.recipes.iter().map(|r| r.name.clone()).collect();
-    let g_full = gram(&mf.yx[n..], n, k, w);
-    let keep = independent_columns(&g_full, &scale, p.collinear_tol);
-    if keep.is_empty() {
-        return Err(RegressionError::AllCollinear { names }.into());
-    }
-    let collinear: Vec<String> = (0..k).filter(|j| !keep.contains(j)).map(|j| names[j].clone()).collect();
-    if keep.len() < k {
-        for (dst, &src) in keep.iter().enumerate() {
-            if dst != src {
-                mf.yx.copy_within((src + 1) * n..(src + 2) * n, (dst + 1) * n);
-            }
-        }
-        mf.yx.truncate((keep.len() + 1) * n);
-    }
+    let (keep, collinear, g_full) = drop_collinear(&mut mf.yx, &mf.recipes, w, &scale, p.collinear_tol)?;
     let kk = keep.len();
     let g: Vec<Vec<f64>> = keep.iter().map(|&a| keep.iter().map(|&b| g_full[a][b]).collect()).collect();
     let (y, x) = mf.yx.split_at(n);

@@ -22,11 +22,9 @@ use super::design::{build, ColumnRecipe, ModelFrame, SampleSpec};
 use super::formula::Formula;
 use super::irls::{irls, Family, GlmFit, IrlsOptions};
 use super::params::Vcov;
-use super::RegressionError;
 use crate::data::{DataError, Factor, Frame, Rows};
 use crate::error::ParamsError;
 use crate::inference::{InferenceError, RefDist, Scores, SmallSampleCorrection, VcovType};
-use crate::linalg::{gram, independent_columns};
 use crate::results::{Diagnostic, DropReport, Estimate};
 use crate::traits::Validated;
 use crate::Result;
@@ -105,14 +103,8 @@ impl Glm {
     /// [`ParamsError`] for invalid options, a formula error, [`InferenceError::Unsupported`] for
     /// HC3/CR3.
     pub fn validate(self) -> Result<Validated<GlmChecked>> {
-        let formula = Formula::parse(&self.formula)?;
+        let formula = parse_plain(&self.formula, "glm", self.alpha)?;
         let bad = |name, value: String, reason: &str| ParamsError::InvalidParam { name, value, reason: reason.into() };
-        if !formula.fixed_effects.is_empty() {
-            return Err(bad("formula", self.formula.clone(), "glm does not absorb fixed effects after `|`; write them as C(var)").into());
-        }
-        if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return Err(bad("alpha", self.alpha.to_string(), "must be between 0 and 1").into());
-        }
         if !(self.irls.tol > 0.0 && self.irls.tol < 1.0) {
             return Err(bad("tol", self.irls.tol.to_string(), "must be positive and below 1").into());
         }
@@ -120,11 +112,18 @@ impl Glm {
             return Err(bad("max_iter", "0".into(), "must be at least 1").into());
         }
         if self.trials.is_some() && self.family != Family::Binomial {
-            return Err(bad("trials", self.trials.clone().unwrap_or_default(), "only the binomial family takes trials").into());
+            return Err(bad(
+                "trials",
+                self.trials.clone().unwrap_or_default(),
+                "only the binomial family takes trials",
+            )
+            .into());
         }
         match (self.vcov.kind, self.vcov.cluster.len()) {
             (VcovType::Iid | VcovType::Hc1, 0) | (VcovType::Cr1, 1..) => {}
-            (VcovType::Cr1, _) => return Err(bad("vcov", self.vcov.describe(), "CR1 needs at least one cluster column").into()),
+            (VcovType::Cr1, _) => {
+                return Err(bad("vcov", self.vcov.describe(), "CR1 needs at least one cluster column").into())
+            }
             (VcovType::Iid | VcovType::Hc1, _) => {
                 return Err(bad("vcov", self.vcov.describe(), "takes no cluster variable").into())
             }
@@ -257,6 +256,37 @@ impl Validated<GlmChecked> {
     }
 }
 
+/// Drop collinear regressors (column scales = raw sums of squares); kept indices and dropped names.
+pub(super) fn drop_collinear(mf: &mut ModelFrame, tol: f64) -> Result<(Vec<usize>, Vec<String>)> {
+    let (n, k) = (mf.n(), mf.k());
+    let scale: Vec<f64> = (1..=k).map(|j| mf.yx[j * n..(j + 1) * n].iter().map(|x| x * x).sum()).collect();
+    let (keep, collinear, _) =
+        super::design::drop_collinear(&mut mf.yx, &mf.recipes, mf.weights.as_deref(), &scale, tol)?;
+    Ok((keep, collinear))
+}
+
+/// Parse a formula for a model that absorbs no fixed effects and check `alpha`.
+pub(super) fn parse_plain(text: &str, who: &str, alpha: f64) -> Result<Formula> {
+    let formula = Formula::parse(text)?;
+    if !formula.fixed_effects.is_empty() {
+        return Err(ParamsError::InvalidParam {
+            name: "formula",
+            value: text.to_string(),
+            reason: format!("{who} does not absorb fixed effects after `|`; write them as C(var)"),
+        }
+        .into());
+    }
+    if !(alpha > 0.0 && alpha < 1.0) {
+        return Err(ParamsError::InvalidParam {
+            name: "alpha",
+            value: alpha.to_string(),
+            reason: "must be between 0 and 1".into(),
+        }
+        .into());
+    }
+    Ok(formula)
+}
+
 /// Read the trials column on the sample; rows where it is missing are dropped and counted.
 fn take_trials(frame: &Frame<'_>, name: &str, mf: &mut ModelFrame) -> Result<Vec<f64>> {
     let col = frame.numeric(name, "trials")?;
@@ -291,36 +321,16 @@ fn take_trials(frame: &Frame<'_>, name: &str, mf: &mut ModelFrame) -> Result<Vec
 }
 
 fn estimate(p: &Glm, mut mf: ModelFrame, trials: Option<Vec<f64>>) -> Result<GlmResult> {
-    let (n, k) = (mf.n(), mf.k());
-    let w = mf.weights.as_deref();
+    let n = mf.n();
     let names: Vec<String> = mf.recipes.iter().map(|r| r.name.clone()).collect();
-    let scale: Vec<f64> = (1..=k).map(|j| mf.yx[j * n..(j + 1) * n].iter().map(|x| x * x).sum()).collect();
-    let g_full = gram(&mf.yx[n..], n, k, w);
-    let keep = independent_columns(&g_full, &scale, p.collinear_tol);
-    if keep.is_empty() {
-        return Err(RegressionError::AllCollinear { names }.into());
-    }
-    let collinear: Vec<String> = (0..k).filter(|j| !keep.contains(j)).map(|j| names[j].clone()).collect();
-    if keep.len() < k {
-        for (dst, &src) in keep.iter().enumerate() {
-            if dst != src {
-                mf.yx.copy_within((src + 1) * n..(src + 2) * n, (dst + 1) * n);
-            }
-        }
-        mf.yx.truncate((keep.len() + 1) * n);
-    }
+    let (keep, collinear) = drop_collinear(&mut mf, p.collinear_tol)?;
+    let w = mf.weights.as_deref();
     let kk = keep.len();
     let (y, x) = mf.yx.split_at(n);
     let fit = irls(x, n, kk, y, w, trials.as_deref(), p.family, &p.irls)?;
     let resid = fit.response_residuals();
-    let scores = Scores {
-        x,
-        n,
-        k: kk,
-        resid: &resid,
-        weights: Some(&fit.prior_weights),
-        bread: &fit.inverse_information,
-    };
+    let scores =
+        Scores { x, n, k: kk, resid: &resid, weights: Some(&fit.prior_weights), bread: &fit.inverse_information };
     let mut warnings = Vec::new();
     let ssc = SmallSampleCorrection::default();
     let vcov = match p.vcov.kind {

@@ -394,21 +394,18 @@ pub(crate) fn irls(
     // Separation: perfectly predicted boundary outcomes.
     if matches!(family, Family::Binomial | Family::Poisson) {
         let eps = 1e-10;
-        let at_boundary = (0..n).filter(|&i| a[i] > 0.0).find(|&i| match family {
-            Family::Binomial => (y[i] == 0.0 && mu[i] < eps) || (y[i] == 1.0 && mu[i] > 1.0 - eps),
-            _ => y[i] == 0.0 && mu[i] < eps,
-        });
-        if let Some(row) = at_boundary {
-            let n_perfect = (0..n)
-                .filter(|&i| {
-                    a[i] > 0.0
-                        && match family {
-                            Family::Binomial => (y[i] == 0.0 && mu[i] < eps) || (y[i] == 1.0 && mu[i] > 1.0 - eps),
-                            _ => y[i] == 0.0 && mu[i] < eps,
-                        }
-                })
-                .count();
-            return Err(RegressionError::Separation { family: format!("{family:?}").to_lowercase(), row, n_perfect }.into());
+        let perfect = |i: usize| {
+            a[i] > 0.0
+                && match family {
+                    Family::Binomial => (y[i] == 0.0 && mu[i] < eps) || (y[i] == 1.0 && mu[i] > 1.0 - eps),
+                    _ => y[i] == 0.0 && mu[i] < eps,
+                }
+        };
+        if let Some(row) = (0..n).find(|&i| perfect(i)) {
+            let n_perfect = (0..n).filter(|&i| perfect(i)).count();
+            return Err(
+                RegressionError::Separation { family: format!("{family:?}").to_lowercase(), row, n_perfect }.into()
+            );
         }
     }
     if !converged {

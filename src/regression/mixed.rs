@@ -29,11 +29,12 @@ use serde::{Deserialize, Serialize};
 
 use super::design::{build, ColumnRecipe, SampleSpec};
 use super::formula::Formula;
+use super::glm::{drop_collinear, parse_plain};
 use super::RegressionError;
 use crate::data::{Factor, Frame, Rows};
 use crate::error::ParamsError;
 use crate::inference::RefDist;
-use crate::linalg::{cross, gram, independent_columns, spd_logdet, spd_solve_inverse};
+use crate::linalg::{cross, gram, spd_logdet, spd_solve_inverse};
 use crate::results::{Diagnostic, DropReport, Estimate};
 use crate::traits::Validated;
 use crate::Result;
@@ -95,16 +96,10 @@ impl MixedLm {
     /// # Errors
     /// [`ParamsError`] or a formula error.
     pub fn validate(self) -> Result<Validated<MixedChecked>> {
-        let formula = Formula::parse(&self.formula)?;
+        let formula = parse_plain(&self.formula, "mixedlm", self.alpha)?;
         let bad = |name, value: String, reason: &str| ParamsError::InvalidParam { name, value, reason: reason.into() };
-        if !formula.fixed_effects.is_empty() {
-            return Err(bad("formula", self.formula.clone(), "mixedlm takes no `|` fixed effects; write them as C(var)").into());
-        }
         if self.group.is_empty() {
             return Err(bad("group", String::new(), "a grouping column is required").into());
-        }
-        if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return Err(bad("alpha", self.alpha.to_string(), "must be between 0 and 1").into());
         }
         Ok(Validated::new(MixedChecked { params: self, formula }))
     }
@@ -236,8 +231,10 @@ pub fn fit_random_intercept(
     }
     if let Some(w) = weights {
         if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
-            return Err(RegressionError::InvalidGlmInput { reason: format!("weights must be positive; row {i} has {}", w[i]) }
-                .into());
+            return Err(RegressionError::InvalidGlmInput {
+                reason: format!("weights must be positive; row {i} has {}", w[i]),
+            }
+            .into());
         }
     }
     let wt = |i: usize| weights.map_or(1.0, |w| w[i]);
@@ -315,7 +312,13 @@ pub fn fit_random_intercept(
 
 /// Brent's (1973) minimiser on `[a, b]`: golden-section steps with parabolic interpolation.
 /// Returns (argmin, min, converged).
-pub(crate) fn brent_minimize(f: &mut dyn FnMut(f64) -> f64, a: f64, b: f64, tol: f64, max_iter: usize) -> (f64, f64, bool) {
+pub(crate) fn brent_minimize(
+    f: &mut dyn FnMut(f64) -> f64,
+    a: f64,
+    b: f64,
+    tol: f64,
+    max_iter: usize,
+) -> (f64, f64, bool) {
     const CGOLD: f64 = 0.381_966_011_250_105_1;
     let (mut a, mut b) = (a.min(b), a.max(b));
     let mut x = a + CGOLD * (b - a);
@@ -460,30 +463,18 @@ impl Validated<MixedChecked> {
             }
             other => Err(other),
         })?;
-        let (n, k) = (mf.n(), mf.k());
+        let n = mf.n();
+        let (keep, collinear) = drop_collinear(&mut mf, p.collinear_tol)?;
         let names: Vec<String> = mf.recipes.iter().map(|r| r.name.clone()).collect();
         let w = mf.weights.as_deref();
-        let scale: Vec<f64> = (1..=k).map(|j| mf.yx[j * n..(j + 1) * n].iter().map(|x| x * x).sum()).collect();
-        let keep = independent_columns(&gram(&mf.yx[n..], n, k, w), &scale, p.collinear_tol);
-        if keep.is_empty() {
-            return Err(RegressionError::AllCollinear { names }.into());
-        }
-        let collinear: Vec<String> = (0..k).filter(|j| !keep.contains(j)).map(|j| names[j].clone()).collect();
-        if keep.len() < k {
-            for (dst, &src) in keep.iter().enumerate() {
-                if dst != src {
-                    mf.yx.copy_within((src + 1) * n..(src + 2) * n, (dst + 1) * n);
-                }
-            }
-            mf.yx.truncate((keep.len() + 1) * n);
-        }
         let kk = keep.len();
         let group: &Factor = &mf.clusters[0].1;
         let (y, x) = mf.yx.split_at(n);
         let fit = fit_random_intercept(x, n, kk, y, &group.codes, group.n_levels(), w, p.reml)?;
         let mut warnings = Vec::new();
         if !collinear.is_empty() {
-            warnings.push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
+            warnings
+                .push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
         }
         if !fit.converged {
             warnings.push(Diagnostic::new("convergence", "Brent's method stopped before its tolerance"));

@@ -38,6 +38,13 @@ class Result:
         self._emit_warnings()
         return self
 
+    def __getattr__(self, name: str) -> Any:
+        # Fields of the Rust result (``n_obs``, ``loglik``, ...) read as attributes.
+        d = self.__dict__.get("_dict", {})
+        if name in d:
+            return d[name]
+        raise AttributeError(name)
+
     def _emit_warnings(self) -> None:
         for w in self._dict.get("warnings", []):
             cls = getattr(exc, _WARNING_CLASSES.get(w["code"], "VirkningWarning"), UserWarning)

@@ -23,12 +23,6 @@ class GlmResult(Result):
     def _title(self) -> str:
         return f"GLM ({self._dict['family']}): {self._dict['params']['formula']}"
 
-    def __getattr__(self, name: str) -> Any:
-        d = self.__dict__.get("_dict", {})
-        if name in d:
-            return d[name]
-        raise AttributeError(name)
-
     def _glance(self) -> dict:
         d = self._dict
         return {
