@@ -16,6 +16,7 @@ __all__ = [
     "__version__",
     "feols",
     "glm",
+    "mixedlm",
     "etable",
     "panel_info",
     "datasets",
@@ -28,6 +29,7 @@ __all__ = [
 _LAZY = {
     "feols": ("virkning.regression", "feols"),
     "glm": ("virkning.glm", "glm"),
+    "mixedlm": ("virkning.mixed", "mixedlm"),
     "etable": ("virkning.report.etable", "etable"),
     "panel_info": ("virkning.panel", "panel_info"),
     "SmallSampleCorrection": ("virkning.options", "SmallSampleCorrection"),

@@ -1,4 +1,4 @@
-//! pyo3 glue for `glm`: params as JSON of the serde struct, columns as views.
+//! pyo3 glue for `glm` and `mixedlm`: params as JSON of the serde struct, columns as views.
 
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
@@ -7,7 +7,7 @@ use pyo3::types::PyDict;
 use super::convert::{frame, hold};
 use super::errors::guard;
 use crate::inference::VcovType;
-use crate::regression::{Glm, GlmResult, Vcov};
+use crate::regression::{Glm, GlmResult, MixedLm, MixedResult, Vcov};
 
 fn invalid(name: &'static str, reason: String) -> crate::Error {
     crate::ParamsError::InvalidParam { name, value: String::new(), reason }.into()
@@ -63,6 +63,39 @@ impl PyGlmResult {
     }
 
     /// Variance-covariance matrix.
+    fn vcov<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        Ok(PyArray2::from_vec2(py, &self.inner.vcov)?)
+    }
+}
+
+/// Fit `mixedlm` (random intercept). `params` is the JSON of [`MixedLm`].
+#[pyfunction]
+pub(crate) fn mixedlm(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) -> PyResult<PyMixedResult> {
+    let held = hold(columns)?;
+    let frame = frame(&held)?;
+    let inner = py.detach(|| {
+        guard(|| {
+            let p: MixedLm = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+            p.fit(&frame)
+        })
+    })?;
+    Ok(PyMixedResult { inner })
+}
+
+/// A fitted `mixedlm` (wrapped by `virkning.results.MixedResult`).
+#[pyclass(name = "MixedResult", module = "virkning._core", frozen)]
+pub(crate) struct PyMixedResult {
+    pub(crate) inner: MixedResult,
+}
+
+#[pymethods]
+impl PyMixedResult {
+    /// The serialisable result as JSON.
+    fn to_json(&self) -> PyResult<String> {
+        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+    }
+
+    /// Variance-covariance matrix of the fixed effects.
     fn vcov<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
         Ok(PyArray2::from_vec2(py, &self.inner.vcov)?)
     }

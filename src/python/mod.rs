@@ -24,5 +24,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(glm::glm_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(glm::glm, m)?)?;
     m.add_class::<glm::PyGlmResult>()?;
+    m.add_function(wrap_pyfunction!(glm::mixedlm, m)?)?;
+    m.add_class::<glm::PyMixedResult>()?;
     Ok(())
 }

@@ -3,5 +3,6 @@
 from virkning.results._base import Result
 from virkning.results.regression import FeolsResult
 from virkning.results.glm import GlmResult
+from virkning.results.mixed import MixedResult
 
-__all__ = ["Result", "FeolsResult", "GlmResult"]
+__all__ = ["Result", "FeolsResult", "GlmResult", "MixedResult"]
