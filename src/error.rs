@@ -28,6 +28,9 @@ pub enum Error {
     /// Estimation failures of the regression family.
     #[error(transparent)]
     Regression(#[from] RegressionError),
+    /// Bad input to benchmarking.
+    #[error(transparent)]
+    Benchmark(#[from] crate::benchmarking::BenchmarkError),
 }
 
 /// `Result` with [`Error`] as the default error type.

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod benchmarking;
 pub mod data;
 pub mod error;
 pub mod inference;

@@ -115,3 +115,21 @@ pub fn spd_logdet(a: &[Vec<f64>], what: &'static str) -> Result<f64, LinalgError
     let ld: f64 = (0..k).map(|i| 2.0 * l[(i, i)].ln()).sum();
     Ok(ld - 2.0 * d.iter().map(|x| x.ln()).sum::<f64>())
 }
+
+/// Lower Cholesky factor `L` (row-major) with `L L' = A` of a symmetric positive-semidefinite
+/// matrix; a tiny ridge (1e-12 of the largest diagonal) is added when `A` is only semidefinite.
+///
+/// # Errors
+/// [`LinalgError::NotPositiveDefinite`] when even the ridged matrix cannot be factorised.
+pub fn spd_cholesky_lower(a: &[Vec<f64>], what: &'static str) -> Result<Vec<Vec<f64>>, LinalgError> {
+    let k = a.len();
+    let ridge = 1e-12 * (0..k).map(|i| a[i][i]).fold(0.0, f64::max);
+    for eps in [0.0, ridge] {
+        let m = Mat::from_fn(k, k, |i, j| a[i][j] + if i == j { eps } else { 0.0 });
+        if let Ok(llt) = m.llt(Side::Lower) {
+            let l = llt.L();
+            return Ok((0..k).map(|i| (0..k).map(|j| if j <= i { l[(i, j)] } else { 0.0 }).collect()).collect());
+        }
+    }
+    Err(LinalgError::NotPositiveDefinite { what })
+}

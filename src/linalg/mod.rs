@@ -10,5 +10,5 @@ mod schur;
 
 pub use collinear::independent_columns;
 pub use demean::{DemeanOptions, DemeanOutcome, Demeaner};
-pub use dense::{cross, gram, psd_repair, sandwich, spd_logdet, spd_solve_inverse};
+pub use dense::{cross, gram, psd_repair, sandwich, spd_cholesky_lower, spd_logdet, spd_solve_inverse};
 pub use error::LinalgError;

@@ -87,6 +87,13 @@ impl From<Error> for PyErr {
             }
             Error::Regression(crate::regression::RegressionError::InvalidGlmInput { .. }) => DataError::new_err(msg),
             Error::Regression(_) => IdentificationError::new_err(msg),
+            Error::Benchmark(crate::benchmarking::BenchmarkError::TooFewUnits { .. }) => {
+                IdentificationError::new_err(msg)
+            }
+            Error::Benchmark(crate::benchmarking::BenchmarkError::TooManyClusters { .. }) => {
+                InvalidParameterError::new_err(msg)
+            }
+            Error::Benchmark(_) => DataError::new_err(msg),
             Error::Linalg(crate::linalg::LinalgError::NotConverged { .. }) => ConvergenceError::new_err(msg),
             Error::Linalg(_) => LinAlgError::new_err(msg),
             Error::Inference(_) => InferenceError::new_err(msg),

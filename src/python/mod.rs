@@ -1,6 +1,7 @@
 //! pyo3 glue only: no numerics here. Compiled with the `python` feature (maturin turns it on).
 #![allow(missing_docs)]
 
+mod benchmarking;
 mod convert;
 mod data;
 mod errors;
@@ -26,5 +27,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<glm::PyGlmResult>()?;
     m.add_function(wrap_pyfunction!(glm::mixedlm, m)?)?;
     m.add_class::<glm::PyMixedResult>()?;
+    m.add_function(wrap_pyfunction!(benchmarking::benchmark_defaults, m)?)?;
+    m.add_function(wrap_pyfunction!(benchmarking::benchmark, m)?)?;
+    m.add_class::<benchmarking::PyBenchmarkResult>()?;
     Ok(())
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::design::{build, ColumnRecipe, ModelFrame, SampleSpec};
 use super::formula::Formula;
-use super::irls::{irls, Family, GlmFit, IrlsOptions};
+use super::irls::{fit_glm_columns, Family, GlmFit, IrlsOptions};
 use super::params::Vcov;
 use crate::data::{DataError, Factor, Frame, Rows};
 use crate::error::ParamsError;
@@ -327,7 +327,7 @@ fn estimate(p: &Glm, mut mf: ModelFrame, trials: Option<Vec<f64>>) -> Result<Glm
     let w = mf.weights.as_deref();
     let kk = keep.len();
     let (y, x) = mf.yx.split_at(n);
-    let fit = irls(x, n, kk, y, w, trials.as_deref(), p.family, &p.irls)?;
+    let fit = fit_glm_columns(x, n, kk, y, w, trials.as_deref(), p.family, &p.irls)?;
     let resid = fit.response_residuals();
     let scores =
         Scores { x, n, k: kk, resid: &resid, weights: Some(&fit.prior_weights), bread: &fit.inverse_information };

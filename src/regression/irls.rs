@@ -258,7 +258,7 @@ pub fn fit_glm_with(
     let y: Vec<f64> = y.iter().copied().collect();
     let w: Option<Vec<f64>> = weights.map(|w| w.iter().copied().collect());
     let t: Option<Vec<f64>> = trials.map(|t| t.iter().copied().collect());
-    irls(&xc, n, k, &y, w.as_deref(), t.as_deref(), family, opts)
+    fit_glm_columns(&xc, n, k, &y, w.as_deref(), t.as_deref(), family, opts)
 }
 
 /// Check the outcome and turn counts into proportions; returns (y on the mean scale, prior weights).
@@ -316,9 +316,12 @@ fn deviance(family: Family, y: &[f64], mu: &[f64], a: &[f64]) -> f64 {
     y.iter().zip(mu).zip(a).map(|((y, m), a)| a * family.unit_deviance(*y, *m)).sum()
 }
 
-/// IRLS on a column-major `n x k` design. Crate-internal entry used by the formula interface.
+/// [`fit_glm_with`] on a column-major `n x k` design given as a slice (no copy).
+///
+/// # Errors
+/// As [`fit_glm`].
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn irls(
+pub fn fit_glm_columns(
     x: &[f64],
     n: usize,
     k: usize,

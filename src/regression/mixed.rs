@@ -312,13 +312,7 @@ pub fn fit_random_intercept(
 
 /// Brent's (1973) minimiser on `[a, b]`: golden-section steps with parabolic interpolation.
 /// Returns (argmin, min, converged).
-pub(crate) fn brent_minimize(
-    f: &mut dyn FnMut(f64) -> f64,
-    a: f64,
-    b: f64,
-    tol: f64,
-    max_iter: usize,
-) -> (f64, f64, bool) {
+pub fn brent_minimize(f: &mut dyn FnMut(f64) -> f64, a: f64, b: f64, tol: f64, max_iter: usize) -> (f64, f64, bool) {
     const CGOLD: f64 = 0.381_966_011_250_105_1;
     let (mut a, mut b) = (a.min(b), a.max(b));
     let mut x = a + CGOLD * (b - a);

@@ -4,5 +4,6 @@ from virkning.results._base import Result
 from virkning.results.regression import FeolsResult
 from virkning.results.glm import GlmResult
 from virkning.results.mixed import MixedResult
+from virkning.results.benchmarking import BenchmarkResult
 
-__all__ = ["Result", "FeolsResult", "GlmResult", "MixedResult"]
+__all__ = ["Result", "FeolsResult", "GlmResult", "MixedResult", "BenchmarkResult"]
