@@ -86,8 +86,9 @@ fn quantiles(mut ranks: Vec<u32>, level: f64) -> (f64, f64) {
     ranks.sort_unstable();
     let s = ranks.len();
     let a = (1.0 - level) / 2.0;
-    let lo = ((a * s as f64).floor() as usize).min(s - 1);
-    let hi = (((1.0 - a) * s as f64).ceil() as usize).clamp(1, s) - 1;
+    // The tolerance keeps 0.05 * 100 from rounding to 4.999...
+    let lo = ((a * s as f64 + 1e-9).floor() as usize).min(s - 1);
+    let hi = (((1.0 - a) * s as f64 - 1e-9).ceil() as usize).clamp(1, s) - 1;
     (f64::from(ranks[lo]), f64::from(ranks[hi]))
 }
 
