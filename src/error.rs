@@ -2,6 +2,7 @@
 //! Python boundary (`src/python/errors.rs`) into the `VirkningError` hierarchy.
 
 use crate::data::DataError;
+use crate::did::DidError;
 use crate::inference::InferenceError;
 use crate::linalg::LinalgError;
 use crate::regression::{FormulaError, RegressionError};
@@ -31,6 +32,9 @@ pub enum Error {
     /// Bad input to benchmarking.
     #[error(transparent)]
     Benchmark(#[from] crate::benchmarking::BenchmarkError),
+    /// Treatment timing and design problems of staggered difference-in-differences.
+    #[error(transparent)]
+    Did(#[from] DidError),
 }
 
 /// `Result` with [`Error`] as the default error type.

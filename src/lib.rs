@@ -24,6 +24,7 @@
 
 pub mod benchmarking;
 pub mod data;
+pub mod did;
 pub mod error;
 pub mod inference;
 pub mod linalg;

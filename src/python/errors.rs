@@ -97,6 +97,12 @@ impl From<Error> for PyErr {
             Error::Linalg(crate::linalg::LinalgError::NotConverged { .. }) => ConvergenceError::new_err(msg),
             Error::Linalg(_) => LinAlgError::new_err(msg),
             Error::Inference(_) => InferenceError::new_err(msg),
+            Error::Did(d) => match d {
+                crate::did::DidError::NoNeverTreated { .. }
+                | crate::did::DidError::NothingToEstimate { .. }
+                | crate::did::DidError::EmptyAggregation { .. } => IdentificationError::new_err(msg),
+                _ => DataError::new_err(msg),
+            },
         }
     }
 }

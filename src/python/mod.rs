@@ -4,6 +4,7 @@
 mod benchmarking;
 mod convert;
 mod data;
+mod did_event;
 mod errors;
 mod glm;
 mod regression;
@@ -30,5 +31,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(benchmarking::benchmark_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(benchmarking::benchmark, m)?)?;
     m.add_class::<benchmarking::PyBenchmarkResult>()?;
+    m.add_function(wrap_pyfunction!(did_event::bacon, m)?)?;
+    m.add_class::<did_event::PyBaconDecomposition>()?;
     Ok(())
 }

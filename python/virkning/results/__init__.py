@@ -1,9 +1,10 @@
 """Result classes: thin wrappers around the Rust results (tables, plots, display)."""
 
 from virkning.results._base import Result
+from virkning.results.event_study import BaconResult
 from virkning.results.regression import FeolsResult
 from virkning.results.glm import GlmResult
 from virkning.results.mixed import MixedResult
 from virkning.results.benchmarking import BenchmarkResult
 
-__all__ = ["Result", "FeolsResult", "GlmResult", "MixedResult", "BenchmarkResult"]
+__all__ = ["Result", "FeolsResult", "GlmResult", "MixedResult", "BenchmarkResult", "BaconResult"]

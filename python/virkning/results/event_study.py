@@ -1,0 +1,94 @@
+"""Results of the event-study family: :class:`BaconResult` (Goodman-Bacon decomposition)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from virkning.report.html import html_table, text_table
+from virkning.results._base import Result
+
+_TYPE_LABELS = {
+    "treated_vs_never": "treated vs never treated",
+    "earlier_vs_later": "earlier vs later treated",
+    "later_vs_earlier": "later vs earlier treated",
+    "later_vs_always": "later vs always treated",
+}
+
+
+class BaconResult(Result):
+    """The Goodman-Bacon decomposition of a TWFE estimate.
+
+    Attributes: ``twfe_estimate``, ``weighted_sum`` (equal up to rounding), ``n_obs``,
+    ``n_units``, ``n_periods``, ``n_units_dropped_missing``.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__.get("_dict", {})
+        if name in d:
+            return d[name]
+        raise AttributeError(name)
+
+    def _rows(self) -> list[dict]:
+        return [
+            {"term": f"{c['treated']} vs {c['control']}", "treated": c["treated"], "control": c["control"],
+             "type": c["kind"], "estimate": c["estimate"], "weight": c["weight"]}
+            for c in self._dict["comparisons"]
+        ]
+
+    def tidy(self, alpha: float | None = None) -> Any:
+        """One row per 2x2 comparison: ``term, treated, control, type, estimate, weight``."""
+        return super().tidy()
+
+    def by_type(self) -> Any:
+        """Total weight and weighted average estimate by comparison type."""
+        s = self._dict["summary"]
+        return self._frame({
+            "type": [r["kind"] for r in s],
+            "weight": [r["weight"] for r in s],
+            "estimate": [r["estimate"] for r in s],
+            "n_comparisons": [r["n_comparisons"] for r in s],
+        })
+
+    def _glance(self) -> dict:
+        d = self._dict
+        return {"twfe_estimate": d["twfe_estimate"], "twfe_std_error": d["twfe_std_error"],
+                "weighted_sum": d["weighted_sum"], "n_obs": d["n_obs"], "n_units": d["n_units"],
+                "n_periods": d["n_periods"], "n_comparisons": len(d["comparisons"])}
+
+    def _title(self) -> str:
+        p = self._dict["params"]
+        return f"Goodman-Bacon decomposition: {p['outcome']} on cohort {p['cohort']}"
+
+    def _footer(self) -> list[str]:
+        d = self._dict
+        lines = [f"TWFE estimate {d['twfe_estimate']:.6g} = weighted sum of the 2x2 estimates "
+                 f"{d['weighted_sum']:.6g}.",
+                 f"Observations: {d['n_obs']} ({d['n_units']} units x {d['n_periods']} periods)."]
+        if d["n_units_dropped_missing"]:
+            lines.append(f"Note: {d['n_units_dropped_missing']} unit(s) with a missing outcome dropped.")
+        timing = d["timing"]
+        if timing.get("treated_after_last_period"):
+            lines.append(f"Note: {timing['treated_after_last_period']} unit(s) first treated after the last "
+                         "period counted as never treated.")
+        lines += [f"Warning: {w['message']}" for w in d["warnings"]]
+        return lines
+
+    def _summary_rows(self) -> list[list]:
+        return [[_TYPE_LABELS.get(r["kind"], r["kind"]), r["weight"], r["estimate"], r["n_comparisons"]]
+                for r in self._dict["summary"]]
+
+    def summary(self) -> str:
+        """Weights and average estimates by comparison type (returned, not printed)."""
+        table = text_table(["comparison", "weight", "avg. estimate", "n"], self._summary_rows())
+        return "\n".join([self._title(), table, *self._footer()])
+
+    def _repr_html_(self) -> str:
+        table = html_table(["comparison", "weight", "avg. estimate", "n"], self._summary_rows())
+        foot = "".join(f"<div>{line}</div>" for line in self._footer())
+        return f"<div class='virkning'><b>{self._title()}</b>{table}<small>{foot}</small></div>"
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """The Bacon scatter: each 2x2 estimate against its weight, by type; returns the Axes."""
+        from virkning.plotting.event_study import bacon_scatter
+
+        return bacon_scatter(self._rows(), self._dict["twfe_estimate"], ax=ax, title=self._title(), **kwargs)

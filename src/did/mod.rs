@@ -1,0 +1,15 @@
+//! Staggered difference-in-differences: treatment timing ([`cohort`]) shared by every
+//! estimator; the Goodman-Bacon decomposition of TWFE ([`Bacon`]), Sun & Abraham's
+//! interaction-weighted event study ([`SunAbraham`]), the TWFE event study
+//! ([`TwfeEventStudy`]) and Borusyak, Jaravel & Spiess's imputation estimator
+//! ([`DidImputation`]).
+
+pub mod cohort;
+mod error;
+
+mod bacon;
+mod staggered;
+
+pub use bacon::{Bacon, BaconComparison, BaconDecomposition, BaconSummary, ComparisonKind};
+pub use cohort::{CohortCount, CohortSource, ControlGroup, Timing, TimingReport};
+pub use error::DidError;

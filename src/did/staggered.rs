@@ -1,0 +1,140 @@
+//! Input shared by the event-study estimators (Bacon, Sun-Abraham, TWFE event study,
+//! imputation): the validated panel, each unit's cohort (through [`Timing`]) and the outcome,
+//! plus the small frame builder that hands sub-samples to `feols`.
+
+use std::borrow::Cow;
+
+use super::cohort::{CohortSource, Timing};
+use crate::data::{Column, DataError, Frame, Panel};
+use crate::Result;
+
+/// Internal column names of the frames passed to `feols` (the leading dot keeps them apart
+/// from user columns, which keep their own names).
+pub(crate) const Y: &str = ".y";
+pub(crate) const UNIT: &str = ".unit";
+pub(crate) const TIME: &str = ".time";
+
+/// A validated staggered-adoption panel.
+#[derive(Debug, Clone)]
+pub(crate) struct Staggered {
+    /// Unit and period ids.
+    pub panel: Panel,
+    /// Cohort (first treated period) of each unit; first-period-treated units marked.
+    pub timing: Timing,
+    /// Outcome of each input row (`NaN`: missing).
+    pub y: Vec<f64>,
+}
+
+impl Staggered {
+    /// Validate `unit` x `time` as a panel, the cohort column (0 or missing: never treated) and
+    /// the outcome (numeric, finite where present).
+    pub fn new(frame: &Frame<'_>, outcome: &str, unit: &str, time: &str, cohort: &str) -> Result<Staggered> {
+        let panel = Panel::new(frame, unit, time)?;
+        let timing = Timing::new(frame, &panel, CohortSource::FirstTreated(cohort), 0)?;
+        let ycol = frame.numeric(outcome, "the outcome")?;
+        let y: Vec<f64> = (0..frame.n_rows()).map(|i| ycol.value(i).unwrap_or(f64::NAN)).collect();
+        let bad: Vec<usize> = (0..y.len()).filter(|&i| y[i].is_infinite()).collect();
+        if let Some(&first_row) = bad.first() {
+            return Err(DataError::NonFinite { name: outcome.to_string(), count: bad.len(), first_row }.into());
+        }
+        Ok(Staggered { panel, timing, y })
+    }
+
+    /// Number of input rows.
+    pub fn n_rows(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Unit code of row `i`.
+    #[inline]
+    pub fn unit(&self, i: usize) -> usize {
+        self.panel.unit.codes[i] as usize
+    }
+
+    /// Period index (into `panel.periods`) of row `i`.
+    #[inline]
+    pub fn t(&self, i: usize) -> usize {
+        self.panel.time.codes[i] as usize
+    }
+
+    /// Period value of row `i`.
+    #[inline]
+    pub fn period(&self, i: usize) -> i64 {
+        self.panel.periods[self.t(i)]
+    }
+
+    /// Cohort of row `i`'s unit (`None`: never treated within the panel).
+    #[inline]
+    pub fn cohort(&self, i: usize) -> Option<i64> {
+        self.timing.cohort[self.unit(i)]
+    }
+
+    /// Whether row `i`'s unit was treated in the first period (no pre-treatment period).
+    #[inline]
+    pub fn first_period_treated(&self, i: usize) -> bool {
+        self.timing.dropped[self.unit(i)]
+    }
+
+    /// Relative period `t - g` of row `i` in periods (`None` for never-treated units).
+    #[inline]
+    pub fn event_time(&self, i: usize) -> Option<i64> {
+        self.cohort(i).map(|g| self.period(i) - g)
+    }
+}
+
+/// Copy `col` on `rows` into an owned column.
+pub(crate) fn subset(col: &Column<'_>, rows: &[usize]) -> Column<'static> {
+    match col {
+        Column::Float(v) => Column::Float(Cow::Owned(rows.iter().map(|&i| v[i]).collect())),
+        Column::Int(v) => Column::Int(Cow::Owned(rows.iter().map(|&i| v[i]).collect())),
+        Column::Categorical { codes, labels } => {
+            Column::Categorical { codes: Cow::Owned(rows.iter().map(|&i| codes[i]).collect()), labels: labels.clone() }
+        }
+    }
+}
+
+/// A frame for `feols` on `rows`: the outcome as [`Y`], unit and period codes as [`UNIT`] and
+/// [`TIME`], the user columns `copy` under their own names, and `extra` columns (already
+/// restricted to `rows`).
+pub(crate) fn model_frame(
+    data: &Staggered,
+    frame: &Frame<'_>,
+    rows: &[usize],
+    copy: &[&str],
+    extra: Vec<(String, Column<'static>)>,
+) -> Result<Frame<'static>> {
+    let mut f = Frame::new();
+    f.push(Y, Column::Float(Cow::Owned(rows.iter().map(|&i| data.y[i]).collect())))?;
+    f.push(UNIT, Column::Int(Cow::Owned(rows.iter().map(|&i| data.unit(i) as i64).collect())))?;
+    f.push(TIME, Column::Int(Cow::Owned(rows.iter().map(|&i| data.period(i)).collect())))?;
+    for name in copy {
+        if !f.names().iter().any(|n| n == name) {
+            f.push(*name, subset(frame.column(name)?, rows))?;
+        }
+    }
+    for (name, col) in extra {
+        f.push(name, col)?;
+    }
+    Ok(f)
+}
+
+/// A formula term for a user column (backticks when the name is not a plain identifier).
+pub(crate) fn quote(name: &str) -> String {
+    if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+        name.to_string()
+    } else {
+        format!("`{name}`")
+    }
+}
+
+/// Check that an option naming a column is not empty.
+pub(crate) fn require_name(name: &'static str, value: &str) -> std::result::Result<(), crate::ParamsError> {
+    if value.trim().is_empty() {
+        return Err(crate::ParamsError::InvalidParam {
+            name,
+            value: String::new(),
+            reason: "a column name is required".into(),
+        });
+    }
+    Ok(())
+}
