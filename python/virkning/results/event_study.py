@@ -22,12 +22,6 @@ class BaconResult(Result):
     ``n_units``, ``n_periods``, ``n_units_dropped_missing``.
     """
 
-    def __getattr__(self, name: str) -> Any:
-        d = self.__dict__.get("_dict", {})
-        if name in d:
-            return d[name]
-        raise AttributeError(name)
-
     def _rows(self) -> list[dict]:
         return [
             {"term": f"{c['treated']} vs {c['control']}", "treated": c["treated"], "control": c["control"],
