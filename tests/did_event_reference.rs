@@ -43,7 +43,10 @@ fn bacon_equals_pybacondecomp_and_the_identity_holds() {
         assert!((total - 1.0).abs() < 1e-12, "{name}: weights sum to {total}");
         assert_close(r.weighted_sum, r.twfe_estimate, 1e-10, &format!("{name}: identity"));
         assert_close(r.twfe_estimate, case["twfe_estimate"].as_f64().unwrap(), 1e-8, &format!("{name}: TWFE"));
-        eprintln!("{name}: TWFE rel diff {:e}", common::rel_diff(r.twfe_estimate, case["twfe_estimate"].as_f64().unwrap()));
+        eprintln!(
+            "{name}: TWFE rel diff {:e}",
+            common::rel_diff(r.twfe_estimate, case["twfe_estimate"].as_f64().unwrap())
+        );
         let ours = by_pair(&r);
         let pairs = case["pairs"].as_array().unwrap();
         assert_eq!(ours.len(), pairs.len(), "{name}: number of pairs");

@@ -224,7 +224,13 @@ impl Validated<Bacon> {
         let unbalanced = (0..n_units_all).any(|u| keep_unit[u] && rows_of_unit[u] != nt);
         let rows: Vec<usize> = (0..data.n_rows()).filter(|&i| keep_unit[data.unit(i)]).collect();
         if unbalanced {
-            return Err(DidError::UnbalancedPanel { estimator: "the Bacon decomposition", n_obs: rows.len(), n_units, n_periods: nt }.into());
+            return Err(DidError::UnbalancedPanel {
+                estimator: "the Bacon decomposition",
+                n_obs: rows.len(),
+                n_units,
+                n_periods: nt,
+            }
+            .into());
         }
         // Treated periods of each unit: D_it = 1{t >= g}.
         let treated_periods = |g: Option<i64>| g.map_or(0, |g| data.panel.periods.iter().filter(|&&t| t >= g).count());
@@ -250,7 +256,10 @@ impl Validated<Bacon> {
         groups.sort_by_key(|g| std::cmp::Reverse(g.k));
         if !groups.iter().any(|g| g.k > 0 && g.k < nt) {
             return Err(DidError::NothingToEstimate {
-                reason: format!("no unit in `{}` starts treatment inside the panel, so D does not vary within units", p.cohort),
+                reason: format!(
+                    "no unit in `{}` starts treatment inside the panel, so D does not vary within units",
+                    p.cohort
+                ),
             }
             .into());
         }
@@ -263,9 +272,8 @@ impl Validated<Bacon> {
         // Variance of the two-way demeaned treatment dummy (balanced panel: closed form).
         let tf = nt as f64;
         let nu = n_units as f64;
-        let share_t: Vec<f64> = (0..nt)
-            .map(|t| groups.iter().filter(|g| t >= nt - g.k).map(|g| g.n as f64).sum::<f64>() / nu)
-            .collect();
+        let share_t: Vec<f64> =
+            (0..nt).map(|t| groups.iter().filter(|g| t >= nt - g.k).map(|g| g.n as f64).sum::<f64>() / nu).collect();
         let dbar = share_t.iter().sum::<f64>() / tf;
         let mut vd = 0.0;
         for g in &groups {
@@ -282,7 +290,8 @@ impl Validated<Bacon> {
         let avg = |m: &[f64], a: usize, b: usize| m[a..b].iter().sum::<f64>() / (b - a) as f64;
         // 2x2 DiD inside the window [lo, hi) with the treated group starting at `start`.
         let did = |tr: &Group, co: &Group, lo: usize, start: usize, hi: usize| {
-            (avg(&tr.mean, start, hi) - avg(&tr.mean, lo, start)) - (avg(&co.mean, start, hi) - avg(&co.mean, lo, start))
+            (avg(&tr.mean, start, hi) - avg(&tr.mean, lo, start))
+                - (avg(&co.mean, start, hi) - avg(&co.mean, lo, start))
         };
         let mut comparisons = Vec::new();
         for (a, ga) in groups.iter().enumerate() {
@@ -294,20 +303,35 @@ impl Validated<Bacon> {
                 let pair = nab * (1.0 - nab);
                 // ga treated, gb (not yet or never treated) as control, before gb is treated.
                 if ga.k < nt {
-                    let w = ((na + nb) * (1.0 - db)).powi(2) * pair * (da - db) / (1.0 - db) * (1.0 - da) / (1.0 - db) / vd;
+                    let w =
+                        ((na + nb) * (1.0 - db)).powi(2) * pair * (da - db) / (1.0 - db) * (1.0 - da) / (1.0 - db) / vd;
                     if w > 0.0 {
-                        let kind = if gb.k == 0 { ComparisonKind::TreatedVsNever } else { ComparisonKind::EarlierVsLater };
+                        let kind =
+                            if gb.k == 0 { ComparisonKind::TreatedVsNever } else { ComparisonKind::EarlierVsLater };
                         let est = did(ga, gb, 0, nt - ga.k, nt - gb.k);
-                        comparisons.push(BaconComparison { treated: label(ga.k), control: label(gb.k), kind, estimate: est, weight: w });
+                        comparisons.push(BaconComparison {
+                            treated: label(ga.k),
+                            control: label(gb.k),
+                            kind,
+                            estimate: est,
+                            weight: w,
+                        });
                     }
                 }
                 // gb treated, the already treated ga as control, from ga's treatment on.
                 if gb.k > 0 {
                     let w = ((na + nb) * da).powi(2) * pair * (db / da) * (da - db) / da / vd;
                     if w > 0.0 {
-                        let kind = if ga.k == nt { ComparisonKind::LaterVsAlways } else { ComparisonKind::LaterVsEarlier };
+                        let kind =
+                            if ga.k == nt { ComparisonKind::LaterVsAlways } else { ComparisonKind::LaterVsEarlier };
                         let est = did(gb, ga, nt - ga.k, nt - gb.k, nt);
-                        comparisons.push(BaconComparison { treated: label(gb.k), control: label(ga.k), kind, estimate: est, weight: w });
+                        comparisons.push(BaconComparison {
+                            treated: label(gb.k),
+                            control: label(ga.k),
+                            kind,
+                            estimate: est,
+                            weight: w,
+                        });
                     }
                 }
             }
@@ -321,14 +345,20 @@ impl Validated<Bacon> {
                     s.estimate += c.weight * c.estimate;
                     s.n_comparisons += 1;
                 }
-                None => summary.push(BaconSummary { kind: c.kind, weight: c.weight, estimate: c.weight * c.estimate, n_comparisons: 1 }),
+                None => summary.push(BaconSummary {
+                    kind: c.kind,
+                    weight: c.weight,
+                    estimate: c.weight * c.estimate,
+                    n_comparisons: 1,
+                }),
             }
         }
         summary.iter_mut().for_each(|s| s.estimate /= s.weight);
         summary.sort_by_key(|s| s.kind as u8);
 
         // The TWFE estimate itself, from feols on the same sample.
-        let d: Vec<f64> = rows.iter().map(|&i| if data.t(i) >= nt - k_of_unit[data.unit(i)] { 1.0 } else { 0.0 }).collect();
+        let d: Vec<f64> =
+            rows.iter().map(|&i| if data.t(i) >= nt - k_of_unit[data.unit(i)] { 1.0 } else { 0.0 }).collect();
         let mf = model_frame(&data, frame, &rows, &[], vec![(".d".into(), Column::Float(d.into()))])?;
         let fit = Feols::new(format!("{Y} ~ .d | {UNIT} + {TIME}"))
             .vcov(Vcov::cr1([UNIT]))
@@ -342,7 +372,10 @@ impl Validated<Bacon> {
         if (total - 1.0).abs() > 1e-8 || (weighted_sum - twfe.estimate).abs() > 1e-8 * (1.0 + twfe.estimate.abs()) {
             warnings.push(Diagnostic::new(
                 "decomposition",
-                format!("weights sum to {total} and the weighted sum is {weighted_sum} against the TWFE estimate {}", twfe.estimate),
+                format!(
+                    "weights sum to {total} and the weighted sum is {weighted_sum} against the TWFE estimate {}",
+                    twfe.estimate
+                ),
             ));
         }
         Ok(BaconDecomposition {

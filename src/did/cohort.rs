@@ -313,7 +313,10 @@ mod tests {
         assert!(tm.require_controls(ControlGroup::NeverTreated, "g").is_ok());
         // With anticipation 1, cohort 2 has no pre-treatment period either.
         let tm = Timing::new(&f, &p, CohortSource::FirstTreated("g"), 1).unwrap();
-        assert!(matches!(tm.require_controls(ControlGroup::NeverTreated, "g"), Err(DidError::NothingToEstimate { .. })));
+        assert!(matches!(
+            tm.require_controls(ControlGroup::NeverTreated, "g"),
+            Err(DidError::NothingToEstimate { .. })
+        ));
     }
 
     #[test]
