@@ -70,28 +70,29 @@ impl Factor {
     /// Levels are ordered by value (numbers) or by category order (categoricals).
     pub fn encode(column: &Column<'_>, rows: &Rows) -> Factor {
         match column {
-            Column::Int(v) => encode_keys(rows.iter().map(|i| v[i]).collect(), |k| k.to_string()),
+            Column::Int(v) => encode_keys(rows.len(), |k| v[rows.get(k)], |k| k.to_string()),
             Column::Float(v) => {
                 let whole = rows.iter().all(|i| v[i].fract() == 0.0 && v[i].abs() < 9e15);
                 if whole {
-                    encode_keys(rows.iter().map(|i| v[i] as i64).collect(), |k| k.to_string())
+                    encode_keys(rows.len(), |k| v[rows.get(k)] as i64, |k| k.to_string())
                 } else {
                     // Order floats by value through their total order; -0.0 and 0.0 are one level.
-                    let keys: Vec<i64> = rows.iter().map(|i| float_key(v[i])).collect();
-                    encode_keys(keys, |k| format_number(key_float(k)))
+                    encode_keys(rows.len(), |k| float_key(v[rows.get(k)]), |k| format_number(key_float(k)))
                 }
             }
-            Column::Categorical { codes, labels } => encode_keys(rows.iter().map(|i| codes[i]).collect(), |k| {
-                usize::try_from(k).ok().and_then(|k| labels.get(k)).cloned().unwrap_or_else(|| "<missing>".into())
-            }),
+            Column::Categorical { codes, labels } => encode_keys(
+                rows.len(),
+                |k| codes[rows.get(k)],
+                |k| usize::try_from(k).ok().and_then(|k| labels.get(k)).cloned().unwrap_or_else(|| "<missing>".into()),
+            ),
         }
     }
 
     /// The interaction `a^b`: one level per observed pair, labelled `la^lb`.
     pub fn interact(a: &Factor, b: &Factor) -> Factor {
         let nb = b.n_levels() as i64;
-        let keys: Vec<i64> = a.codes.iter().zip(&b.codes).map(|(&x, &y)| x as i64 * nb + y as i64).collect();
-        encode_keys(keys, |k| format!("{}^{}", a.labels[(k / nb) as usize], b.labels[(k % nb) as usize]))
+        let key = |i: usize| a.codes[i] as i64 * nb + b.codes[i] as i64;
+        encode_keys(a.codes.len(), key, |k| format!("{}^{}", a.labels[(k / nb) as usize], b.labels[(k % nb) as usize]))
     }
 
     /// Keep rows where `keep` is true and renumber levels densely (dropping empty ones).
@@ -143,18 +144,19 @@ fn key_float(k: i64) -> f64 {
 }
 
 /// Dense codes for integer keys, levels sorted by key. A direct lookup table when the key
-/// range is small (ids, years), a hash map otherwise.
-fn encode_keys(keys: Vec<i64>, label: impl Fn(i64) -> String) -> Factor {
-    let n = keys.len();
+/// range is small (ids, years), a hash map otherwise. `key(i)` is the key of the `i`-th of `n`
+/// rows, computed on the fly so that no key vector is held.
+fn encode_keys(n: usize, key: impl Fn(usize) -> i64, label: impl Fn(i64) -> String) -> Factor {
     if n == 0 {
         return Factor { codes: Vec::new(), labels: Vec::new() };
     }
-    let (lo, hi) = keys.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &k| (lo.min(k), hi.max(k)));
+    let keys = || (0..n).map(&key);
+    let (lo, hi) = keys().fold((i64::MAX, i64::MIN), |(lo, hi), k| (lo.min(k), hi.max(k)));
     let range = (hi as i128 - lo as i128) as u128;
     if range < (4 * n as u128 + 1024) {
         let width = range as usize + 1;
         let mut map = vec![u32::MAX; width];
-        for &k in &keys {
+        for k in keys() {
             map[(k - lo) as usize] = 0;
         }
         let mut labels = Vec::new();
@@ -164,11 +166,11 @@ fn encode_keys(keys: Vec<i64>, label: impl Fn(i64) -> String) -> Factor {
                 labels.push(label(lo + off as i64));
             }
         }
-        let codes = keys.iter().map(|&k| map[(k - lo) as usize]).collect();
+        let codes = keys().map(|k| map[(k - lo) as usize]).collect();
         Factor { codes, labels }
     } else {
         let mut uniq: HashMap<i64, u32> = HashMap::with_capacity(1024);
-        for &k in &keys {
+        for k in keys() {
             uniq.entry(k).or_insert(0);
         }
         let mut sorted: Vec<i64> = uniq.keys().copied().collect();
@@ -176,7 +178,7 @@ fn encode_keys(keys: Vec<i64>, label: impl Fn(i64) -> String) -> Factor {
         for (code, k) in sorted.iter().enumerate() {
             uniq.insert(*k, code as u32);
         }
-        let codes = keys.iter().map(|k| uniq[k]).collect();
+        let codes = keys().map(|k| uniq[&k]).collect();
         Factor { codes, labels: sorted.into_iter().map(label).collect() }
     }
 }

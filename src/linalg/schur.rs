@@ -276,29 +276,46 @@ impl Adjacency {
         Adjacency { start, target, weight }
     }
 
-    /// The same edges seen from the targets.
-    fn transpose(&self, n_targets: usize) -> Adjacency {
+    /// The same edges seen from the targets, without weights (look them up with
+    /// [`Adjacency::edges_from`]): half the memory of a weighted copy.
+    fn transpose(&self, n_targets: usize) -> Reverse {
         let mut start = vec![0usize; n_targets + 1];
         self.target.iter().for_each(|&h| start[h as usize + 1] += 1);
         for h in 0..n_targets {
             start[h + 1] += start[h];
         }
         let mut fill = start.clone();
-        let mut target = vec![0u32; self.target.len()];
-        let mut weight = vec![0.0; self.target.len()];
+        let mut source = vec![0u32; self.target.len()];
         for g in 0..self.start.len() - 1 {
-            for k in self.start[g]..self.start[g + 1] {
-                let h = self.target[k] as usize;
-                target[fill[h]] = g as u32;
-                weight[fill[h]] = self.weight[k];
-                fill[h] += 1;
+            for &h in &self.target[self.start[g]..self.start[g + 1]] {
+                source[fill[h as usize]] = g as u32;
+                fill[h as usize] += 1;
             }
         }
-        Adjacency { start, target, weight }
+        Reverse { start, source }
     }
 
     fn edges(&self, g: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
         (self.start[g]..self.start[g + 1]).map(|k| (self.target[k] as usize, self.weight[k]))
+    }
+
+    /// The edges of `g` to targets `>= h` (targets are sorted within each source).
+    fn edges_from(&self, g: usize, h: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let (lo, hi) = (self.start[g], self.start[g + 1]);
+        let first = lo + self.target[lo..hi].partition_point(|&t| (t as usize) < h);
+        (first..hi).map(|k| (self.target[k] as usize, self.weight[k]))
+    }
+}
+
+/// Unweighted transpose of an [`Adjacency`]: the sources of each target.
+struct Reverse {
+    start: Vec<usize>,
+    source: Vec<u32>,
+}
+
+impl Reverse {
+    fn sources(&self, h: usize) -> impl Iterator<Item = usize> + '_ {
+        self.source[self.start[h]..self.start[h + 1]].iter().map(|&g| g as usize)
     }
 }
 
@@ -306,7 +323,7 @@ impl Adjacency {
 /// `budget` non-zeros.
 fn assemble(
     by_eliminated: &Adjacency,
-    by_other: &Adjacency,
+    by_other: &Reverse,
     cross: &Adjacency,
     eliminated: usize,
     inv_weight: &[Vec<f64>],
@@ -324,15 +341,16 @@ fn assemble(
         .map_init(
             || (vec![0.0f64; size], Vec::<u32>::new()),
             |(acc, touched), h| {
-                for (g, w_gh) in by_other.edges(h) {
+                for g in by_other.sources(h) {
+                    // The first edge from g at or after h is (h, w_gh) itself.
+                    let mut edges = by_eliminated.edges_from(g, h);
+                    let Some((_, w_gh)) = edges.next() else { continue };
                     let scale = w_gh * inv_weight[eliminated][g];
-                    for (k, w_gk) in by_eliminated.edges(g) {
-                        if k >= h {
-                            if acc[k] == 0.0 {
-                                touched.push(k as u32);
-                            }
-                            acc[k] -= scale * w_gk;
+                    for (k, w_gk) in std::iter::once((h, w_gh)).chain(edges) {
+                        if acc[k] == 0.0 {
+                            touched.push(k as u32);
                         }
+                        acc[k] -= scale * w_gk;
                     }
                 }
                 for (k, w_hk) in cross.edges(h) {
@@ -346,6 +364,7 @@ fn assemble(
                     touched.push(h as u32);
                 }
                 touched.sort_unstable();
+                touched.dedup(); // a sum that cancels to exactly zero is touched twice
                 let column: Vec<(u32, f64)> =
                     touched.iter().map(|&k| (k, std::mem::take(&mut acc[k as usize]))).collect();
                 touched.clear();

@@ -2,6 +2,8 @@
 //! dropped and counted, singletons removed, regressors expanded (dummies, interactions), fixed
 //! effects and clusters encoded. The recipe of every regressor is kept for prediction.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -46,9 +48,9 @@ pub(crate) struct ModelFrame {
     /// Weights on the sample.
     pub weights: Option<Vec<f64>>,
     /// Fixed-effect dimensions (name, factor).
-    pub fixed_effects: Vec<(String, Factor)>,
-    /// Cluster variables (name, factor).
-    pub clusters: Vec<(String, Factor)>,
+    pub fixed_effects: Vec<(String, Arc<Factor>)>,
+    /// Cluster variables (name, factor); shared with a fixed effect of the same name.
+    pub clusters: Vec<(String, Arc<Factor>)>,
     /// What was dropped.
     pub drops: DropReport,
 }
@@ -199,10 +201,10 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &SampleSpec<'_>) -> Result<ModelFra
     let mut rows = if keep.iter().all(|&k| k) { Rows::All(n_input) } else { Rows::All(n_input).filter(&keep) };
     drop(keep);
     // 3. Fixed effects, singletons.
-    let mut fixed_effects: Vec<(String, Factor)> = f
+    let mut fixed_effects: Vec<(String, Arc<Factor>)> = f
         .fixed_effects
         .iter()
-        .map(|fe| Ok((fe.join("^"), encode_interacted(frame, fe, &rows)?)))
+        .map(|fe| Ok((fe.join("^"), Arc::new(encode_interacted(frame, fe, &rows)?))))
         .collect::<Result<_, DataError>>()?;
     let mut n_singletons = 0;
     if spec.drop_singletons && !fixed_effects.is_empty() {
@@ -227,7 +229,7 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &SampleSpec<'_>) -> Result<ModelFra
         }
         n_singletons = keep.iter().filter(|k| !**k).count();
         if n_singletons > 0 {
-            fixed_effects = fixed_effects.into_iter().map(|(n, fac)| (n, fac.subset(&keep))).collect();
+            fixed_effects = fixed_effects.into_iter().map(|(n, fac)| (n, Arc::new(fac.subset(&keep)))).collect();
             rows = rows.filter(&keep);
         }
     }
@@ -301,7 +303,10 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &SampleSpec<'_>) -> Result<ModelFra
         .clusters
         .iter()
         .map(|c| {
-            let fac = Factor::encode(frame.column(c)?, &rows);
+            let fac = match fixed_effects.iter().find(|(name, _)| name == c) {
+                Some((_, fe)) => Arc::clone(fe),
+                None => Arc::new(Factor::encode(frame.column(c)?, &rows)),
+            };
             if fac.n_levels() < 2 {
                 return Err(DataError::SingleCluster { name: c.clone() });
             }

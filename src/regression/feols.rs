@@ -147,7 +147,7 @@ fn estimate(chk: &FeolsChecked, mut mf: ModelFrame) -> Result<FeolsResult> {
     }
 
     // Degrees of freedom.
-    let clusters: Vec<&Factor> = mf.clusters.iter().map(|(_, f)| f).collect();
+    let clusters: Vec<&Factor> = mf.clusters.iter().map(|(_, f)| &**f).collect();
     let nested: Vec<bool> = mf.fixed_effects.iter().map(|(_, fe)| clusters.iter().any(|c| nested_in(fe, c))).collect();
     let fe_full = fe_param_count(&levels, &vec![false; levels.len()]);
     let k_full = kk + fe_full;
