@@ -188,8 +188,17 @@ def report(rows: list[dict], argv: str) -> None:
             summary.append(f"- {case}: fastest pyfixest engine / virkning = {min(peers) / v['seconds']:.1f}x")
     lines += ["", "Speed-up over the fastest pyfixest engine per case:", "", *summary, ""]
     text = "\n".join(lines)
-    Path(__file__).with_name("RESULTS.md").write_text(text)
+    write_section(Path(__file__).with_name("RESULTS.md"), text)
     print(text)
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace this benchmark's top-level section of RESULTS.md, keeping the other families'."""
+    title = section.splitlines()[0]
+    old = path.read_text() if path.exists() else ""
+    parts = [p for p in ("\n" + old).split("\n# ") if p.strip()]
+    kept = ["# " + p.strip("\n") + "\n" for p in parts if ("# " + p).splitlines()[0] != title]
+    path.write_text("\n".join([section.rstrip("\n") + "\n", *kept]))
 
 
 if __name__ == "__main__":

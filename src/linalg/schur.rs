@@ -190,13 +190,7 @@ impl Adjacency {
                 }
             }
             list.sort_unstable_by_key(|&(h, _)| h);
-            list.dedup_by(|next, kept| {
-                let same = next.0 == kept.0;
-                if same {
-                    kept.1 += next.1;
-                }
-                same
-            });
+            sum_equal_keys(list);
         };
         // Two passes (count, then fill in place) so that no per-level lists are held at once.
         let counts: Vec<usize> = (0..n_levels)
@@ -259,13 +253,7 @@ impl Adjacency {
             }
         }
         pairs.par_sort_unstable_by_key(|&(key, _)| key);
-        pairs.dedup_by(|next, kept| {
-            let same = next.0 == kept.0;
-            if same {
-                kept.1 += next.1;
-            }
-            same
-        });
+        sum_equal_keys(&mut pairs);
         let mut start = vec![0usize; size + 1];
         pairs.iter().for_each(|&(key, _)| start[(key >> 32) as usize + 1] += 1);
         for h in 0..size {
@@ -305,6 +293,17 @@ impl Adjacency {
         let first = lo + self.target[lo..hi].partition_point(|&t| (t as usize) < h);
         (first..hi).map(|k| (self.target[k] as usize, self.weight[k]))
     }
+}
+
+/// Merge runs of equal keys of a key-sorted list, summing their weights.
+fn sum_equal_keys<K: PartialEq>(list: &mut Vec<(K, f64)>) {
+    list.dedup_by(|next, kept| {
+        let same = next.0 == kept.0;
+        if same {
+            kept.1 += next.1;
+        }
+        same
+    });
 }
 
 /// Unweighted transpose of an [`Adjacency`]: the sources of each target.
