@@ -313,7 +313,10 @@ fn take_trials(frame: &Frame<'_>, name: &str, mf: &mut ModelFrame) -> Result<Vec
     }
     mf.yx = yx;
     mf.weights = mf.weights.take().map(|w| w.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| v).collect());
-    mf.clusters = std::mem::take(&mut mf.clusters).into_iter().map(|(nm, f)| (nm, f.subset(&keep))).collect();
+    mf.clusters = std::mem::take(&mut mf.clusters)
+        .into_iter()
+        .map(|(nm, f)| (nm, std::sync::Arc::new(f.subset(&keep))))
+        .collect();
     mf.rows = mf.rows.filter(&keep);
     mf.drops.n_missing += dropped;
     mf.drops.n_used = m;
@@ -337,7 +340,7 @@ fn estimate(p: &Glm, mut mf: ModelFrame, trials: Option<Vec<f64>>) -> Result<Glm
         VcovType::Iid => fit.vcov(),
         VcovType::Hc1 => scores.hc1(kk, &ssc),
         VcovType::Cr1 => {
-            let clusters: Vec<&Factor> = mf.clusters.iter().map(|(_, f)| f).collect();
+            let clusters: Vec<&Factor> = mf.clusters.iter().map(|(_, f)| &**f).collect();
             let (v, repaired) = scores.cr1(&clusters, kk, &ssc);
             if repaired {
                 warnings.push(Diagnostic::new("vcov_not_psd", "the multi-way cluster variance was not positive semidefinite; negative eigenvalues were set to zero"));
