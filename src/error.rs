@@ -6,6 +6,7 @@ use crate::did::DidError;
 use crate::inference::InferenceError;
 use crate::linalg::LinalgError;
 use crate::regression::{FormulaError, RegressionError};
+use crate::synth::SynthError;
 
 /// Everything that can go wrong in virkning.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,9 @@ pub enum Error {
     /// Treatment timing and design problems of staggered difference-in-differences.
     #[error(transparent)]
     Did(#[from] DidError),
+    /// Failures of the synthetic-control family.
+    #[error(transparent)]
+    Synth(#[from] SynthError),
 }
 
 /// `Result` with [`Error`] as the default error type.

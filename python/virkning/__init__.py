@@ -22,6 +22,7 @@ __all__ = [
     "etable",
     "panel_info",
     "datasets",
+    "sdid",
     "SmallSampleCorrection",
     "VirkningError",
     "VirkningWarning",
@@ -38,6 +39,7 @@ _LAZY = {
     "panel_info": ("virkning.panel", "panel_info"),
     "SmallSampleCorrection": ("virkning.options", "SmallSampleCorrection"),
     "datasets": ("virkning.datasets", None),
+    "sdid": ("virkning.synth", "sdid"),
     "exceptions": ("virkning.exceptions", None),
 }
 

@@ -92,4 +92,14 @@ pub enum DataError {
         /// What is wrong.
         reason: String,
     },
+    /// Unit x period cells with no (or a missing) outcome where a balanced matrix is needed.
+    #[error("outcome `{name}` is missing for {count} unit x period cell(s), e.g. {examples}; synthetic control needs a balanced panel: fill or drop those units/periods")]
+    MissingCells {
+        /// Outcome column.
+        name: String,
+        /// Number of missing cells.
+        count: usize,
+        /// Up to five `unit @ period` examples.
+        examples: String,
+    },
 }

@@ -6,9 +6,11 @@ mod encode;
 mod error;
 mod frame;
 mod panel;
+mod wide;
 
 pub use column::{format_number, Column};
 pub use encode::{Factor, Rows};
 pub use error::DataError;
 pub use frame::Frame;
 pub use panel::{Panel, PanelInfo};
+pub use wide::Wide;

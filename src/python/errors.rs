@@ -49,6 +49,12 @@ create_exception!(virkning.exceptions, ConvergenceError, VirkningError, "An iter
 create_exception!(virkning.exceptions, LinAlgError, VirkningError, "A numerical linear-algebra failure.");
 create_exception!(virkning.exceptions, InferenceError, VirkningError, "The variance or test cannot be computed.");
 create_exception!(virkning.exceptions, InternalError, VirkningError, "A bug in virkning: please report it.");
+create_exception!(
+    virkning.exceptions,
+    SynthError,
+    VirkningError,
+    "Synthetic control / synthetic DiD cannot be estimated as asked."
+);
 create_exception!(virkning.exceptions, VirkningWarning, PyUserWarning, "Root of every virkning warning.");
 create_exception!(virkning.exceptions, ConvergenceWarning, VirkningWarning, "Slow or failed convergence.");
 create_exception!(virkning.exceptions, CollinearityWarning, VirkningWarning, "Regressors dropped for collinearity.");
@@ -103,6 +109,7 @@ impl From<Error> for PyErr {
                 | crate::did::DidError::EmptyAggregation { .. } => IdentificationError::new_err(msg),
                 _ => DataError::new_err(msg),
             },
+            Error::Synth(_) => SynthError::new_err(msg),
         }
     }
 }
@@ -131,6 +138,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         LinAlgError,
         InferenceError,
         InternalError,
+        SynthError,
         VirkningWarning,
         ConvergenceWarning,
         CollinearityWarning,

@@ -9,6 +9,7 @@ mod errors;
 mod glm;
 mod regression;
 mod simulate;
+mod synth;
 
 use pyo3::prelude::*;
 
@@ -33,5 +34,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<benchmarking::PyBenchmarkResult>()?;
     m.add_function(wrap_pyfunction!(did_event::bacon, m)?)?;
     m.add_class::<did_event::PyBaconDecomposition>()?;
+    m.add_function(wrap_pyfunction!(synth::sdid_defaults, m)?)?;
+    m.add_function(wrap_pyfunction!(synth::sdid, m)?)?;
+    m.add_class::<synth::PySdidResult>()?;
     Ok(())
 }

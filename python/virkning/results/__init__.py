@@ -7,4 +7,6 @@ from virkning.results.glm import GlmResult
 from virkning.results.mixed import MixedResult
 from virkning.results.benchmarking import BenchmarkResult
 
-__all__ = ["Result", "FeolsResult", "GlmResult", "MixedResult", "BenchmarkResult", "BaconResult"]
+from virkning.results.synth import SdidResult
+
+__all__ = ["Result", "FeolsResult", "GlmResult", "MixedResult", "BenchmarkResult", "BaconResult", "SdidResult"]

@@ -1,0 +1,54 @@
+//! pyo3 glue for the synthetic-control family: params as JSON of the serde structs.
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::convert::{frame, hold};
+use super::errors::guard;
+use crate::synth::{Sdid, SdidResult};
+
+fn invalid(name: &'static str, reason: String) -> crate::Error {
+    crate::ParamsError::InvalidParam { name, value: String::new(), reason }.into()
+}
+
+/// Default `Sdid` params as JSON.
+#[pyfunction]
+pub(crate) fn sdid_defaults() -> PyResult<String> {
+    guard(|| serde_json::to_string(&Sdid::default()).map_err(|e| invalid("params", e.to_string())))
+}
+
+/// Fit synthetic DiD (or SC / DiD). `params` is the JSON of [`Sdid`].
+#[pyfunction]
+pub(crate) fn sdid(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) -> PyResult<PySdidResult> {
+    let held = hold(columns)?;
+    let frame = frame(&held)?;
+    let inner = py.detach(|| {
+        guard(|| {
+            let v: serde_json::Value = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+            // Named choices first, so a typo gives UnknownChoice with the valid names.
+            if let Some(m) = v.get("method").and_then(|m| m.as_str()) {
+                m.parse::<crate::synth::SdidMethod>()?;
+            }
+            if let Some(m) = v.get("se").and_then(|m| m.as_str()) {
+                m.parse::<crate::synth::SdidSe>()?;
+            }
+            let p: Sdid = serde_json::from_value(v).map_err(|e| invalid("params", e.to_string()))?;
+            p.fit(&frame)
+        })
+    })?;
+    Ok(PySdidResult { inner })
+}
+
+/// A fitted synthetic DiD (wrapped by `virkning.results.SdidResult`).
+#[pyclass(name = "SdidResult", module = "virkning._core", frozen)]
+pub(crate) struct PySdidResult {
+    pub(crate) inner: SdidResult,
+}
+
+#[pymethods]
+impl PySdidResult {
+    /// The result as JSON.
+    fn to_json(&self) -> PyResult<String> {
+        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+    }
+}

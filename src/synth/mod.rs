@@ -1,0 +1,16 @@
+//! The synthetic-control family: synthetic difference-in-differences with its SC and DiD
+//! special cases ([`Sdid`]), and Abadie-Diamond-Hainmueller synthetic control with predictors,
+//! a V matrix and placebo inference.
+//!
+//! Weights are solved by the simplex QP solvers of [`crate::linalg::simplex_qp`].
+
+mod block;
+mod error;
+mod sdid;
+mod se;
+mod staggered;
+
+pub use block::SdidMethod;
+pub use error::SynthError;
+pub use sdid::{Sdid, SdidCohort, SdidResult};
+pub use se::{Draws, SdidSe};
