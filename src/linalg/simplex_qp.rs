@@ -383,7 +383,7 @@ mod tests {
     #[test]
     fn interior_solution_matches_the_kkt_point() {
         // Target = 0.25 * c0 + 0.75 * c2 plus an orthogonal bit; c1 is far away.
-        let z = [1.0, 0.0, 0.0, 9.0, 9.0, 9.0, 0.0, 1.0, 0.0];
+        let z = [1.0, 0.0, 0.0, 9.0, 9.0, -9.0, 0.0, 1.0, 0.0];
         let t = [0.25, 0.75, 0.5];
         let s = simplex_least_squares(ColMat::new(&z, 3, 3), &t, Some(&[1]), 1e-12);
         assert!((s.weights[0] - 0.25).abs() < 1e-12 && (s.weights[2] - 0.75).abs() < 1e-12, "{:?}", s.weights);
