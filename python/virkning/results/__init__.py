@@ -6,7 +6,6 @@ from virkning.results.regression import FeolsResult
 from virkning.results.glm import GlmResult
 from virkning.results.mixed import MixedResult
 from virkning.results.benchmarking import BenchmarkResult
-
 from virkning.results.synth import SdidResult
 
 __all__ = ["Result", "FeolsResult", "GlmResult", "MixedResult", "BenchmarkResult", "BaconResult", "SdidResult"]
