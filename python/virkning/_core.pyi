@@ -81,3 +81,36 @@ class SdidResult:
     def to_json(self) -> str: ...
 
 class SynthError(VirkningError): ...
+
+# -- inference: wild cluster bootstrap (src/python/inference.rs) ------------------------------
+def wildboot(
+    columns: Columns,
+    params: str,
+    vcov: str | None,
+    vcov_cluster: list[str],
+    terms: list[tuple[str, float]],
+    r: float,
+    boot: str,
+    weights: str,
+    cluster: list[str] | None = None,
+    bootcluster: str | None = None,
+) -> WildBootResult: ...
+def wildboot_defaults() -> str: ...
+
+class WildBootResult:
+    def to_json(self) -> str: ...
+    def t_boot(self) -> npt.NDArray[np.float64]: ...
+def ritest(
+    columns: Columns,
+    params: str,
+    vcov: str | None,
+    vcov_cluster: list[str],
+    term: str,
+    treatment: str,
+    unit: str,
+    time: str,
+    ri: str,
+) -> RiResult: ...
+
+class RiResult:
+    def to_json(self) -> str: ...

@@ -103,4 +103,5 @@ def feols(
     inner = _core.feols(cols, json.dumps(params), kind, cluster)
     result = FeolsResult._from_inner(inner, _data.backend_of(df))
     result._formula_columns = names
+    result._call = (df, json.dumps(params), kind, cluster)  # for resampling inference (wildboot)
     return result

@@ -20,4 +20,36 @@ pub enum InferenceError {
         /// Parameters estimated (including fixed effects counted in K).
         n_params: usize,
     },
+    /// Clusters with a single observation, where the cluster score is one residual.
+    #[error("{n} cluster(s) of `{name}` hold a single observation (e.g. {examples}); the wild cluster bootstrap needs at least two observations per cluster: merge or drop them, or cluster at a coarser level")]
+    SingletonClusters {
+        /// Cluster variable.
+        name: String,
+        /// How many.
+        n: usize,
+        /// Some of their labels.
+        examples: String,
+    },
+    /// A hypothesis that cannot be tested.
+    #[error("cannot test this hypothesis: {reason}")]
+    BadHypothesis {
+        /// Why not.
+        reason: String,
+    },
+    /// A hypothesis on a coefficient dropped for collinearity.
+    #[error("`{name}` was dropped for collinearity, so no hypothesis on it can be tested; kept coefficients: {kept}")]
+    DroppedCoefficient {
+        /// The dropped coefficient.
+        name: String,
+        /// The coefficients that were estimated.
+        kept: String,
+    },
+    /// A hypothesis on a coefficient the model does not have.
+    #[error("no coefficient `{name}` in the model; coefficients: {kept}")]
+    UnknownCoefficient {
+        /// The name asked for.
+        name: String,
+        /// The coefficients that were estimated.
+        kept: String,
+    },
 }

@@ -1,12 +1,19 @@
 //! Shared inference machinery: reference distributions, small-sample corrections and
-//! variance-covariance estimators. Later: influence functions, bootstraps, uniform bands.
+//! variance-covariance estimators. Wild cluster bootstrap
+//! (`wildboot`) and randomization inference (`ritest`). Later: influence functions, uniform bands.
 
+mod boot_weights;
 mod dist;
 mod error;
+mod ritest;
 mod ssc;
 mod vcov;
+mod wildboot;
 
+pub use boot_weights::{BootWeights, DrawPlan};
 pub use dist::RefDist;
 pub use error::InferenceError;
+pub use ritest::{adoption_times, permutation, randomization_test, RiResult, RiTest};
 pub use ssc::{ClusterDf, FixefK, SmallSampleCorrection};
 pub use vcov::{jackknife_vcov, Scores, VcovType};
+pub use wildboot::{wild_bootstrap, BootProblem, BootType, Hypothesis, WildBoot, WildBootResult};

@@ -7,6 +7,7 @@ mod data;
 mod did_event;
 mod errors;
 mod glm;
+mod inference;
 mod regression;
 mod simulate;
 mod synth;
@@ -37,5 +38,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(synth::sdid_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(synth::sdid, m)?)?;
     m.add_class::<synth::PySdidResult>()?;
+    m.add_function(wrap_pyfunction!(inference::wildboot, m)?)?;
+    m.add_function(wrap_pyfunction!(inference::wildboot_defaults, m)?)?;
+    m.add_class::<inference::PyWildBootResult>()?;
+    m.add_function(wrap_pyfunction!(inference::ritest, m)?)?;
+    m.add_class::<inference::PyRiResult>()?;
     Ok(())
 }

@@ -279,7 +279,7 @@ fn estimate(chk: &FeolsChecked, mut mf: ModelFrame) -> Result<FeolsResult> {
 /// Free fixed-effect parameters: the sum of levels less one for each dimension after the
 /// first; a dimension nested in a cluster (`nested[q]`) then counts only its one constant
 /// (fixest's `fixef.K = "nested"`).
-fn fe_param_count(levels: &[usize], nested: &[bool]) -> usize {
+pub(super) fn fe_param_count(levels: &[usize], nested: &[bool]) -> usize {
     let full = levels.iter().sum::<usize>().saturating_sub(levels.len().saturating_sub(1));
     let removed: usize = levels.iter().zip(nested).filter(|(_, n)| **n).map(|(l, _)| l - 1).sum();
     full - removed
@@ -326,7 +326,7 @@ fn refit_deltas(
 }
 
 /// Whether every level of `fe` falls in a single cluster.
-fn nested_in(fe: &Factor, cluster: &Factor) -> bool {
+pub(super) fn nested_in(fe: &Factor, cluster: &Factor) -> bool {
     let mut map = vec![u32::MAX; fe.n_levels()];
     for (&f, &c) in fe.codes.iter().zip(&cluster.codes) {
         let m = &mut map[f as usize];

@@ -9,6 +9,7 @@ mod glm;
 mod irls;
 mod mixed;
 mod params;
+mod partial;
 mod result;
 
 pub use design::{ColumnRecipe, Component};
@@ -21,4 +22,5 @@ pub use mixed::{
     brent_minimize, fit_random_intercept, MixedChecked, MixedLm, MixedResult, RandomInterceptFit, VarianceComponents,
 };
 pub use params::{Feols, FeolsChecked, Vcov};
+pub use partial::Partialled;
 pub use result::{FeolsResult, FixedEffectInfo, FixedEffectValues};

@@ -8,4 +8,6 @@ from virkning.results.mixed import MixedResult
 from virkning.results.benchmarking import BenchmarkResult
 from virkning.results.synth import SdidResult
 
-__all__ = ["Result", "FeolsResult", "GlmResult", "MixedResult", "BenchmarkResult", "BaconResult", "SdidResult"]
+from virkning.results.wildboot import RiTestResult, WildBootResult
+
+__all__ = ["Result", "FeolsResult", "GlmResult", "MixedResult", "BenchmarkResult", "BaconResult", "SdidResult", "WildBootResult", "RiTestResult"]

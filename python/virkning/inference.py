@@ -1,0 +1,153 @@
+"""Inference with few clusters: the wild cluster bootstrap and randomization inference."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from virkning import _core, _data
+from virkning.exceptions import InvalidParameterError
+from virkning.results.wildboot import RiTestResult, WildBootResult
+
+
+def _names(x: Any, what: str) -> list[str]:
+    if x is None:
+        return []
+    if isinstance(x, str):
+        return [c.strip() for c in x.split("+")]
+    if isinstance(x, (list, tuple)) and all(isinstance(c, str) for c in x):
+        return list(x)
+    raise InvalidParameterError(f"{what} must be a column name or a list of names, got {x!r}")
+
+
+def wildboot(
+    fit: Any,
+    param: str | dict[str, float],
+    *,
+    reps: int = 9999,
+    weights: str = "rademacher",
+    impose_null: bool = True,
+    cluster: str | list[str] | None = None,
+    bootcluster: str | None = None,
+    seed: int | None = None,
+    r: float = 0.0,
+    bootstrap_type: str = "11",
+    alpha: float = 0.05,
+    conf_int: bool = True,
+) -> WildBootResult:
+    """Wild cluster bootstrap of ``param = r`` in a fitted :func:`virkning.feols` model.
+
+    Uses the cluster-level algorithm of Roodman, MacKinnon, Nielsen & Webb (2019): the cost per
+    draw does not grow with the number of observations (fixed effects are partialled out first).
+
+    Parameters
+    ----------
+    fit : a ``FeolsResult``.
+    param : coefficient name, or ``{"name": weight, ...}`` for a linear combination.
+    reps : bootstrap draws. With Rademacher weights and ``2**G <= reps`` all ``2**G`` sign
+        vectors are enumerated instead (exact, seed-free).
+    weights : ``"rademacher"``, ``"webb"`` (recommended below about 12 clusters), ``"mammen"``
+        or ``"normal"``.
+    impose_null : restricted (WCR, default, recommended) or unrestricted (WCU) bootstrap DGP.
+    cluster : variance cluster column(s); two or more give multi-way clustering. Default: the
+        model's.
+    bootcluster : bootstrap at another level than ``cluster`` (e.g. the subcluster bootstrap of
+        MacKinnon & Webb 2018 with few treated clusters). Default: the first cluster column.
+    seed : seed of the draws (ChaCha streams; independent of the number of threads).
+    r : hypothesised value.
+    bootstrap_type : ``"11"`` (standard) or ``"31"`` (WCR3/WCU3: residuals of each bootstrap
+        cluster from the fit without it; MacKinnon, Nielsen & Webb 2023).
+    alpha : 1 - level of the test-inversion confidence interval.
+    conf_int : compute the interval.
+
+    Returns
+    -------
+    WildBootResult with ``p_value``, ``conf_int``, ``statistic``, ``tidy()``, ``plot()``.
+
+    Raises
+    ------
+    SingleClusterError (one cluster), InferenceError (clusters of one observation, coefficient
+    dropped for collinearity or unknown), InvalidParameterError (``reps=0``, no cluster),
+    UnknownChoiceError (weights name).
+
+    Examples
+    --------
+    >>> import virkning as vk
+    >>> panel = vk.datasets.municipalities()
+    >>> fit = vk.feols("employment_rate ~ partnership | municipality_code + year", panel)
+    >>> wb = fit.wildboot("partnership", reps=999, seed=1)
+    >>> 0 <= wb.p_value <= 1
+    True
+    """
+    if isinstance(param, str):
+        terms = [(param, 1.0)]
+    elif isinstance(param, dict) and param:
+        terms = [(str(k), float(v)) for k, v in param.items()]
+    else:
+        raise InvalidParameterError(f"param must be a coefficient name or a dict of weights, got {param!r}")
+    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 0:
+        raise InvalidParameterError(f"reps must be a non-negative integer, got {reps!r}")
+    if seed is not None and (not isinstance(seed, int) or seed < 0):
+        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    df, params, kind, vcov_cluster = fit._call
+    clusters = _names(cluster, "cluster") if cluster is not None else None
+    names = list(fit._formula_columns) + (clusters or []) + ([bootcluster] if bootcluster else [])
+    cols = _data.columns(df, list(dict.fromkeys(names)))
+    boot = {
+        "reps": reps,
+        "impose_null": bool(impose_null),
+        "bootstrap_type": str(bootstrap_type),
+        "seed": seed,
+        "alpha": float(alpha),
+        "conf_int": bool(conf_int),
+    }
+    inner = _core.wildboot(cols, params, kind, vcov_cluster, terms, float(r), json.dumps(boot),
+                           str(weights), clusters, bootcluster)
+    return WildBootResult._from_inner(inner, fit._backend)
+
+
+def ritest(
+    fit: Any,
+    param: str,
+    *,
+    unit: str,
+    time: str,
+    treatment: str | None = None,
+    reps: int = 999,
+    seed: int | None = None,
+) -> RiTestResult:
+    """Randomization inference for a coefficient of a fitted :func:`virkning.feols` model.
+
+    Each of ``reps`` permutations gives every unit the adoption time of another unit (so the
+    number of treated units and the adoption-time distribution are kept), rebuilds the 0/1
+    absorbing ``treatment`` column and refits the model; the p-value is the share of permuted
+    estimates at least as large in absolute value as the actual one (Hess 2017's ``ritest``).
+
+    Parameters
+    ----------
+    fit : a ``FeolsResult`` whose formula uses ``treatment``.
+    param : the coefficient tested.
+    unit, time : columns of the unit (e.g. municipality) and period.
+    treatment : the 0/1 column to permute (default: ``param``).
+    reps, seed : permutations and their seed (one ChaCha stream each; thread-count independent).
+
+    Returns
+    -------
+    RiTestResult with ``p_value``, ``p_value_se``, ``statistic``, ``distribution()``, ``tidy()``, ``plot()``.
+
+    Raises
+    ------
+    InferenceError (treatment not 0/1 absorbing; no treated or untreated unit), ColumnNotFoundError,
+    InvalidParameterError (``reps=0``).
+    """
+    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 0:
+        raise InvalidParameterError(f"reps must be a non-negative integer, got {reps!r}")
+    if seed is not None and (not isinstance(seed, int) or seed < 0):
+        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    treatment = treatment or param
+    df, params, kind, vcov_cluster = fit._call
+    names = list(dict.fromkeys(list(fit._formula_columns) + [unit, time, treatment]))
+    cols = _data.columns(df, names)
+    inner = _core.ritest(cols, params, kind, vcov_cluster, param, treatment, unit, time,
+                         json.dumps({"reps": reps, "seed": seed}))
+    return RiTestResult._from_inner(inner, fit._backend)
