@@ -6,9 +6,9 @@ mod convert;
 mod demean;
 mod dense;
 mod error;
+mod product;
 mod schur;
 pub mod simplex_qp;
-mod product;
 
 pub use collinear::independent_columns;
 pub use demean::{DemeanOptions, DemeanOutcome, Demeaner};

@@ -2,11 +2,11 @@
 //! dropped, weights folded in as $\sqrt{w}$), for resampling inference (wild cluster bootstrap)
 //! that needs the design rather than the fit.
 
-use super::design::{build, SampleSpec};
+use super::design::{build, drop_collinear, SampleSpec};
 use super::feols::{fe_param_count, nested_in};
 use super::params::FeolsChecked;
 use crate::data::{Factor, Frame};
-use crate::linalg::{gram, independent_columns, Demeaner};
+use crate::linalg::Demeaner;
 use crate::traits::Validated;
 use crate::Result;
 
@@ -73,11 +73,8 @@ impl Validated<FeolsChecked> {
         if demeaner.n_dims() > 0 {
             demeaner.demean_columns(&mut mf.yx, &p.demean);
         }
-        let names: Vec<String> = mf.recipes.iter().map(|r| r.name.clone()).collect();
-        let keep = independent_columns(&gram(&mf.yx[n..], n, k, w.as_deref()), &scale, p.collinear_tol);
-        if keep.is_empty() {
-            return Err(super::RegressionError::AllCollinear { names }.into());
-        }
+        let (keep, collinear, _) = drop_collinear(&mut mf.yx, &mf.recipes, w.as_deref(), &scale, p.collinear_tol)?;
+        let kk = keep.len();
         let root: Option<Vec<f64>> = w.as_ref().map(|w| w.iter().map(|v| v.sqrt()).collect());
         let col = |j: usize| -> Vec<f64> {
             let c = &mf.yx[j * n..(j + 1) * n];
@@ -101,14 +98,14 @@ impl Validated<FeolsChecked> {
         mf.clusters.truncate(clusters.len());
         Ok(Partialled {
             n,
-            k: keep.len(),
+            k: kk,
             y: col(0),
-            x: keep.iter().flat_map(|&j| col(j + 1)).collect(),
-            names: keep.iter().map(|&j| names[j].clone()).collect(),
-            collinear: (0..k).filter(|j| !keep.contains(j)).map(|j| names[j].clone()).collect(),
+            x: (1..=kk).flat_map(col).collect(),
+            names: keep.iter().map(|&j| mf.recipes[j].name.clone()).collect(),
+            collinear,
             clusters: std::mem::take(&mut mf.clusters),
             bootcluster: boot,
-            n_params: keep.len() + fe_k,
+            n_params: kk + fe_k,
         })
     }
 }
