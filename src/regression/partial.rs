@@ -27,9 +27,9 @@ pub struct Partialled {
     /// Regressors dropped for collinearity.
     pub collinear: Vec<String>,
     /// The requested cluster variables on the sample (name, factor).
-    pub clusters: Vec<(String, Factor)>,
+    pub clusters: Vec<(String, std::sync::Arc<Factor>)>,
     /// The bootstrap cluster variable, when asked for.
-    pub bootcluster: Option<(String, Factor)>,
+    pub bootcluster: Option<(String, std::sync::Arc<Factor>)>,
     /// K of the small-sample correction (fixed effects nested in a cluster not counted,
     /// as `feols`' default `fixef_k = "nested"`).
     pub n_params: usize,
@@ -83,7 +83,7 @@ impl Validated<FeolsChecked> {
                 Some(r) => c.iter().zip(r).map(|(a, b)| a * b).collect(),
             }
         };
-        let vcov_clusters: Vec<&Factor> = mf.clusters.iter().take(clusters.len()).map(|(_, f)| f).collect();
+        let vcov_clusters: Vec<&Factor> = mf.clusters.iter().take(clusters.len()).map(|(_, f)| &**f).collect();
         let nested: Vec<bool> =
             mf.fixed_effects.iter().map(|(_, fe)| vcov_clusters.iter().any(|c| nested_in(fe, c))).collect();
         let fe_k = match p.ssc.fixef_k {
@@ -158,8 +158,8 @@ impl Validated<FeolsChecked> {
             y: &d.y,
             n: d.n,
             k: d.k,
-            clusters: d.clusters.iter().map(|(n, f)| (n.as_str(), f)).collect(),
-            bootcluster: d.bootcluster.as_ref().map(|(n, f)| (n.as_str(), f)),
+            clusters: d.clusters.iter().map(|(n, f)| (n.as_str(), &**f)).collect(),
+            bootcluster: d.bootcluster.as_ref().map(|(n, f)| (n.as_str(), &**f)),
             ssc: self.params.ssc,
             n_params: d.n_params,
         };
