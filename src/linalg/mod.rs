@@ -14,5 +14,5 @@ pub use collinear::independent_columns;
 pub use demean::{DemeanOptions, DemeanOutcome, Demeaner};
 pub use dense::{cross, gram, psd_repair, sandwich, spd_cholesky_lower, spd_logdet, spd_solve_inverse};
 pub use error::LinalgError;
-pub use simplex_qp::{regularised_fw, simplex_least_squares, ColMat, FwSolution, SimplexLsSolution};
 pub use product::{matmul_cm, pinv_sym};
+pub use simplex_qp::{regularised_fw, simplex_least_squares, ColMat, FwSolution, SimplexLsSolution};
