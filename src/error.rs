@@ -7,6 +7,7 @@ use crate::inference::InferenceError;
 use crate::linalg::LinalgError;
 use crate::regression::{FormulaError, RegressionError};
 use crate::synth::SynthError;
+use crate::simulate::SimulateError;
 
 /// Everything that can go wrong in virkning.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,9 @@ pub enum Error {
     /// Failures of the synthetic-control family.
     #[error(transparent)]
     Synth(#[from] SynthError),
+    /// Simulation designs and power runs.
+    #[error(transparent)]
+    Simulate(#[from] SimulateError),
 }
 
 /// `Result` with [`Error`] as the default error type.

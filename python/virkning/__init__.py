@@ -25,6 +25,8 @@ __all__ = [
     "panel_info",
     "datasets",
     "sdid",
+    "power",
+    "simulate_panel",
     "SmallSampleCorrection",
     "VirkningError",
     "VirkningWarning",
@@ -44,6 +46,8 @@ _LAZY = {
     "SmallSampleCorrection": ("virkning.options", "SmallSampleCorrection"),
     "datasets": ("virkning.datasets", None),
     "sdid": ("virkning.synth", "sdid"),
+    "power": ("virkning.simulation", "power"),
+    "simulate_panel": ("virkning.simulation", "simulate_panel"),
     "exceptions": ("virkning.exceptions", None),
 }
 

@@ -55,6 +55,18 @@ create_exception!(
     VirkningError,
     "Synthetic control / synthetic DiD cannot be estimated as asked."
 );
+create_exception!(
+    virkning.exceptions,
+    DesignError,
+    InvalidParameterError,
+    "A simulation design that cannot be run (treated counts, adoption periods)."
+);
+create_exception!(
+    virkning.exceptions,
+    SimulationError,
+    VirkningError,
+    "A power run that produced no numbers (every replicate failed, or cancelled)."
+);
 create_exception!(virkning.exceptions, VirkningWarning, PyUserWarning, "Root of every virkning warning.");
 create_exception!(virkning.exceptions, ConvergenceWarning, VirkningWarning, "Slow or failed convergence.");
 create_exception!(virkning.exceptions, CollinearityWarning, VirkningWarning, "Regressors dropped for collinearity.");
@@ -110,6 +122,18 @@ impl From<Error> for PyErr {
                 _ => DataError::new_err(msg),
             },
             Error::Synth(_) => SynthError::new_err(msg),
+            Error::Simulate(s) => {
+                use crate::simulate::SimulateError as S;
+                match s {
+                    S::TooManyTreated { .. }
+                    | S::NoTreated
+                    | S::NoControls { .. }
+                    | S::NoPostPeriods { .. }
+                    | S::NoPrePeriods { .. } => DesignError::new_err(msg),
+                    S::Cancelled { .. } | S::AllFailed { .. } => SimulationError::new_err(msg),
+                    _ => InvalidParameterError::new_err(msg),
+                }
+            }
         }
     }
 }
@@ -139,6 +163,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         InferenceError,
         InternalError,
         SynthError,
+        DesignError,
+        SimulationError,
         VirkningWarning,
         ConvergenceWarning,
         CollinearityWarning,

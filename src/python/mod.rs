@@ -8,6 +8,7 @@ mod did_event;
 mod errors;
 mod glm;
 mod inference;
+mod power;
 mod regression;
 mod simulate;
 mod synth;
@@ -43,5 +44,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<inference::PyWildBootResult>()?;
     m.add_function(wrap_pyfunction!(inference::ritest, m)?)?;
     m.add_class::<inference::PyRiResult>()?;
+    m.add_function(wrap_pyfunction!(power::simulate_panel, m)?)?;
+    m.add_function(wrap_pyfunction!(power::power_defaults, m)?)?;
+    m.add_function(wrap_pyfunction!(power::power, m)?)?;
+    m.add_class::<power::PyPowerProgress>()?;
+    m.add_class::<power::PyPowerResult>()?;
     Ok(())
 }

@@ -3,10 +3,23 @@
 //! [`simulate_municipalities`] builds the bundled panel of the 98 Danish municipalities: real
 //! names, regions, municipality groups and programme membership, with **simulated** refugee
 //! counts, employment, frame conditions, interventions and true effects.
+//!
+//! [`PanelDesign`] is a configurable panel design for power analysis (units, periods,
+//! staggered cohorts, dynamic and heterogeneous effects, AR(1) shocks, unit and period effects,
+//! municipal unit sizes); [`Power`] runs an estimator over many replicates of it in parallel
+//! and reports power, bias, RMSE, coverage and the minimum detectable effect.
 
+mod error;
 pub mod municipalities;
+pub mod panel;
+pub mod power;
+mod power_result;
 
+pub use error::SimulateError;
 pub use municipalities::{
     simulate_municipalities, MunicipalityPanelParams, SimulatedPanel, TrueEffect, LEJRE_CODE, LEJRE_KEY,
     MUNICIPALITY_GROUPS, SPROGPRAKTIK_KEY,
 };
+pub use panel::{Cohort, PanelDesign, PanelDraw, UnitSizes};
+pub use power::{MdeSearch, Power, PowerChecked, PowerEstimator, Progress};
+pub use power_result::{Draw, Mde, PowerResult, PowerRow};

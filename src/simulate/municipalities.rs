@@ -356,8 +356,8 @@ impl SimulatedPanel {
 }
 
 /// One bundled municipality.
-struct Municipality {
-    code: i64,
+pub(crate) struct Municipality {
+    pub(crate) code: i64,
     name: String,
     region: String,
     group: usize,
@@ -369,7 +369,7 @@ fn bundled_error(reason: String) -> Error {
 }
 
 /// Parse the bundled CSV (no quoting; names contain Danish letters), sorted by code.
-fn bundled_municipalities() -> Result<Vec<Municipality>, Error> {
+pub(crate) fn bundled_municipalities() -> Result<Vec<Municipality>, Error> {
     let mut out = Vec::with_capacity(98);
     for (i, line) in MUNICIPALITIES_CSV.lines().enumerate().skip(1) {
         let line = line.trim_end_matches('\r');
@@ -398,7 +398,7 @@ fn bundled_municipalities() -> Result<Vec<Municipality>, Error> {
 }
 
 /// Approximate population in thousands (around 2016), used only to size the simulated counts.
-fn population_thousands(code: i64) -> f64 {
+pub(crate) fn population_thousands(code: i64) -> f64 {
     match code {
         101 => 600.0,
         147 => 104.0,
@@ -508,7 +508,7 @@ fn at(table: &[f64; 15], year: i64) -> f64 {
     table[i]
 }
 
-fn normal(rng: &mut ChaCha8Rng) -> f64 {
+pub(crate) fn normal(rng: &mut ChaCha8Rng) -> f64 {
     rng.sample::<f64, _>(StandardNormal)
 }
 

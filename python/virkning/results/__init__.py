@@ -2,6 +2,7 @@
 
 from virkning.results._base import Result
 from virkning.results.event_study import BaconResult
+from virkning.results.power import PowerResult
 from virkning.results.regression import FeolsResult
 from virkning.results.glm import GlmResult
 from virkning.results.mixed import MixedResult
@@ -10,4 +11,4 @@ from virkning.results.synth import SdidResult
 
 from virkning.results.wildboot import RiTestResult, WildBootResult
 
-__all__ = ["Result", "FeolsResult", "GlmResult", "MixedResult", "BenchmarkResult", "BaconResult", "SdidResult", "WildBootResult", "RiTestResult"]
+__all__ = ["Result", "FeolsResult", "GlmResult", "MixedResult", "BenchmarkResult", "BaconResult", "SdidResult", "PowerResult", "WildBootResult", "RiTestResult"]

@@ -1,0 +1,119 @@
+//! pyo3 glue for the simulation designs and `power`: params as JSON, columns out as numpy
+//! arrays, progress through a shared atomic counter polled from Python.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::errors::guard;
+use super::simulate::frame_to_dict;
+use crate::simulate::{MdeSearch, PanelDesign, Power, PowerEstimator, PowerResult, Progress};
+
+fn invalid(reason: String) -> crate::Error {
+    crate::ParamsError::InvalidParam { name: "params", value: String::new(), reason }.into()
+}
+
+/// Simulate replicate `replicate` of a panel design; returns (columns, JSON with the seed used
+/// and the replicate's estimand).
+#[pyfunction]
+pub(crate) fn simulate_panel<'py>(
+    py: Python<'py>,
+    params: &str,
+    replicate: u64,
+) -> PyResult<(Bound<'py, PyDict>, String)> {
+    let (draw, info) = py.detach(|| {
+        guard(|| {
+            let p: PanelDesign = serde_json::from_str(params).map_err(|e| invalid(e.to_string()))?;
+            let design = p.validate()?;
+            let draw = design.simulate(replicate);
+            let info = serde_json::json!({
+                "seed": design.seed_used(),
+                "replicate": replicate,
+                "estimand": draw.estimand(false),
+                "design": &*design,
+            });
+            Ok((draw, info.to_string()))
+        })
+    })?;
+    let frame = draw.frame().map_err(|e| PyErr::from(crate::Error::from(e)))?;
+    Ok((frame_to_dict(py, &frame)?, info))
+}
+
+/// Default `Power` params (with the default design) as JSON.
+#[pyfunction]
+pub(crate) fn power_defaults() -> String {
+    serde_json::to_string(&Power::default()).unwrap_or_default()
+}
+
+/// Progress of a running power analysis: read `done`/`total` from another Python thread,
+/// `cancel()` to stop it.
+#[pyclass(name = "PowerProgress", module = "virkning._core", frozen)]
+pub(crate) struct PyPowerProgress {
+    inner: Arc<Progress>,
+}
+
+#[pymethods]
+impl PyPowerProgress {
+    #[new]
+    fn new() -> Self {
+        PyPowerProgress { inner: Arc::new(Progress::default()) }
+    }
+
+    /// Replications finished.
+    fn done(&self) -> usize {
+        self.inner.done()
+    }
+
+    /// Replications planned (an upper bound while an MDE search runs).
+    fn total(&self) -> usize {
+        self.inner.total()
+    }
+
+    /// Stop the run (it raises `SimulationError`).
+    fn cancel(&self) {
+        self.inner.cancel()
+    }
+}
+
+/// Run a power analysis with the GIL released. `params` is the JSON of [`Power`] without
+/// `estimator` and `mde`, which come as strings (so unknown names list the valid ones).
+#[pyfunction]
+#[pyo3(signature = (params, estimator, mde, progress=None))]
+pub(crate) fn power(
+    py: Python<'_>,
+    params: &str,
+    estimator: &str,
+    mde: &str,
+    progress: Option<&Bound<'_, PyPowerProgress>>,
+) -> PyResult<PyPowerResult> {
+    let progress = progress.map_or_else(|| Arc::new(Progress::default()), |p| Arc::clone(&p.get().inner));
+    let inner = py.detach(|| {
+        guard(|| {
+            let mut p: Power = serde_json::from_str(params).map_err(|e| invalid(e.to_string()))?;
+            p.estimator = estimator.parse::<PowerEstimator>()?;
+            p.mde = mde.parse::<MdeSearch>()?;
+            p.validate()?.run(&progress)
+        })
+    })?;
+    Ok(PyPowerResult { inner })
+}
+
+/// The result of a power analysis (wrapped by `virkning.results.PowerResult`).
+#[pyclass(name = "PowerResult", module = "virkning._core", frozen)]
+pub(crate) struct PyPowerResult {
+    inner: PowerResult,
+}
+
+#[pymethods]
+impl PyPowerResult {
+    /// The result as JSON.
+    fn to_json(&self) -> PyResult<String> {
+        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid(e.to_string())))
+    }
+
+    /// Text summary (Rust `Display`).
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+}
