@@ -6,8 +6,8 @@ use crate::did::DidError;
 use crate::inference::InferenceError;
 use crate::linalg::LinalgError;
 use crate::regression::{FormulaError, RegressionError};
-use crate::synth::SynthError;
 use crate::simulate::SimulateError;
+use crate::synth::SynthError;
 
 /// Everything that can go wrong in virkning.
 #[derive(Debug, thiserror::Error)]
