@@ -8,8 +8,16 @@ pub mod cohort;
 mod error;
 
 mod bacon;
+mod event_result;
+mod imputation;
 mod staggered;
+mod sun_abraham;
 
 pub use bacon::{Bacon, BaconComparison, BaconDecomposition, BaconSummary, ComparisonKind};
 pub use cohort::{CohortCount, CohortSource, ControlGroup, Timing, TimingReport};
 pub use error::DidError;
+pub use event_result::{
+    CohortEffect, EventStudyMethod, EventStudyParams, EventStudyResult, EventTimeEstimate, WaldTest,
+};
+pub use imputation::DidImputation;
+pub use sun_abraham::{SunAbraham, TwfeEventStudy};

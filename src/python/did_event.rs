@@ -6,7 +6,7 @@ use pyo3::types::PyDict;
 
 use super::convert::{frame, hold};
 use super::errors::guard;
-use crate::did::{Bacon, BaconDecomposition};
+use crate::did::{Bacon, BaconDecomposition, DidImputation, EventStudyResult, SunAbraham, TwfeEventStudy};
 
 fn invalid(name: &'static str, reason: String) -> crate::Error {
     crate::ParamsError::InvalidParam { name, value: String::new(), reason }.into()
@@ -36,6 +36,70 @@ impl PyBaconDecomposition {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
         guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+    }
+
+    /// Text summary (Rust `Display`).
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+}
+
+/// Fit an event study: `method` is `sun_abraham`, `twfe` or `imputation`; `params` the JSON of
+/// its params struct.
+#[pyfunction]
+pub(crate) fn event_study(
+    py: Python<'_>,
+    columns: &Bound<'_, PyDict>,
+    method: &str,
+    params: &str,
+) -> PyResult<PyEventStudyResult> {
+    let held = hold(columns)?;
+    let frame = frame(&held)?;
+    let inner = py.detach(|| {
+        guard(|| match method {
+            "sun_abraham" => parse::<SunAbraham>(params)?.fit(&frame),
+            "twfe" => parse::<TwfeEventStudy>(params)?.fit(&frame),
+            "imputation" => parse::<DidImputation>(params)?.fit(&frame),
+            other => Err(crate::ParamsError::UnknownChoice {
+                name: "method",
+                value: other.to_string(),
+                valid: vec!["sun_abraham".into(), "twfe".into(), "imputation".into()],
+            }
+            .into()),
+        })
+    })?;
+    Ok(PyEventStudyResult { inner })
+}
+
+/// Default params of an event-study estimator as JSON (for the defaults test).
+#[pyfunction]
+pub(crate) fn event_study_defaults(method: &str) -> PyResult<String> {
+    guard(|| {
+        let json = match method {
+            "sun_abraham" => serde_json::to_string(&SunAbraham::default()),
+            "twfe" => serde_json::to_string(&TwfeEventStudy::default()),
+            _ => serde_json::to_string(&DidImputation::default()),
+        };
+        json.map_err(|e| invalid("params", e.to_string()))
+    })
+}
+
+/// An event study (wrapped by `virkning.results.EventStudyResult`).
+#[pyclass(name = "EventStudyResult", module = "virkning._core", frozen)]
+pub(crate) struct PyEventStudyResult {
+    pub(crate) inner: EventStudyResult,
+}
+
+#[pymethods]
+impl PyEventStudyResult {
+    /// The result as JSON.
+    fn to_json(&self) -> PyResult<String> {
+        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+    }
+
+    /// Covariance of the post-treatment event-time effects.
+    fn vcov<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+        Ok(numpy::PyArray2::from_vec2(py, &self.inner.vcov)?)
     }
 
     /// Text summary (Rust `Display`).

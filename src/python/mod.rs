@@ -49,5 +49,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(power::power, m)?)?;
     m.add_class::<power::PyPowerProgress>()?;
     m.add_class::<power::PyPowerResult>()?;
+    m.add_function(wrap_pyfunction!(did_event::event_study, m)?)?;
+    m.add_function(wrap_pyfunction!(did_event::event_study_defaults, m)?)?;
+    m.add_class::<did_event::PyEventStudyResult>()?;
     Ok(())
 }

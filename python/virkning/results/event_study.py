@@ -86,3 +86,82 @@ class BaconResult(Result):
         from virkning.plotting.event_study import bacon_scatter
 
         return bacon_scatter(self._rows(), self._dict["twfe_estimate"], ax=ax, title=self._title(), **kwargs)
+
+
+_METHOD_TITLES = {
+    "sun_abraham": "Sun-Abraham interaction-weighted event study",
+    "twfe": "TWFE event study",
+    "imputation": "Imputation event study (Borusyak, Jaravel & Spiess)",
+}
+
+
+class EventStudyResult(Result):
+    """Effects by event time (Sun-Abraham, TWFE event study or BJS imputation).
+
+    Attributes: ``att`` (dict with the overall average effect, ``None`` for TWFE), ``pretrend``
+    (joint Wald test of the pre-treatment coefficients), ``n_obs``, ``n_units``, ``control``,
+    ``timing`` (dropped or recoded cohorts), ``method``.
+    """
+
+    def _rows(self) -> list[dict]:
+        return [{"term": r["estimate"]["term"], "event_time": r["event_time"],
+                 **{k: r["estimate"][k] for k in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")},
+                 "n_obs": r["n_obs"], "band": "pointwise"}
+                for r in self._dict["event_times"]]
+
+    def tidy(self, alpha: float | None = None) -> Any:
+        """One row per event time: ``term, event_time, estimate, std_error, statistic, p_value,
+        conf_low, conf_high, n_obs, band`` (``band`` is ``pointwise``). For the imputation
+        estimator, negative event times are the pre-trend test's coefficients."""
+        return super().tidy()
+
+    def cohort_effects(self) -> Any:
+        """Cohort x event-time pieces: ``cohort, event_time, estimate, std_error, weight, n_obs``."""
+        rows = self._dict["cohort_effects"]
+        return self._frame({
+            "cohort": [r["cohort"] for r in rows], "event_time": [r["event_time"] for r in rows],
+            "estimate": [r["estimate"]["estimate"] for r in rows],
+            "std_error": [r["estimate"]["std_error"] for r in rows],
+            "weight": [r["weight"] for r in rows], "n_obs": [r["n_obs"] for r in rows],
+        })
+
+    def _glance(self) -> dict:
+        d = self._dict
+        att = d.get("att") or {}
+        pre = d.get("pretrend") or {}
+        return {"method": d["method"], "att": att.get("estimate", float("nan")),
+                "att_std_error": att.get("std_error", float("nan")),
+                "pretrend_statistic": pre.get("statistic", float("nan")), "pretrend_p_value": pre.get("p_value", float("nan")),
+                "n_obs": d["n_obs"], "n_units": d["n_units"], "n_clusters": d["cluster"][1]}
+
+    def _title(self) -> str:
+        p = self._dict["params"]
+        return f"{_METHOD_TITLES.get(self._dict['method'], 'Event study')}: {p['outcome']}, cohort {p['cohort']}"
+
+    def _footer(self) -> list[str]:
+        d = self._dict
+        lines = []
+        if d.get("att"):
+            a = d["att"]
+            lines.append(f"ATT {a['estimate']:.6g} (std. error {a['std_error']:.4g}, [{a['conf_low']:.4g}, {a['conf_high']:.4g}]).")
+        if d.get("pretrend"):
+            t = d["pretrend"]
+            lines.append(f"Pre-trend test: chi2({t['df']}) = {t['statistic']:.3f}, p = {t['p_value']:.4f}.")
+        lines.append(f"Observations: {d['n_obs']}, units: {d['n_units']}. Controls: {d['control'].replace('_', ' ')}. "
+                     f"Standard errors clustered by {d['cluster'][0]} ({d['cluster'][1]} clusters); pointwise intervals.")
+        if d.get("reference") is not None:
+            lines.append(f"Reference event time: {d['reference']}.")
+        if d["n_missing"]:
+            lines.append(f"Note: {d['n_missing']} row(s) with a missing outcome or covariate dropped.")
+        timing = d["timing"]
+        if timing.get("first_period_treated"):
+            n = sum(c["n_units"] for c in timing["first_period_treated"])
+            lines.append(f"Note: {n} unit(s) treated in the first period (no pre-treatment period) dropped.")
+        lines += [f"Warning: {w['message']}" for w in d["warnings"]]
+        return lines
+
+    def plot(self, ax: Any = None, *, truth: dict[int, float] | None = None, label: str | None = None, **kwargs: Any) -> Any:
+        """Estimates by event time with 95% bands (and the true effects when given); returns the Axes."""
+        from virkning.plotting.event_study import event_study_plot
+
+        return event_study_plot([(label or self._dict["method"], self._rows())], ax=ax, title=self._title(), truth=truth, **kwargs)
