@@ -41,7 +41,6 @@ _LAZY = {
     "glm": ("virkning.glm", "glm"),
     "mixedlm": ("virkning.mixed", "mixedlm"),
     "benchmark": ("virkning.benchmarking", "benchmark"),
-    "bacon": ("virkning.event_study", "bacon"),
     "wildboot": ("virkning.inference", "wildboot"),
     "ritest": ("virkning.inference", "ritest"),
     "bacon": ("virkning.did_event", "bacon"),
