@@ -245,3 +245,28 @@ def test_robust_estimators_recover_the_true_partnership_effects():
             assert abs(est - truth[e]) < 3 * se, (e, est, truth[e], se)
         pre = tidy[(tidy["event_time"] < -1) & (tidy["event_time"] >= -3)]
         assert (abs(pre["estimate"]) < 3 * pre["std_error"]).all()
+
+
+# -- plots ---------------------------------------------------------------------------------------
+@pytest.mark.plots
+def test_event_study_plot_marks_reference_pretrend_and_truth(mpdta):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from virkning.plotting.event_study import event_study_plot
+
+    sa = vk.sun_abraham(mpdta, **ROLES)
+    ax = sa.plot(truth={0: 0.0, 1: -0.05})
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(lab.startswith("Sun-Abraham; pre-trend p = ") for lab in labels) and "true effect" in labels
+    # the reference period (-1) is a hollow marker at zero
+    hollow = [ln for ln in ax.lines if ln.get_markerfacecolor() == "white"]
+    assert len(hollow) == 1 and list(hollow[0].get_xdata()) == [-1] and list(hollow[0].get_ydata()) == [0.0]
+    assert ax.patches or ax.collections  # shaded pre-treatment span / error bars
+    # several estimators, a tidy frame as input, and a window of event times
+    with pytest.warns(exc.SmallClusterWarning):
+        imp = vk.did_imputation(mpdta, **ROLES, pretrends=2)
+    ax = event_study_plot([("SA", sa), ("imputation", imp), ("frame", sa.tidy())], event_times=(-2, 2))
+    xs = sorted({round(float(x)) for c in ax.containers for x in c.lines[0].get_xdata()})
+    assert xs == [-2, -1, 0, 1, 2]  # SA's -3 cut by the window; -1 from the imputation pre-trend test
+    assert len(ax.get_legend().get_texts()) == 3

@@ -95,6 +95,9 @@ _METHOD_TITLES = {
 }
 
 
+_METHOD_LABELS = {"sun_abraham": "Sun-Abraham", "twfe": "TWFE event study", "imputation": "imputation (BJS)"}
+
+
 class EventStudyResult(Result):
     """Effects by event time (Sun-Abraham, TWFE event study or BJS imputation).
 
@@ -160,8 +163,16 @@ class EventStudyResult(Result):
         lines += [f"Warning: {w['message']}" for w in d["warnings"]]
         return lines
 
-    def plot(self, ax: Any = None, *, truth: dict[int, float] | None = None, label: str | None = None, **kwargs: Any) -> Any:
-        """Estimates by event time with 95% bands (and the true effects when given); returns the Axes."""
+    def plot(self, ax: Any = None, *, truth: dict[int, float] | None = None, label: str | None = None,
+             event_times: tuple[int, int] | None = None, **kwargs: Any) -> Any:
+        """Estimates by event time with pointwise 95% intervals; returns the matplotlib Axes.
+
+        Pre-treatment event times are shaded (the pre-trend check), the reference period is a
+        hollow marker, and the joint pre-trend test is in the legend. ``truth`` maps event time
+        to a true effect (dashed line); ``event_times = (lo, hi)`` limits the range. To compare
+        estimators in one figure use :func:`virkning.plotting.event_study.event_study_plot`.
+        """
         from virkning.plotting.event_study import event_study_plot
 
-        return event_study_plot([(label or self._dict["method"], self._rows())], ax=ax, title=self._title(), truth=truth, **kwargs)
+        return event_study_plot([(label or _METHOD_LABELS.get(self._dict["method"], self._dict["method"]), self)],
+                                ax=ax, title=self._title(), truth=truth, event_times=event_times, **kwargs)
