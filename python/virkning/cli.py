@@ -12,6 +12,9 @@ BUNDLED = dict(
     outcome="employment_rate",
     treatments=["igu", "partnership", "programme", "sprogpraktik_share"],
     covariates=["unemployment_rate"],
+    frame_conditions=["unemployment_rate", "share_women", "share_short_education", "share_syria",
+                      "share_eritrea", "mean_years_in_denmark"],
+    size="refugees",
 )
 
 
@@ -35,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--covariate", action="append", default=None, help="time-varying control; repeat for several")
     r.add_argument("--cluster", help="cluster column for standard errors (default: the unit)")
     r.add_argument("--weights", help="regression weights column")
+    r.add_argument("--frame-condition", action="append", default=None,
+                   help="frame condition for the benchmarking section; repeat for several (bundled data: six)")
+    r.add_argument("--size", help="number of people per unit and period (benchmarking weights/trials)")
     r.add_argument("--out", default="virkning-report", help="output folder (default: virkning-report)")
     r.add_argument("--title", default=None, help="report title")
     return p
@@ -73,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         roles = {}
         simulated = False
     for key, value in [("unit", args.unit), ("time", args.time), ("outcome", args.outcome),
-                       ("treatments", args.treatment), ("covariates", args.covariate)]:
+                       ("treatments", args.treatment), ("covariates", args.covariate),
+                       ("frame_conditions", args.frame_condition), ("size", args.size)]:
         if value is not None:
             roles[key] = value
     missing = [k for k in ("unit", "time", "outcome", "treatments") if not roles.get(k)]
@@ -84,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         unit=roles["unit"], time=roles["time"], outcome=roles["outcome"],
         treatments=list(roles["treatments"]), covariates=list(roles.get("covariates") or []),
         cluster=args.cluster, weights=args.weights,
+        frame_conditions=list(roles.get("frame_conditions") or []), size=roles.get("size"),
         title=args.title or ("virkning report: bundled municipality panel (simulated outcomes)" if simulated else "virkning report"),
         simulated=simulated,
     )

@@ -12,10 +12,11 @@
 //! The profiled criteria (lme4's, Bates et al. 2015, eq. 34 and 41) are
 //! $-2\ell_{ML} = N(1 + \log(2\pi r/N)) + \sum_g \log(1+\gamma s_g) - \sum \log w$ and
 //! $-2\ell_{REML} = (N-p)(1 + \log(2\pi r/(N-p))) + \sum_g \log(1+\gamma s_g) - \sum\log w + \log|A|$.
-//! After one $O(Nk^2)$ pass, each evaluation costs $O(Gk^2 + k^3)$, independent of N.
+//! After one $O(Nk^2)$ pass, each evaluation costs $O(Sk^2 + k^3)$, independent of N, with S
+//! the number of distinct group weights (group sizes): 1 for a balanced panel, at most G.
 //!
 //! The 1-D profile over $\tau = \sqrt\gamma$ is minimised by a log-spaced grid on
-//! $[0, 10^4]$ followed by Brent's method in the best bracket (tolerance 1e-12 relative).
+//! $[0, 10^4]$ (half-decade steps) followed by Brent's method in the best bracket (tolerance 1e-12 relative).
 //! Then $\hat\sigma^2 = r/N$ (ML) or $r/(N-p)$ (REML), $\hat\sigma_u^2 = \hat\gamma\hat\sigma^2$,
 //! $\widehat{\mathrm{Var}}(\hat\beta) = \hat\sigma^2 A^{-1}$ (as lme4), and the BLUPs
 //! $\hat u_g = c_g (y_g - X_g\hat\beta)'w_g$ with prediction-error variance (Henderson 1975)
@@ -34,7 +35,7 @@ use super::RegressionError;
 use crate::data::{Factor, Frame, Rows};
 use crate::error::ParamsError;
 use crate::inference::RefDist;
-use crate::linalg::{cross, gram, spd_logdet, spd_solve_inverse};
+use crate::linalg::{cross, gram, small_spd_solve_logdet, spd_solve_inverse};
 use crate::results::{Diagnostic, DropReport, Estimate};
 use crate::traits::Validated;
 use crate::Result;
@@ -155,29 +156,51 @@ pub struct RandomInterceptFit {
     pub converged: bool,
 }
 
-/// Sufficient statistics of the profile: global and per-group cross-products.
-struct Profile<'a> {
+/// Sufficient statistics of the profile: global cross-products, and the per-group sums pooled
+/// over groups with the same total weight (all groups of a balanced panel share one `c_g`, so
+/// an evaluation then costs O(k^2 + k^3) whatever the number of groups).
+struct Profile {
     n: usize,
     k: usize,
     xtx: Vec<Vec<f64>>,
     xty: Vec<f64>,
     yty: f64,
-    sw: Vec<f64>,
-    sx: Vec<Vec<f64>>,
-    sy: Vec<f64>,
+    /// (total weight s, groups with it, sum of sx sx', sum of sx sy, sum of sy^2).
+    buckets: Vec<(f64, f64, Vec<Vec<f64>>, Vec<f64>, f64)>,
     sum_log_w: f64,
     reml: bool,
-    _x: &'a [f64],
 }
 
 struct Eval {
     m2ll: f64,
     beta: Vec<f64>,
-    a_inv: Vec<Vec<f64>>,
+    a: Vec<Vec<f64>>,
     r: f64,
 }
 
-impl Profile<'_> {
+impl Profile {
+    fn new(n: usize, xtx: Vec<Vec<f64>>, xty: Vec<f64>, yty: f64, sw: &[f64], sx: &[Vec<f64>], sy: &[f64]) -> Self {
+        let k = xty.len();
+        let mut order: Vec<usize> = (0..sw.len()).collect();
+        order.sort_by(|&a, &b| sw[a].total_cmp(&sw[b]));
+        let mut buckets: Vec<(f64, f64, Vec<Vec<f64>>, Vec<f64>, f64)> = Vec::new();
+        for g in order {
+            if buckets.last().is_none_or(|b| b.0 != sw[g]) {
+                buckets.push((sw[g], 0.0, vec![vec![0.0; k]; k], vec![0.0; k], 0.0));
+            }
+            let b = buckets.last_mut().expect("pushed above");
+            b.1 += 1.0;
+            for i in 0..k {
+                for j in 0..k {
+                    b.2[i][j] += sx[g][i] * sx[g][j];
+                }
+                b.3[i] += sx[g][i] * sy[g];
+            }
+            b.4 += sy[g] * sy[g];
+        }
+        Profile { n, k, xtx, xty, yty, buckets, sum_log_w: 0.0, reml: true }
+    }
+
     fn eval(&self, tau: f64) -> std::result::Result<Eval, crate::Error> {
         let (n, k) = (self.n as f64, self.k);
         let gamma = tau * tau;
@@ -185,28 +208,26 @@ impl Profile<'_> {
         let mut b = self.xty.clone();
         let mut q = self.yty;
         let mut logdet_v = -self.sum_log_w;
-        for g in 0..self.sw.len() {
-            let c = gamma / (1.0 + gamma * self.sw[g]);
-            logdet_v += (1.0 + gamma * self.sw[g]).ln();
-            let sx = &self.sx[g];
+        for (s, count, m, v, qq) in &self.buckets {
+            let c = gamma / (1.0 + gamma * s);
+            logdet_v += count * (1.0 + gamma * s).ln();
             for i in 0..k {
-                let ci = c * sx[i];
                 for j in 0..k {
-                    a[i][j] -= ci * sx[j];
+                    a[i][j] -= c * m[i][j];
                 }
-                b[i] -= ci * self.sy[g];
+                b[i] -= c * v[i];
             }
-            q -= c * self.sy[g] * self.sy[g];
+            q -= c * qq;
         }
-        let (beta, a_inv) = spd_solve_inverse(&a, &b, "X'V^-1X (mixedlm)")?;
+        let (beta, logdet_a) = small_spd_solve_logdet(&a, &b, "X'V^-1X (mixedlm)")?;
         let r = (q - b.iter().zip(&beta).map(|(x, y)| x * y).sum::<f64>()).max(f64::MIN_POSITIVE);
         let m2ll = if self.reml {
             let df = n - k as f64;
-            df * (1.0 + (2.0 * std::f64::consts::PI * r / df).ln()) + logdet_v + spd_logdet(&a, "X'V^-1X (mixedlm)")?
+            df * (1.0 + (2.0 * std::f64::consts::PI * r / df).ln()) + logdet_v + logdet_a
         } else {
             n * (1.0 + (2.0 * std::f64::consts::PI * r / n).ln()) + logdet_v
         };
-        Ok(Eval { m2ll, beta, a_inv, r })
+        Ok(Eval { m2ll, beta, a, r })
     }
 }
 
@@ -251,22 +272,12 @@ pub fn fit_random_intercept(
         }
     }
     let yty: f64 = (0..n).map(|i| wt(i) * y[i] * y[i]).sum();
-    let prof = Profile {
-        n,
-        k,
-        xtx: gram(x, n, k, weights),
-        xty: cross(x, n, k, y, weights),
-        yty,
-        sw,
-        sx,
-        sy,
-        sum_log_w: weights.map_or(0.0, |w| w.iter().map(|v| v.ln()).sum()),
-        reml,
-        _x: x,
-    };
+    let mut prof = Profile::new(n, gram(x, n, k, weights), cross(x, n, k, y, weights), yty, &sw, &sx, &sy);
+    prof.sum_log_w = weights.map_or(0.0, |w| w.iter().map(|v| v.ln()).sum());
+    prof.reml = reml;
     // Grid over tau = sqrt(gamma), then Brent in the best bracket.
     let mut grid = vec![0.0];
-    grid.extend((0..=40).map(|i| 10f64.powf(-4.0 + 0.2 * f64::from(i))));
+    grid.extend((0..=16).map(|i| 10f64.powf(-4.0 + 0.5 * f64::from(i))));
     let mut evaluations = 0;
     let mut f = |t: f64| -> f64 {
         evaluations += 1;
@@ -283,18 +294,18 @@ pub fn fit_random_intercept(
     let (tau, fmin, converged) = brent_minimize(&mut f, lo, hi, 1e-12, 200);
     let tau = if vals[best] < fmin { grid[best] } else { tau };
     let e = prof.eval(tau)?;
+    let (_, a_inv) = spd_solve_inverse(&e.a, &vec![0.0; k], "X'V^-1X (mixedlm)")?;
     let df = if reml { n - k } else { n } as f64;
     let sigma2 = e.r / df;
     let gamma = tau * tau;
-    let vcov: Vec<Vec<f64>> = e.a_inv.iter().map(|r| r.iter().map(|v| v * sigma2).collect()).collect();
+    let vcov: Vec<Vec<f64>> = a_inv.iter().map(|r| r.iter().map(|v| v * sigma2).collect()).collect();
     let mut blup = vec![0.0; n_groups];
     let mut blup_var = vec![0.0; n_groups];
     for g in 0..n_groups {
-        let c = gamma / (1.0 + gamma * prof.sw[g]);
-        let sxb: f64 = prof.sx[g].iter().zip(&e.beta).map(|(a, b)| a * b).sum();
-        blup[g] = c * (prof.sy[g] - sxb);
-        let quad: f64 =
-            (0..k).map(|i| (0..k).map(|j| prof.sx[g][i] * e.a_inv[i][j] * prof.sx[g][j]).sum::<f64>()).sum();
+        let c = gamma / (1.0 + gamma * sw[g]);
+        let sxb: f64 = sx[g].iter().zip(&e.beta).map(|(a, b)| a * b).sum();
+        blup[g] = c * (sy[g] - sxb);
+        let quad: f64 = (0..k).map(|i| (0..k).map(|j| sx[g][i] * a_inv[i][j] * sx[g][j]).sum::<f64>()).sum();
         blup_var[g] = sigma2 * (c + c * c * quad);
     }
     Ok(RandomInterceptFit {

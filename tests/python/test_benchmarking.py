@@ -125,3 +125,14 @@ def test_bad_inputs(small):
         _run(small, size=None, model="binomial")
     with pytest.raises(exc.InvalidParameterError, match="kmeans"):
         _run(small, cluster_method="dbscan", clusters=2)
+
+
+def test_report_has_the_benchmarking_table_and_funnel(tmp_path):
+    from virkning.cli import main
+
+    assert main(["report", "--out", str(tmp_path)]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "Benchmarking: performance given frame conditions" in page and "90% interval" in page
+    assert page.count("<img") >= 3  # trends, coefficients, funnel
+    res = json.loads((tmp_path / "results.json").read_text())
+    assert len(res["benchmark"]["units"]) == 98

@@ -44,6 +44,8 @@ class ReportSpec:
     weights: str | None = None
     title: str = "virkning evaluation report"
     simulated: bool = False
+    frame_conditions: list[str] = field(default_factory=list)
+    size: str | None = None
 
 
 def _figure_html(fig: Any) -> str:
@@ -134,6 +136,13 @@ def build_report(data: Any, spec: ReportSpec, out_dir: str | Path, extra_notes: 
         "trends": trend_data,
         "twfe": fit.to_dict(),
     }
+    bench_html = ""
+    if spec.frame_conditions:
+        from virkning.report.benchmarking import benchmark_section
+
+        results["benchmark"], bench_html = benchmark_section(
+            data, unit=spec.unit, time=spec.time, outcome=spec.outcome, frame_conditions=spec.frame_conditions,
+            size=spec.size, figure_html=_figure_html)
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in (extra_notes or []))
     balanced = "balanced" if info["balanced"] else "unbalanced"
     tw_rows = [[r["term"], r["estimate"], r["std_error"], r["p_value"], r["conf_low"], r["conf_high"]] for r in fit._rows()]
@@ -152,6 +161,7 @@ estimators robust to that.</p>
 {html_table(["term", "estimate", "std. error", "p", "95% low", "95% high"], tw_rows)}
 <pre>{html.escape(chr(10).join(fit._footer()))}</pre>
 {coef_fig}
+{bench_html}
 """
     page = f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(spec.title)}</title><style>{CSS}</style></head><body>{body}</body></html>"
     (out / "report.html").write_text(page, encoding="utf-8")
