@@ -5,6 +5,7 @@
 mod boot_weights;
 mod dist;
 mod error;
+mod guidance;
 mod ritest;
 mod ssc;
 mod vcov;
@@ -17,3 +18,4 @@ pub use ritest::{adoption_times, permutation, randomization_test, RiResult, RiTe
 pub use ssc::{ClusterDf, FixefK, SmallSampleCorrection};
 pub use vcov::{jackknife_vcov, Scores, VcovType};
 pub use wildboot::{wild_bootstrap, BootProblem, BootType, Hypothesis, WildBoot, WildBootResult};
+pub use guidance::{few_treated_clusters, FEW_TREATED};

@@ -102,6 +102,13 @@ fn estimate(chk: &FeolsChecked, mut mf: ModelFrame) -> Result<FeolsResult> {
     let tss = wsum(&mf.yx[..n], &|y| (y - ybar) * (y - ybar));
     let scale: Vec<f64> = (1..=k).map(|j| wsum(&mf.yx[j * n..(j + 1) * n], &|x| x * x)).collect();
 
+    // Few treated clusters (0/1 regressors, raw values): checked before demeaning.
+    let names_all: Vec<String> = mf.recipes.iter().map(|r| r.name.clone()).collect();
+    let few_treated = match mf.clusters.first() {
+        Some((_, c)) => crate::inference::few_treated_clusters(&names_all, &mf.yx[n..], n, c),
+        None => Vec::new(),
+    };
+
     // Absorb fixed effects from outcome and regressors.
     let codes: Vec<&[u32]> = mf.fixed_effects.iter().map(|(_, f)| f.codes.as_slice()).collect();
     let levels: Vec<usize> = mf.fixed_effects.iter().map(|(_, f)| f.n_levels()).collect();
@@ -214,10 +221,11 @@ fn estimate(chk: &FeolsChecked, mut mf: ModelFrame) -> Result<FeolsResult> {
         if gm < FEW_CLUSTERS {
             warnings.push(Diagnostic::new(
                 "small_clusters",
-                format!("only {gm} clusters: cluster-robust tests over-reject with few clusters; prefer a wild cluster bootstrap (restricted, Webb weights)"),
+                format!("only {gm} clusters: cluster-robust tests over-reject with few clusters; prefer the restricted wild cluster bootstrap (`wildboot(param, weights=\"webb\")`)"),
             ));
         }
     }
+    warnings.extend(few_treated);
     if !collinear.is_empty() {
         warnings.push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
     }

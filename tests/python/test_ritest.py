@@ -65,3 +65,13 @@ def test_bad_treatment_and_reps(mpdta):
     fit3 = vk.feols("lemp ~ dose | countyreal + year", df3)
     with pytest.raises(InferenceError, match="0/1"):
         fit3.ritest("dose", unit="countyreal", time="year", reps=10)
+
+
+def test_few_treated_clusters_are_flagged_in_the_feols_result(mpdta):
+    few = mpdta.assign(d=((mpdta["countyreal"].isin(mpdta["countyreal"].unique()[:8])) & (mpdta["year"] >= 2005)).astype(float))
+    with pytest.warns(vk.exceptions.SmallClusterWarning, match="only 8 of 500 clusters are treated.*wildboot"):
+        fit = vk.feols("lemp ~ d | countyreal + year", few)
+    assert any("wildboot" in line for line in fit._footer())
+    tiny = mpdta.assign(d=((mpdta["countyreal"].isin(mpdta["countyreal"].unique()[:3])) & (mpdta["year"] >= 2005)).astype(float))
+    with pytest.warns(vk.exceptions.SmallClusterWarning, match="ritest"):
+        vk.feols("lemp ~ d | countyreal + year", tiny)
