@@ -40,13 +40,17 @@ pub fn few_treated_clusters(names: &[String], x: &[f64], n: usize, cluster: &Fac
         }
         let (what, how) = if g1 <= g0 { ("are treated", g1) } else { ("are untreated", g0) };
         let advice = if how < 5 {
-            format!("use randomization inference (`ritest(\"{name}\", ...)`); the wild bootstrap under-rejects with so few")
+            format!(
+                "use randomization inference (`ritest(\"{name}\", ...)`); the wild bootstrap under-rejects with so few"
+            )
         } else {
             format!("use the restricted wild cluster bootstrap (`wildboot(\"{name}\", weights=\"webb\")`)")
         };
         out.push(Diagnostic::new(
             "small_clusters",
-            format!("`{name}`: only {how} of {g} clusters {what}, so its cluster-robust p-value is too small; {advice}"),
+            format!(
+                "`{name}`: only {how} of {g} clusters {what}, so its cluster-robust p-value is too small; {advice}"
+            ),
         ));
     }
     out
@@ -59,7 +63,8 @@ mod tests {
     #[test]
     fn warns_only_for_few_treated_binary_regressors() {
         let n = 100;
-        let cluster = Factor { codes: (0..n as u32).map(|i| i / 2).collect(), labels: (0..50).map(|i| i.to_string()).collect() };
+        let cluster =
+            Factor { codes: (0..n as u32).map(|i| i / 2).collect(), labels: (0..50).map(|i| i.to_string()).collect() };
         let few: Vec<f64> = (0..n).map(|i| if i < 6 { 1.0 } else { 0.0 }).collect(); // 3 clusters
         let many: Vec<f64> = (0..n).map(|i| (i % 2) as f64).collect(); // every cluster
         let cont: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();

@@ -474,7 +474,7 @@ pub fn wild_bootstrap(
 
     let pval = |d: f64| -> f64 {
         let t = ((estimate - hyp.r - d) / se).abs() * (1.0 - TIE);
-        draws.iter().filter(|dr| t < dr.t(d).abs()).count() as f64 / draws.len() as f64
+        draws.par_iter().with_min_len(4096).filter(|dr| t < dr.t(d).abs()).count() as f64 / draws.len() as f64
     };
     let p_value = pval(0.0);
     let conf_int = p.conf_int.then(|| {
@@ -656,7 +656,7 @@ fn invert(pval: &dyn Fn(f64) -> f64, centre: f64, se: f64, alpha: f64, side: f64
         }
     }
     // Scan from outside inward for the outermost point still inside the interval.
-    const GRID: usize = 64;
+    const GRID: usize = 16;
     let mut outer = width;
     let mut inner = 0.0;
     for i in (0..GRID).rev() {
