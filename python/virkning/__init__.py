@@ -30,6 +30,7 @@ __all__ = [
     "sdid",
     "power",
     "simulate_panel",
+    "simulate_cohort",
     "SmallSampleCorrection",
     "VirkningError",
     "VirkningWarning",
@@ -54,6 +55,7 @@ _LAZY = {
     "sdid": ("virkning.synth", "sdid"),
     "power": ("virkning.simulation", "power"),
     "simulate_panel": ("virkning.simulation", "simulate_panel"),
+    "simulate_cohort": ("virkning.simulation", "simulate_cohort"),
     "exceptions": ("virkning.exceptions", None),
 }
 

@@ -8,7 +8,7 @@ use pyo3::types::PyDict;
 
 use super::errors::guard;
 use super::simulate::frame_to_dict;
-use crate::simulate::{MdeSearch, PanelDesign, Power, PowerEstimator, PowerResult, Progress};
+use crate::simulate::{CohortDesign, MdeSearch, PanelDesign, Power, PowerEstimator, PowerResult, Progress};
 
 fn invalid(reason: String) -> crate::Error {
     crate::ParamsError::InvalidParam { name: "params", value: String::new(), reason }.into()
@@ -34,6 +34,25 @@ pub(crate) fn simulate_panel<'py>(
                 "design": &*design,
             });
             Ok((draw, info.to_string()))
+        })
+    })?;
+    let frame = draw.frame().map_err(|e| PyErr::from(crate::Error::from(e)))?;
+    Ok((frame_to_dict(py, &frame)?, info))
+}
+
+/// Simulate replicate `replicate` of a refugee cohort; returns (columns, JSON with the seed).
+#[pyfunction]
+pub(crate) fn simulate_cohort<'py>(
+    py: Python<'py>,
+    params: &str,
+    replicate: u64,
+) -> PyResult<(Bound<'py, PyDict>, String)> {
+    let (draw, info) = py.detach(|| {
+        guard(|| {
+            let p: CohortDesign = serde_json::from_str(params).map_err(|e| invalid(e.to_string()))?;
+            let design = p.validate()?;
+            let info = serde_json::json!({ "seed": design.seed_used(), "replicate": replicate, "design": &*design });
+            Ok((design.simulate(replicate), info.to_string()))
         })
     })?;
     let frame = draw.frame().map_err(|e| PyErr::from(crate::Error::from(e)))?;

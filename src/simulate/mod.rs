@@ -8,13 +8,18 @@
 //! staggered cohorts, dynamic and heterogeneous effects, AR(1) shocks, unit and period effects,
 //! municipal unit sizes); [`Power`] runs an estimator over many replicates of it in parallel
 //! and reports power, bias, RMSE, coverage and the minimum detectable effect.
+//! [`CohortDesign`] simulates individual refugee cohorts with time-to-job hazards
+//! (exponential, Weibull or piecewise constant baseline, a treatment hazard ratio, frailty,
+//! censoring).
 
+pub mod cohort;
 mod error;
 pub mod municipalities;
 pub mod panel;
 pub mod power;
 mod power_result;
 
+pub use cohort::{CohortDesign, CohortDraw, Hazard};
 pub use error::SimulateError;
 pub use municipalities::{
     simulate_municipalities, MunicipalityPanelParams, SimulatedPanel, TrueEffect, LEJRE_CODE, LEJRE_KEY,

@@ -312,6 +312,22 @@ impl PanelDesign {
     }
 }
 
+/// Relative sizes of `n` units with mean 1: equal, or the bundled municipalities' populations
+/// (by municipality code, recycled when `n > 98`).
+pub(crate) fn relative_sizes(sizes: UnitSizes, n: usize) -> Vec<f64> {
+    let rel: Vec<f64> = match sizes {
+        UnitSizes::Equal => vec![1.0; n],
+        UnitSizes::Municipalities => {
+            let pops: Vec<f64> = bundled_municipalities()
+                .map(|m| m.iter().map(|m| population_thousands(m.code)).collect())
+                .unwrap_or_else(|_| vec![1.0]);
+            (0..n).map(|i| pops[i % pops.len()]).collect()
+        }
+    };
+    let mean = rel.iter().sum::<f64>() / n as f64;
+    rel.iter().map(|r| r / mean).collect()
+}
+
 /// One simulated replicate of a [`PanelDesign`]: columns sorted by unit, then period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PanelDraw {
@@ -373,19 +389,8 @@ impl Validated<PanelDesign> {
 
     /// Unit sizes (fixed across replicates), mean `mean_size` (mean 1 without sampling noise).
     pub fn unit_sizes(&self) -> Vec<f64> {
-        let n = self.n_units;
-        let rel: Vec<f64> = match self.sizes {
-            UnitSizes::Equal => vec![1.0; n],
-            UnitSizes::Municipalities => {
-                let pops: Vec<f64> = bundled_municipalities()
-                    .map(|m| m.iter().map(|m| population_thousands(m.code)).collect())
-                    .unwrap_or_else(|_| vec![1.0]);
-                (0..n).map(|i| pops[i % pops.len()]).collect()
-            }
-        };
-        let mean = rel.iter().sum::<f64>() / n as f64;
         let target = self.mean_size.unwrap_or(1.0);
-        rel.iter().map(|r| r / mean * target).collect()
+        relative_sizes(self.sizes, self.n_units).iter().map(|r| r * target).collect()
     }
 
     /// Simulate replicate `replicate` (its own random stream).
