@@ -14,6 +14,11 @@ fn invalid(reason: String) -> crate::Error {
     crate::ParamsError::InvalidParam { name: "params", value: String::new(), reason }.into()
 }
 
+/// Parse a params JSON string; a malformed or unknown field is an `InvalidParam` error.
+fn from_json<T: serde::de::DeserializeOwned>(params: &str) -> Result<T, crate::Error> {
+    serde_json::from_str(params).map_err(|e| invalid(e.to_string()))
+}
+
 /// Simulate replicate `replicate` of a panel design; returns (columns, JSON with the seed used
 /// and the replicate's estimand).
 #[pyfunction]
@@ -24,8 +29,7 @@ pub(crate) fn simulate_panel<'py>(
 ) -> PyResult<(Bound<'py, PyDict>, String)> {
     let (draw, info) = py.detach(|| {
         guard(|| {
-            let p: PanelDesign = serde_json::from_str(params).map_err(|e| invalid(e.to_string()))?;
-            let design = p.validate()?;
+            let design = from_json::<PanelDesign>(params)?.validate()?;
             let draw = design.simulate(replicate);
             let info = serde_json::json!({
                 "seed": design.seed_used(),
@@ -49,8 +53,7 @@ pub(crate) fn simulate_cohort<'py>(
 ) -> PyResult<(Bound<'py, PyDict>, String)> {
     let (draw, info) = py.detach(|| {
         guard(|| {
-            let p: CohortDesign = serde_json::from_str(params).map_err(|e| invalid(e.to_string()))?;
-            let design = p.validate()?;
+            let design = from_json::<CohortDesign>(params)?.validate()?;
             let info = serde_json::json!({ "seed": design.seed_used(), "replicate": replicate, "design": &*design });
             Ok((design.simulate(replicate), info.to_string()))
         })
@@ -109,7 +112,7 @@ pub(crate) fn power(
     let progress = progress.map_or_else(|| Arc::new(Progress::default()), |p| Arc::clone(&p.get().inner));
     let inner = py.detach(|| {
         guard(|| {
-            let mut p: Power = serde_json::from_str(params).map_err(|e| invalid(e.to_string()))?;
+            let mut p: Power = from_json(params)?;
             p.estimator = estimator.parse::<PowerEstimator>()?;
             p.mde = mde.parse::<MdeSearch>()?;
             p.validate()?.run(&progress)
