@@ -231,3 +231,86 @@ fn results_do_not_depend_on_the_thread_count() {
     let (a, b) = (run(1), run(2));
     assert_eq!(serde_json::to_string(&a.units).unwrap(), serde_json::to_string(&b.units).unwrap());
 }
+
+/// A 98-unit panel of `periods` years with binomial outcomes around a logistic expected rate
+/// and a persistent unit effect of standard deviation `sd_unit` (0 = pure noise).
+fn persistence_panel(periods: usize, sd_unit: f64, seed: u64) -> (Frame<'static>, Vec<f64>) {
+    let n = 98;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let size: Vec<f64> =
+        (0..n).map(|_| (20.0 + 400.0 * rand::RngExt::random::<f64>(&mut rng).powi(2)).round()).collect();
+    let effect: Vec<f64> = (0..n)
+        .map(|_| {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            sd_unit * z
+        })
+        .collect();
+    let (mut unit, mut year, mut rate, mut sz, mut x) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for t in 0..periods {
+        for i in 0..n {
+            let xi: f64 = StandardNormal.sample(&mut rng);
+            let p = (1.0 / (1.0 + (0.3 - 0.4 * xi - 0.05 * t as f64).exp()) + effect[i]).clamp(0.01, 0.99);
+            unit.push(i as i64);
+            year.push(2010 + t as i64);
+            rate.push(Binomial::new(size[i] as u64, p).unwrap().sample(&mut rng) as f64 / size[i]);
+            sz.push(size[i]);
+            x.push(xi);
+        }
+    }
+    let frame = Frame::new()
+        .with_column("unit", Column::Int(Cow::Owned(unit)))
+        .unwrap()
+        .with_column("year", Column::Int(Cow::Owned(year)))
+        .unwrap()
+        .with_column("rate", Column::Float(Cow::Owned(rate)))
+        .unwrap()
+        .with_column("size", Column::Float(Cow::Owned(sz)))
+        .unwrap()
+        .with_column("x", Column::Float(Cow::Owned(x)))
+        .unwrap();
+    (frame, effect)
+}
+
+#[test]
+fn persistence_tells_stable_performance_from_noise() {
+    let fit = |frame: &Frame<'_>| {
+        Benchmark::new("rate", "unit", &["x"]).size("size").time("year").n_sim(100).fit(frame).unwrap()
+    };
+    // Pure noise: the LR test of a persistent unit component rejects at about its level, the
+    // year-to-year correlation is about 0, and the per-unit tests are uniform under H0.
+    let (mut rejections, mut corr, mut small_p, mut small_q, mut total) = (0, 0.0, 0, 0, 0);
+    let reps = 12;
+    for r in 0..reps {
+        let (frame, _) = persistence_panel(6, 0.0, 100 + r);
+        let p = fit(&frame).persistence.unwrap();
+        rejections += usize::from(p.lr_p_value < 0.05);
+        corr += p.mean_correlation / reps as f64;
+        for u in &p.units {
+            total += 1;
+            small_p += usize::from(u.p_persistent < 0.05);
+            small_q += usize::from(u.p_unstable < 0.05);
+        }
+    }
+    let (fp, fq) = (small_p as f64 / total as f64, small_q as f64 / total as f64);
+    eprintln!("noise: LR rejections {rejections}/{reps}, mean corr {corr:.3}, P(p_persistent<.05) {fp:.3}, P(p_unstable<.05) {fq:.3} over {total}");
+    assert!(rejections <= 3, "{rejections} of {reps}");
+    assert!(corr.abs() < 0.06, "{corr}");
+    assert!((0.025..=0.08).contains(&fp) && (0.025..=0.08).contains(&fq), "{fp} {fq}");
+    // Persistent unit effects (sd 4 points): detected overall, correlated over years, the
+    // persistent variance is recovered in size, and the per-unit test picks the large effects.
+    let (frame, effect) = persistence_panel(6, 0.04, 7);
+    let p = fit(&frame).persistence.unwrap();
+    eprintln!(
+        "stable: LR p {:.2e}, mean corr {:.3}, persistent variance {:.5} (true 0.0016)",
+        p.lr_p_value, p.mean_correlation, p.persistent_variance
+    );
+    // Correlation = persistent / (persistent + sampling) variance, about 0.25 with these sizes.
+    assert!(p.lr_p_value < 1e-6 && (0.15..0.4).contains(&p.mean_correlation), "{}", p.mean_correlation);
+    assert!((0.0008..0.0032).contains(&p.persistent_variance), "{}", p.persistent_variance);
+    // Units with a large effect (beyond 2 sd) are mostly flagged, always with the right sign.
+    let big: Vec<_> = p.units.iter().zip(&effect).filter(|(_, e)| e.abs() > 0.08).collect();
+    let flagged = big.iter().filter(|(u, _)| u.p_persistent < 0.05).count();
+    eprintln!("large effects: {flagged} of {} flagged at 5%", big.len());
+    assert!(big.len() >= 2 && flagged * 4 >= big.len() * 3, "{flagged} of {}", big.len());
+    assert!(big.iter().all(|(u, e)| u.mean_performance * **e > 0.0));
+}

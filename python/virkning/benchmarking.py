@@ -53,7 +53,7 @@ def benchmark(
     n_sim : simulation draws.
     top : cut-off for P(top).
     clusters : ``None`` (no clusters), a number of clusters, or ``"auto"`` (silhouette).
-    cluster_method : ``"kmeans"`` or ``"gmm"`` (diagonal Gaussian mixture).
+    cluster_method : ``"kmeans"`` or ``"gmm"`` (Gaussian mixture, full covariances); both by linfa.
     cluster_seeds : re-runs with other seeds for the stability report (adjusted Rand index).
     seed : seed of every random draw (results do not depend on the thread count).
 

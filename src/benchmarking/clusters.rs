@@ -1,23 +1,22 @@
 //! Clusters of comparable units from standardised frame conditions.
 //!
-//! linfa (the clustering crate named in the design) is not used: its latest release
-//! (linfa-clustering 0.8.1) depends on ndarray 0.16 and virkning is on ndarray 0.17, so it would
-//! pull a second ndarray and a large dependency tree for two small algorithms. They are
-//! implemented here instead:
-//! - **k-means**: k-means++ seeding (Arthur & Vassilvitskii 2007), Lloyd iterations until no
-//!   assignment changes (at most 300), best within-cluster sum of squares over `n_init` starts;
-//! - **Gaussian mixture** (option): diagonal covariances, EM started from the k-means
-//!   solution (variances floored at 1e-6), hard assignment to the most probable component;
+//! The clustering itself is linfa's (linfa-clustering 0.8), behind one small adapter
+//! (`linfa_fit`): linfa is on ndarray 0.16 and rand 0.8 while virkning is on ndarray 0.17, so
+//! the 98 x p matrix is copied in and labels/centres copied out (ARCHITECTURE.md "Versions").
+//! - **k-means**: linfa `KMeans` (k-means++ seeding, Arthur & Vassilvitskii 2007; Lloyd
+//!   iterations, at most 300, tolerance 1e-10), best inertia over `n_init` starts;
+//! - **Gaussian mixture** (option): linfa `GaussianMixtureModel` (full covariances, EM from a
+//!   k-means start, `reg_covariance = 1e-6` as in scikit-learn), best lower bound over `n_init`
+//!   starts, hard assignment to the most probable component;
 //! - **number of clusters** when not given: the k in 2..=min(8, n-1) with the largest mean
 //!   silhouette (Rousseeuw 1987);
 //! - **stability**: the clustering is re-run with `n_seeds` other seeds and compared with the
 //!   reported one by the adjusted Rand index (Hubert & Arabie 1985): mean and minimum.
 //!
-//! Frame conditions are standardised (mean 0, sd 1) first, so each counts equally. Each
-//! start uses its own ChaCha8 stream; results do not depend on the thread count.
+//! Frame conditions are standardised (mean 0, sd 1) first, so each counts equally. Each fit
+//! (each k tried, each stability seed) has its own seeded Xoshiro256+ stream and the fits run
+//! in parallel, so results do not depend on the thread count.
 
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -61,130 +60,48 @@ pub(crate) fn standardise(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
     x.iter().map(|r| (0..f).map(|j| if sd[j] > 0.0 { (r[j] - mean[j]) / sd[j] } else { 0.0 }).collect()).collect()
 }
 
-/// One k-means run from a k-means++ start: (labels, centres, within SS).
-fn kmeans_once(x: &[Vec<f64>], k: usize, rng: &mut ChaCha8Rng) -> (Vec<usize>, Vec<Vec<f64>>, f64) {
-    let n = x.len();
-    let mut centers = vec![x[rng.random_range(0..n)].clone()];
-    let mut d2: Vec<f64> = x.iter().map(|p| dist2(p, &centers[0])).collect();
-    while centers.len() < k {
-        let total: f64 = d2.iter().sum();
-        let next = if total > 0.0 {
-            let mut u = rng.random_range(0.0..total);
-            let mut pick = n - 1;
-            for (i, d) in d2.iter().enumerate() {
-                if u < *d {
-                    pick = i;
-                    break;
-                }
-                u -= d;
-            }
-            pick
-        } else {
-            rng.random_range(0..n)
-        };
-        centers.push(x[next].clone());
-        for (d, p) in d2.iter_mut().zip(x) {
-            *d = d.min(dist2(p, centers.last().map_or(p, |c| c)));
-        }
-    }
-    let mut labels = vec![usize::MAX; n];
-    for _ in 0..300 {
-        let mut changed = false;
-        for (i, p) in x.iter().enumerate() {
-            let best = (0..k).min_by(|&a, &b| dist2(p, &centers[a]).total_cmp(&dist2(p, &centers[b]))).unwrap_or(0);
-            if labels[i] != best {
-                labels[i] = best;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-        let f = x[0].len();
-        let mut sums = vec![vec![0.0; f]; k];
-        let mut counts = vec![0usize; k];
-        for (p, &l) in x.iter().zip(&labels) {
-            counts[l] += 1;
-            sums[l].iter_mut().zip(p).for_each(|(s, v)| *s += v);
-        }
-        for c in 0..k {
-            if counts[c] > 0 {
-                centers[c] = sums[c].iter().map(|s| s / counts[c] as f64).collect();
-            } else {
-                // Empty cluster: restart it at the point farthest from its centre.
-                let far = (0..n)
-                    .max_by(|&a, &b| dist2(&x[a], &centers[labels[a]]).total_cmp(&dist2(&x[b], &centers[labels[b]])))
-                    .unwrap_or(0);
-                centers[c] = x[far].clone();
-            }
-        }
-    }
-    let ss = x.iter().zip(&labels).map(|(p, &l)| dist2(p, &centers[l])).sum();
-    (labels, centers, ss)
-}
+/// The linfa adapter: virkning's row vectors in, labels and centres out. linfa 0.8 is on
+/// ndarray 0.16 and rand 0.8, so its types never leave this function.
+fn linfa_fit(
+    x: &[Vec<f64>],
+    k: usize,
+    method: ClusterMethod,
+    n_init: usize,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<Vec<f64>>), BenchmarkError> {
+    use linfa::traits::{Fit, Predict};
+    use linfa_clustering::{GaussianMixtureModel, GmmInitMethod, KMeans};
+    use rand_xoshiro::rand_core::SeedableRng as _;
 
-fn kmeans(x: &[Vec<f64>], k: usize, n_init: usize, seed: u64) -> (Vec<usize>, Vec<Vec<f64>>) {
-    let runs: Vec<_> = (0..n_init)
-        .into_par_iter()
-        .map(|s| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(s as u64);
-            kmeans_once(x, k, &mut rng)
-        })
-        .collect();
-    let best = runs.into_iter().min_by(|a, b| a.2.total_cmp(&b.2)).map(|r| (r.0, r.1));
-    best.unwrap_or_default()
-}
-
-/// Diagonal Gaussian mixture by EM from a k-means start; hard labels.
-fn gmm(x: &[Vec<f64>], k: usize, n_init: usize, seed: u64) -> (Vec<usize>, Vec<Vec<f64>>) {
-    let (labels0, mut mu) = kmeans(x, k, n_init, seed);
-    let (n, f) = (x.len(), x[0].len());
-    let mut var = vec![vec![1.0; f]; k];
-    let mut pi = vec![1.0 / k as f64; k];
-    let mut resp = vec![vec![0.0; k]; n];
-    for (r, &l) in resp.iter_mut().zip(&labels0) {
-        r[l] = 1.0;
-    }
-    let mut last = f64::NEG_INFINITY;
-    for _ in 0..500 {
-        // M step.
-        for c in 0..k {
-            let nc: f64 = resp.iter().map(|r| r[c]).sum::<f64>().max(1e-12);
-            pi[c] = nc / n as f64;
-            for j in 0..f {
-                mu[c][j] = resp.iter().zip(x).map(|(r, p)| r[c] * p[j]).sum::<f64>() / nc;
-                var[c][j] =
-                    (resp.iter().zip(x).map(|(r, p)| r[c] * (p[j] - mu[c][j]).powi(2)).sum::<f64>() / nc).max(1e-6);
-            }
+    let f = x.first().map_or(0, Vec::len);
+    let records = ndarray16::Array2::from_shape_fn((x.len(), f), |(i, j)| x[i][j]);
+    let data = linfa::DatasetBase::from(records);
+    let rng = rand_xoshiro::Xoshiro256Plus::seed_from_u64(seed);
+    let failed =
+        |reason: String| BenchmarkError::ClusteringFailed { method: format!("{method:?}").to_lowercase(), k, reason };
+    let (labels, centers) = match method {
+        ClusterMethod::Kmeans => {
+            let model = KMeans::params_with_rng(k, rng)
+                .n_runs(n_init)
+                .max_n_iterations(300)
+                .tolerance(1e-10)
+                .fit(&data)
+                .map_err(|e| failed(e.to_string()))?;
+            (model.predict(data.records()), model.centroids().clone())
         }
-        // E step.
-        let mut ll = 0.0;
-        for (r, p) in resp.iter_mut().zip(x) {
-            let logp: Vec<f64> = (0..k)
-                .map(|c| {
-                    pi[c].ln()
-                        - 0.5
-                            * (0..f)
-                                .map(|j| {
-                                    (2.0 * std::f64::consts::PI * var[c][j]).ln()
-                                        + (p[j] - mu[c][j]).powi(2) / var[c][j]
-                                })
-                                .sum::<f64>()
-                })
-                .collect();
-            let m = logp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let s: f64 = logp.iter().map(|l| (l - m).exp()).sum();
-            ll += m + s.ln();
-            r.iter_mut().zip(&logp).for_each(|(ri, l)| *ri = (l - m).exp() / s);
+        ClusterMethod::Gmm => {
+            let model = GaussianMixtureModel::params_with_rng(k, rng)
+                .n_runs(n_init as u64)
+                .init_method(GmmInitMethod::KMeans)
+                .reg_covariance(1e-6)
+                .tolerance(1e-8)
+                .max_n_iterations(500)
+                .fit(&data)
+                .map_err(|e| failed(e.to_string()))?;
+            (model.predict(data.records()), model.means().clone())
         }
-        if (ll - last).abs() < 1e-10 * ll.abs().max(1.0) {
-            break;
-        }
-        last = ll;
-    }
-    let labels = resp.iter().map(|r| (0..k).max_by(|&a, &b| r[a].total_cmp(&r[b])).unwrap_or(0)).collect();
-    (labels, mu)
+    };
+    Ok((labels.to_vec(), centers.outer_iter().map(|r| r.to_vec()).collect()))
 }
 
 /// Mean silhouette of a labelling.
@@ -241,11 +158,8 @@ pub(crate) fn adjusted_rand(a: &[usize], b: &[usize]) -> f64 {
     }
 }
 
-fn run(x: &[Vec<f64>], k: usize, spec: &ClusterSpec, seed: u64) -> (Vec<usize>, Vec<Vec<f64>>) {
-    match spec.method {
-        ClusterMethod::Kmeans => kmeans(x, k, spec.n_init, seed),
-        ClusterMethod::Gmm => gmm(x, k, spec.n_init, seed),
-    }
+fn run(x: &[Vec<f64>], k: usize, spec: &ClusterSpec, seed: u64) -> Result<(Vec<usize>, Vec<Vec<f64>>), BenchmarkError> {
+    linfa_fit(x, k, spec.method, spec.n_init, seed)
 }
 
 /// Relabel clusters by size (largest first).
@@ -283,22 +197,25 @@ pub(crate) fn cluster(frame: &[Vec<f64>], spec: &ClusterSpec, seed: u64) -> Resu
     let x = standardise(frame);
     let (k, chosen_by, sil) = match spec.k {
         Some(k) => {
-            let (l, _) = run(&x, k, spec, seed);
+            let (l, _) = run(&x, k, spec, seed)?;
             (k, "given".to_string(), vec![(k, silhouette(&x, &l, k))])
         }
         None => {
             let ks: Vec<usize> = (2..=8.min(n - 1)).collect();
-            let sil: Vec<(usize, f64)> =
-                ks.iter().map(|&k| (k, silhouette(&x, &run(&x, k, spec, seed).0, k))).collect();
+            let sil = ks
+                .par_iter()
+                .map(|&k| Ok((k, silhouette(&x, &run(&x, k, spec, seed)?.0, k))))
+                .collect::<Result<Vec<(usize, f64)>, BenchmarkError>>()?;
             let best = sil.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map_or(2, |s| s.0);
             (best, "silhouette".to_string(), sil)
         }
     };
-    let (labels, centers) = run(&x, k, spec, seed);
+    let (labels, centers) = run(&x, k, spec, seed)?;
     let (labels, centers, sizes) = by_size(&labels, &centers);
-    let aris: Vec<f64> = (1..=spec.n_seeds as u64)
-        .map(|s| adjusted_rand(&labels, &run(&x, k, spec, seed.wrapping_add(1_000_003 * s)).0))
-        .collect();
+    let aris = (1..=spec.n_seeds as u64)
+        .into_par_iter()
+        .map(|s| Ok(adjusted_rand(&labels, &run(&x, k, spec, seed.wrapping_add(1_000_003 * s))?.0)))
+        .collect::<Result<Vec<f64>, BenchmarkError>>()?;
     Ok(ClusterReport {
         method: spec.method,
         k,

@@ -62,4 +62,14 @@ pub enum BenchmarkError {
         /// " in period p" or empty.
         period: String,
     },
+    /// The clustering algorithm failed (e.g. a Gaussian mixture whose EM did not converge).
+    #[error("{method} clustering with k = {k} failed: {reason}; try another k or method = \"kmeans\"")]
+    ClusteringFailed {
+        /// Method.
+        method: String,
+        /// Clusters.
+        k: usize,
+        /// linfa's message.
+        reason: String,
+    },
 }

@@ -111,6 +111,9 @@ impl From<Error> for PyErr {
             Error::Benchmark(crate::benchmarking::BenchmarkError::TooManyClusters { .. }) => {
                 InvalidParameterError::new_err(msg)
             }
+            Error::Benchmark(crate::benchmarking::BenchmarkError::ClusteringFailed { .. }) => {
+                ConvergenceError::new_err(msg)
+            }
             Error::Benchmark(_) => DataError::new_err(msg),
             Error::Linalg(crate::linalg::LinalgError::NotConverged { .. }) => ConvergenceError::new_err(msg),
             Error::Linalg(_) => LinAlgError::new_err(msg),

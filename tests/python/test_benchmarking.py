@@ -100,31 +100,101 @@ def test_zero_refugees_excluded_and_reported(small):
     df.loc[3, "size"] = 0.0
     df.loc[3, "rate"] = np.nan
     before = df.copy()
-    b = _run(df)
+    with pytest.warns(exc.VirkningWarning, match="zero size excluded: m3"):
+        b = _run(df)
     assert b.dropped_zero_size == ["m3"] and b.n_units == 11
     assert "Excluded (zero size): m3" in b.summary()
     pd.testing.assert_frame_equal(df, before)
 
 
-def test_bad_inputs(small):
-    with pytest.raises(exc.DataError, match=r"rate in \[0, 1\]"):
-        _run(small.assign(rate=small["rate"] * 4))
-    x = small["x"].copy()
+def _missing_x(df):
+    x = df["x"].copy()
     x[2] = np.nan
-    with pytest.raises(exc.DataError, match="`x` is missing for 1 unit"):
-        _run(small.assign(x=x))
-    with pytest.raises(exc.IdentificationError, match="2 units for 2 parameters"):
-        _run(small.head(2))
-    with pytest.raises(exc.InvalidParameterError, match="13 clusters"):
-        _run(small, clusters=13)
-    with pytest.raises(exc.DataError, match="appears 2 times"):
-        _run(pd.concat([small, small.head(1)]))
-    with pytest.raises(exc.DataError, match="non-negative"):
-        _run(small.assign(size=-small["size"]))
-    with pytest.raises(exc.InvalidParameterError, match="needs `size`"):
-        _run(small, size=None, model="binomial")
-    with pytest.raises(exc.InvalidParameterError, match="kmeans"):
-        _run(small, cluster_method="dbscan", clusters=2)
+    return df.assign(x=x)
+
+
+BAD_INPUTS = {
+    "rate_outside_0_1": (lambda d: d.assign(rate=d["rate"] * 4), {}, exc.DataError, r"rate in \[0, 1\]"),
+    "missing_frame_condition": (_missing_x, {}, exc.DataError, "`x` is missing for 1 unit"),
+    "fewer_units_than_parameters": (lambda d: d.head(2), {}, exc.IdentificationError, "2 units for 2 parameters"),
+    "more_clusters_than_units": (lambda d: d, {"clusters": 13}, exc.InvalidParameterError, "13 clusters"),
+    "duplicated_unit": (lambda d: pd.concat([d, d.head(1)]), {}, exc.DataError, "appears 2 times"),
+    "negative_size": (lambda d: d.assign(size=-d["size"]), {}, exc.DataError, "non-negative"),
+    "binomial_without_size": (lambda d: d, {"size": None, "model": "binomial"}, exc.InvalidParameterError,
+                              "needs `size`"),
+    "unknown_cluster_method": (lambda d: d, {"cluster_method": "dbscan", "clusters": 2},
+                               exc.InvalidParameterError, "kmeans"),
+    "one_cluster": (lambda d: d, {"clusters": 1}, exc.InvalidParameterError, "at least 2 clusters"),
+    "missing_column": (lambda d: d, {"frame_conditions": ["nope"]}, exc.ColumnNotFoundError, "nope"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS), ids=list(BAD_INPUTS))
+def test_bad_input_raises_its_specific_error(small, case):
+    change, kw, error, message = BAD_INPUTS[case]
+    df = change(small)
+    before = df.copy()
+    with pytest.raises(error, match=message):
+        _run(df, **kw)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def _blobs(seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    x = np.repeat(centres, 20, axis=0) + rng.normal(scale=0.4, size=(60, 2))
+    return pd.DataFrame({"unit": [f"u{i}" for i in range(60)], "a": x[:, 0], "b": x[:, 1],
+                         "size": rng.integers(30, 300, size=60).astype(float),
+                         "rate": np.clip(0.4 + 0.1 * rng.normal(size=60), 0, 1)})
+
+
+@pytest.mark.parametrize("method", ["kmeans", "gmm"])
+def test_clusters_by_linfa_recover_separated_groups_stably(method):
+    df = _blobs()
+    b = vk.benchmark(df, outcome="rate", unit="unit", frame_conditions=["a", "b"], size="size", clusters="auto",
+                     cluster_method=method, n_sim=200, seed=1)
+    c = b.clusters
+    assert c["k"] == 3 and c["chosen_by"] == "silhouette" and c["sizes"] == [20, 20, 20]
+    assert max(c["silhouette"], key=lambda s: s[1])[0] == 3
+    assert c["stability_mean_ari"] == pytest.approx(1.0) and c["stability_min_ari"] == pytest.approx(1.0)
+    t = b.tidy().set_index("unit").loc[df["unit"]]
+    truth = np.repeat([0, 1, 2], 20)
+    # Same partition as the truth (labels are ordered by size, so compare co-membership).
+    assert ((t["cluster"].to_numpy()[:, None] == t["cluster"].to_numpy()) == (truth[:, None] == truth)).all()
+    # Ranks within a cluster run 1..size and follow the overall ranks.
+    for _, g in t.groupby("cluster"):
+        assert sorted(g["rank_in_cluster"]) == list(range(1, len(g) + 1))
+        assert (g.sort_values("rank")["rank_in_cluster"].to_numpy() == np.arange(1, len(g) + 1)).all()
+        assert (g["cluster_rank_low"] <= g["rank_in_cluster"]).all()
+        assert (g["rank_in_cluster"] <= g["cluster_rank_high"]).all()
+
+
+def _noise_or_stable_panel(sd_unit: float, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n, years = 98, 6
+    size = np.round(20 + 400 * rng.random(n) ** 2)
+    effect = sd_unit * rng.normal(size=n)
+    rows = []
+    for t in range(years):
+        x = rng.normal(size=n)
+        p = np.clip(1 / (1 + np.exp(0.3 - 0.4 * x)) + effect, 0.01, 0.99)
+        rows.append(pd.DataFrame({"unit": np.arange(n), "year": 2015 + t, "x": x, "size": size,
+                                  "rate": rng.binomial(size.astype(int), p) / size}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_persistence_separates_stable_performance_from_noise():
+    fit = lambda df: vk.benchmark(df, outcome="rate", unit="unit", frame_conditions=["x"], size="size",
+                                  time="year", n_sim=100, seed=0).persistence()
+    noise = fit(_noise_or_stable_panel(0.0, 1))
+    stable = fit(_noise_or_stable_panel(0.04, 2))
+    assert noise["lr_p_value"] > 0.05 and abs(noise["mean_correlation"]) < 0.1
+    assert stable["lr_p_value"] < 1e-6 and stable["mean_correlation"] > 0.15
+    assert stable["persistent_variance"] == pytest.approx(0.04**2, rel=0.5)
+    units = pd.DataFrame(noise["units"])
+    assert len(units) == 98 and units["p_unstable"].between(0, 1).all()
+    # Under H0 the per-unit tests reject at about their level.
+    assert (units["p_persistent"] < 0.05).mean() < 0.12
 
 
 def test_report_has_the_benchmarking_table_and_funnel(tmp_path):
