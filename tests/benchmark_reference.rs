@@ -90,7 +90,10 @@ fn panel_with_year_effects_ranks_last_year_and_reports_persistence_and_clusters(
 }
 
 fn small_frame(rate: Vec<f64>, size: Vec<f64>, x: Vec<f64>) -> Frame<'static> {
-    let unit: Vec<i64> = (0..rate.len() as i64).collect();
+    frame_of((0..rate.len() as i64).collect(), rate, size, x)
+}
+
+fn frame_of(unit: Vec<i64>, rate: Vec<f64>, size: Vec<f64>, x: Vec<f64>) -> Frame<'static> {
     Frame::new()
         .with_column("unit", Column::Int(Cow::Owned(unit)))
         .unwrap()
@@ -257,17 +260,7 @@ fn persistence_panel(periods: usize, sd_unit: f64, seed: u64) -> (Frame<'static>
             x.push(xi);
         }
     }
-    let frame = Frame::new()
-        .with_column("unit", Column::Int(Cow::Owned(unit)))
-        .unwrap()
-        .with_column("year", Column::Int(Cow::Owned(year)))
-        .unwrap()
-        .with_column("rate", Column::Float(Cow::Owned(rate)))
-        .unwrap()
-        .with_column("size", Column::Float(Cow::Owned(sz)))
-        .unwrap()
-        .with_column("x", Column::Float(Cow::Owned(x)))
-        .unwrap();
+    let frame = frame_of(unit, rate, sz, x).with_column("year", Column::Int(Cow::Owned(year))).unwrap();
     (frame, effect)
 }
 
