@@ -3,7 +3,8 @@ Abraham's interaction-weighted event study, the TWFE event study and Borusyak, J
 Spiess's imputation estimator.
 
 Every function takes the same column roles as :func:`virkning.att_gt`: ``outcome``, ``unit``,
-``time`` and ``cohort`` (the first treated period; 0 or missing for never treated).
+``time`` and ``cohort`` (the first treated period; 0 or missing for never treated), or instead of
+``cohort`` a 0/1 ``treatment`` column that must stay on once it starts.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ def _columns(data: Any, names: list[str | None]) -> tuple[Any, dict]:
     return df, _data.columns(df, [n for n in names if n is not None])
 
 
-def bacon(data: Any, *, outcome: str, unit: str, time: str, cohort: str) -> BaconResult:
+def bacon(data: Any, *, outcome: str, unit: str, time: str, cohort: str | None = None,
+          treatment: str | None = None) -> BaconResult:
     """Goodman-Bacon decomposition of the TWFE difference-in-differences estimate.
 
     The TWFE coefficient of ``outcome ~ D | unit + time`` with ``D = 1{time >= cohort}`` is a
@@ -36,6 +38,8 @@ def bacon(data: Any, *, outcome: str, unit: str, time: str, cohort: str) -> Baco
     outcome, unit, time : column names; ``time`` holds whole periods.
     cohort : first treated period; 0 or missing for never treated; at or before the first
         period for always treated (kept: they serve as already treated controls).
+    treatment : instead of ``cohort``, a 0/1 treatment column; the cohort is its first period at
+        1. Treatment that switches off again is a ``DataError``.
 
     Returns
     -------
@@ -61,14 +65,19 @@ def bacon(data: Any, *, outcome: str, unit: str, time: str, cohort: str) -> Baco
     >>> abs(res.tidy()["weight"].sum() - 1) < 1e-12
     True
     """
-    df, cols = _columns(data, [outcome, unit, time, cohort])
-    params = {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort}
+    df, cols = _columns(data, [outcome, unit, time, cohort, treatment])
+    params = {"outcome": outcome, "unit": unit, "time": time, **_timing(cohort, treatment)}
     inner = _core.bacon(cols, json.dumps(params))
     return BaconResult._from_inner(inner, _data.backend_of(df))
 
 
+def _timing(cohort: str | None, treatment: str | None) -> dict:
+    """The timing roles: a cohort column or a 0/1 treatment column (Rust checks that exactly one is given)."""
+    return {"cohort": cohort or "", "treatment": treatment}
+
+
 def _event_study(method: str, data: Any, roles: dict, options: dict, extra_columns: list[str | None]) -> EventStudyResult:
-    names = [roles["outcome"], roles["unit"], roles["time"], roles["cohort"], *extra_columns]
+    names = [roles["outcome"], roles["unit"], roles["time"], roles["cohort"] or None, roles["treatment"], *extra_columns]
     df, cols = _columns(data, names)
     params = {**roles, **options}
     inner = _core.event_study(cols, method, json.dumps(params))
@@ -81,7 +90,8 @@ def sun_abraham(
     outcome: str,
     unit: str,
     time: str,
-    cohort: str,
+    cohort: str | None = None,
+    treatment: str | None = None,
     covariates: list[str] | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
@@ -99,6 +109,8 @@ def sun_abraham(
     data : pandas or polars DataFrame (never modified).
     outcome, unit, time, cohort : column roles; ``cohort`` is the first treated period (0 or
         missing: never treated). Units treated in the first period are dropped and reported.
+    treatment : instead of ``cohort``, a 0/1 treatment column (the cohort is its first period at
+        1); treatment that switches off again is a ``DataError``. The same in every function here.
     covariates : time-varying covariates added linearly.
     cluster : cluster column (default ``unit``).
     alpha : 1 - confidence level.
@@ -114,7 +126,7 @@ def sun_abraham(
     study (= fixest ``sunab``) on mpdta to 1e-13.
     """
     options = {"covariates": list(covariates or []), "cluster": cluster, "alpha": float(alpha)}
-    return _event_study("sun_abraham", data, {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort},
+    return _event_study("sun_abraham", data, {"outcome": outcome, "unit": unit, "time": time, **_timing(cohort, treatment)},
                         options, [*(covariates or []), cluster])
 
 
@@ -124,7 +136,8 @@ def event_study(
     outcome: str,
     unit: str,
     time: str,
-    cohort: str,
+    cohort: str | None = None,
+    treatment: str | None = None,
     reference: int = -1,
     min_event_time: int | None = None,
     max_event_time: int | None = None,
@@ -143,7 +156,7 @@ def event_study(
     """
     options = {"reference": int(reference), "min_event_time": min_event_time, "max_event_time": max_event_time,
                "covariates": list(covariates or []), "cluster": cluster, "alpha": float(alpha)}
-    return _event_study("twfe", data, {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort},
+    return _event_study("twfe", data, {"outcome": outcome, "unit": unit, "time": time, **_timing(cohort, treatment)},
                         options, [*(covariates or []), cluster])
 
 
@@ -153,7 +166,8 @@ def did_imputation(
     outcome: str,
     unit: str,
     time: str,
-    cohort: str,
+    cohort: str | None = None,
+    treatment: str | None = None,
     covariates: list[str] | None = None,
     horizons: list[int] | None = None,
     pretrends: int = 0,
@@ -179,5 +193,5 @@ def did_imputation(
     """
     options = {"covariates": list(covariates or []), "horizons": None if horizons is None else [int(h) for h in horizons],
                "pretrends": int(pretrends), "cluster": cluster, "alpha": float(alpha)}
-    return _event_study("imputation", data, {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort},
+    return _event_study("imputation", data, {"outcome": outcome, "unit": unit, "time": time, **_timing(cohort, treatment)},
                         options, [*(covariates or []), cluster])

@@ -43,7 +43,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::staggered::{model_frame, require_name, Staggered, TIME, UNIT, Y};
+use super::staggered::{model_frame, require_name, timing_source, Staggered, TIME, UNIT, Y};
 use super::{DidError, TimingReport};
 use crate::data::{Column, Frame};
 use crate::regression::{Feols, Vcov};
@@ -64,8 +64,12 @@ pub struct Bacon {
     pub unit: String,
     /// Period column (whole numbers).
     pub time: String,
-    /// First treated period column.
+    /// First treated period column; empty when `treatment` is given.
     pub cohort: String,
+    /// Instead of `cohort`: a 0/1 treatment column (the cohort is its first period at 1; it
+    /// must not switch off).
+    #[serde(default)]
+    pub treatment: Option<String>,
 }
 
 /// Which two timing groups a 2x2 comparison contrasts.
@@ -164,7 +168,14 @@ impl Bacon {
         time: impl Into<String>,
         cohort: impl Into<String>,
     ) -> Self {
-        Bacon { outcome: outcome.into(), unit: unit.into(), time: time.into(), cohort: cohort.into() }
+        Bacon { outcome: outcome.into(), unit: unit.into(), time: time.into(), cohort: cohort.into(), treatment: None }
+    }
+
+    /// Take the timing from a 0/1 treatment column instead of the cohort column.
+    pub fn treatment(mut self, col: impl Into<String>) -> Self {
+        self.cohort.clear();
+        self.treatment = Some(col.into());
+        self
     }
 
     /// Check the params.
@@ -175,7 +186,7 @@ impl Bacon {
         require_name("outcome", &self.outcome)?;
         require_name("unit", &self.unit)?;
         require_name("time", &self.time)?;
-        require_name("cohort", &self.cohort)?;
+        timing_source(&self.cohort, self.treatment.as_deref())?;
         Ok(Validated::new(self))
     }
 
@@ -205,7 +216,8 @@ impl Validated<Bacon> {
     /// Data and cohort errors, [`DidError::UnbalancedPanel`], [`DidError::NothingToEstimate`].
     pub fn fit(&self, frame: &Frame<'_>) -> Result<BaconDecomposition> {
         let p = &**self;
-        let data = Staggered::new(frame, &p.outcome, &p.unit, &p.time, &p.cohort)?;
+        let data =
+            Staggered::new(frame, &p.outcome, &p.unit, &p.time, timing_source(&p.cohort, p.treatment.as_deref())?)?;
         let nt = data.panel.periods.len();
         let n_units_all = data.panel.unit.n_levels();
         // Units with a missing outcome in some period are dropped whole (the decomposition needs balance).
@@ -258,7 +270,7 @@ impl Validated<Bacon> {
             return Err(DidError::NothingToEstimate {
                 reason: format!(
                     "no unit in `{}` starts treatment inside the panel, so D does not vary within units",
-                    p.cohort
+                    data.timing_column
                 ),
             }
             .into());
@@ -398,7 +410,8 @@ impl Validated<Bacon> {
 
 impl fmt::Display for BaconDecomposition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Goodman-Bacon decomposition of TWFE: {} on {}", self.params.outcome, self.params.cohort)?;
+        let timing = self.params.treatment.as_deref().unwrap_or(&self.params.cohort);
+        writeln!(f, "Goodman-Bacon decomposition of TWFE: {} on {timing}", self.params.outcome)?;
         writeln!(f, "TWFE estimate: {:.6} (weighted sum of 2x2: {:.6})", self.twfe_estimate, self.weighted_sum)?;
         writeln!(f, "{:<18} {:>10} {:>12} {:>6}", "comparison", "weight", "avg. est.", "n")?;
         for s in &self.summary {

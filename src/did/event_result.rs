@@ -64,6 +64,20 @@ pub struct CohortEffect {
     pub n_obs: usize,
 }
 
+impl CohortEffect {
+    /// A cell whose standard error is not reported (`NaN`): its cohort has a single unit, so the
+    /// clustered variance has nothing to vary over within the cohort.
+    pub(crate) fn without_std_error(mut self) -> Self {
+        let e = &mut self.estimate;
+        e.std_error = f64::NAN;
+        e.statistic = f64::NAN;
+        e.p_value = f64::NAN;
+        e.conf_low = f64::NAN;
+        e.conf_high = f64::NAN;
+        self
+    }
+}
+
 /// A joint Wald test that several coefficients are zero.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]

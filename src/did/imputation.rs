@@ -49,7 +49,7 @@ use serde::{Deserialize, Serialize};
 use super::event_result::{
     CohortEffect, EventStudyMethod, EventStudyParams, EventStudyResult, EventTimeEstimate, WaldTest,
 };
-use super::staggered::{model_frame, quote, require_name, Staggered, TIME, UNIT, Y};
+use super::staggered::{model_frame, quote, require_name, timing_source, Staggered, TIME, UNIT, Y};
 use super::DidError;
 use crate::data::{Column, Factor, Frame, Rows};
 use crate::inference::RefDist;
@@ -76,8 +76,11 @@ pub struct DidImputation {
     pub unit: String,
     /// Period column.
     pub time: String,
-    /// First treated period column (0 or missing: never treated).
+    /// First treated period column (0 or missing: never treated); empty when `treatment` is given.
     pub cohort: String,
+    /// Instead of `cohort`: a 0/1 treatment column (the cohort is its first period at 1; it
+    /// must not switch off).
+    pub treatment: Option<String>,
     /// Time-varying covariates (their coefficients are fitted on untreated observations).
     pub covariates: Vec<String>,
     /// Event times to estimate (`None`: every observed event time >= 0).
@@ -109,6 +112,7 @@ impl DidImputation {
             unit: unit.into(),
             time: time.into(),
             cohort: cohort.into(),
+            treatment: None,
             covariates: Vec::new(),
             horizons: None,
             pretrends: 0,
@@ -129,6 +133,13 @@ impl DidImputation {
         self
     }
 
+    /// Take the timing from a 0/1 treatment column instead of the cohort column.
+    pub fn treatment(mut self, col: impl Into<String>) -> Self {
+        self.cohort.clear();
+        self.treatment = Some(col.into());
+        self
+    }
+
     /// Add covariates.
     pub fn covariates<S: Into<String>>(mut self, cols: impl IntoIterator<Item = S>) -> Self {
         self.covariates = cols.into_iter().map(Into::into).collect();
@@ -141,11 +152,10 @@ impl DidImputation {
     /// [`crate::ParamsError::InvalidParam`] for an empty column name, alpha outside (0, 1), a
     /// negative or repeated horizon.
     pub fn validate(self) -> Result<Validated<DidImputation>> {
-        for (name, v) in
-            [("outcome", &self.outcome), ("unit", &self.unit), ("time", &self.time), ("cohort", &self.cohort)]
-        {
+        for (name, v) in [("outcome", &self.outcome), ("unit", &self.unit), ("time", &self.time)] {
             require_name(name, v)?;
         }
+        timing_source(&self.cohort, self.treatment.as_deref())?;
         let bad =
             |name, value: String, reason: &str| crate::ParamsError::InvalidParam { name, value, reason: reason.into() };
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
@@ -246,7 +256,8 @@ impl Validated<DidImputation> {
     /// See the module docs.
     pub fn fit(&self, frame: &Frame<'_>) -> Result<EventStudyResult> {
         let p = &**self;
-        let data = Staggered::new(frame, &p.outcome, &p.unit, &p.time, &p.cohort)?;
+        let data =
+            Staggered::new(frame, &p.outcome, &p.unit, &p.time, timing_source(&p.cohort, p.treatment.as_deref())?)?;
         let covs: Vec<&Column<'_>> =
             p.covariates.iter().map(|c| frame.numeric(c, "a covariate")).collect::<std::result::Result<_, _>>()?;
         let n = data.n_rows();
@@ -439,6 +450,8 @@ impl Validated<DidImputation> {
         let n1 = rows1.len() as f64;
         let att = estimate("ATT".into(), &vec![1.0 / n1; rows1.len()])?.map(|x| x.0);
         // Cohort x event-time cells, for plots by cohort (standard errors of each cell average).
+        let single = data.single_unit_cohorts();
+        warnings.extend(data.single_unit_warning());
         let mut cohort_effects = Vec::new();
         let mut cells: BTreeMap<(i64, i64), usize> = BTreeMap::new();
         for &i in &rows1 {
@@ -453,13 +466,14 @@ impl Validated<DidImputation> {
                 .map(|(&i, &x)| if x == e && data.cohort(i) == Some(g) { 1.0 / cnt as f64 } else { 0.0 })
                 .collect();
             if let Some((est, _, _)) = estimate(format!("cohort::{g}:event_time::{e}"), &w1)? {
-                cohort_effects.push(CohortEffect {
+                let cell = CohortEffect {
                     cohort: g,
                     event_time: e,
                     estimate: est,
                     weight: cnt as f64 / n_e as f64,
                     n_obs: cnt,
-                });
+                };
+                cohort_effects.push(if single.contains(&g) { cell.without_std_error() } else { cell });
             }
         }
 

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use super::cohort::{CohortSource, Timing};
 use crate::data::{Column, DataError, Frame, Panel};
+use crate::results::Diagnostic;
 use crate::Result;
 
 /// Internal column names of the frames passed to `feols` (the leading dot keeps them apart
@@ -23,21 +24,33 @@ pub(crate) struct Staggered {
     pub timing: Timing,
     /// Outcome of each input row (`NaN`: missing).
     pub y: Vec<f64>,
+    /// The column the timing comes from (cohort or 0/1 treatment), for messages.
+    pub timing_column: String,
 }
 
 impl Staggered {
-    /// Validate `unit` x `time` as a panel, the cohort column (0 or missing: never treated) and
-    /// the outcome (numeric, finite where present).
-    pub fn new(frame: &Frame<'_>, outcome: &str, unit: &str, time: &str, cohort: &str) -> Result<Staggered> {
+    /// Validate `unit` x `time` as a panel, the timing (a cohort column, 0 or missing: never
+    /// treated, or a 0/1 treatment column that must not switch off) and the outcome (numeric,
+    /// finite where present).
+    pub fn new(
+        frame: &Frame<'_>,
+        outcome: &str,
+        unit: &str,
+        time: &str,
+        source: CohortSource<'_>,
+    ) -> Result<Staggered> {
         let panel = Panel::new(frame, unit, time)?;
-        let timing = Timing::new(frame, &panel, CohortSource::FirstTreated(cohort), 0)?;
+        let timing = Timing::new(frame, &panel, source, 0)?;
+        let timing_column = match source {
+            CohortSource::FirstTreated(c) | CohortSource::Treatment(c) => c.to_string(),
+        };
         let ycol = frame.numeric(outcome, "the outcome")?;
         let y: Vec<f64> = (0..frame.n_rows()).map(|i| ycol.value(i).unwrap_or(f64::NAN)).collect();
         let bad: Vec<usize> = (0..y.len()).filter(|&i| y[i].is_infinite()).collect();
         if let Some(&first_row) = bad.first() {
             return Err(DataError::NonFinite { name: outcome.to_string(), count: bad.len(), first_row }.into());
         }
-        Ok(Staggered { panel, timing, y })
+        Ok(Staggered { panel, timing, y, timing_column })
     }
 
     /// Number of input rows.
@@ -79,6 +92,51 @@ impl Staggered {
     #[inline]
     pub fn event_time(&self, i: usize) -> Option<i64> {
         self.cohort(i).map(|g| self.period(i) - g)
+    }
+
+    /// Treated cohorts (of kept units) with a single unit: their cohort-level effects rest on
+    /// one unit and get no standard error.
+    pub fn single_unit_cohorts(&self) -> Vec<i64> {
+        self.timing.cohorts().iter().filter(|c| c.n_units < 2).map(|c| c.cohort).collect()
+    }
+
+    /// The warning for [`Self::single_unit_cohorts`], if any.
+    pub fn single_unit_warning(&self) -> Option<Diagnostic> {
+        let small = self.single_unit_cohorts();
+        (!small.is_empty()).then(|| {
+            let list: Vec<String> = small.iter().map(i64::to_string).collect();
+            Diagnostic::new(
+                "small_clusters",
+                format!(
+                    "cohort(s) {} of `{}` have a single unit: their cohort-level effects get no standard error (NaN), and event-time standard errors that include them may be too small",
+                    list.join(", "),
+                    self.timing_column
+                ),
+            )
+        })
+    }
+}
+
+/// The timing source of params that name a `cohort` column (first treated period) or a 0/1
+/// `treatment` column: exactly one of the two.
+pub(crate) fn timing_source<'a>(
+    cohort: &'a str,
+    treatment: Option<&'a str>,
+) -> std::result::Result<CohortSource<'a>, crate::ParamsError> {
+    let invalid = |name: &'static str, value: &str, reason: &str| crate::ParamsError::InvalidParam {
+        name,
+        value: value.to_string(),
+        reason: reason.to_string(),
+    };
+    match (cohort.trim().is_empty(), treatment) {
+        (false, None) => Ok(CohortSource::FirstTreated(cohort)),
+        (true, Some(t)) if !t.trim().is_empty() => Ok(CohortSource::Treatment(t)),
+        (false, Some(t)) => Err(invalid("treatment", t, "give either `cohort` (first treated period) or `treatment` (0/1), not both")),
+        (true, _) => Err(invalid(
+            "cohort",
+            "",
+            "a column name is required: `cohort` (first treated period, 0 or missing for never treated) or `treatment` (0/1)",
+        )),
     }
 }
 

@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use super::event_result::{
     CohortEffect, EventStudyMethod, EventStudyParams, EventStudyResult, EventTimeEstimate, WaldTest,
 };
-use super::staggered::{model_frame, quote, require_name, Staggered, TIME, UNIT, Y};
+use super::staggered::{model_frame, quote, require_name, timing_source, Staggered, TIME, UNIT, Y};
 use super::DidError;
 use crate::data::{Column, Frame};
 use crate::inference::RefDist;
@@ -66,8 +66,11 @@ pub struct SunAbraham {
     pub unit: String,
     /// Period column.
     pub time: String,
-    /// First treated period column (0 or missing: never treated).
+    /// First treated period column (0 or missing: never treated); empty when `treatment` is given.
     pub cohort: String,
+    /// Instead of `cohort`: a 0/1 treatment column (the cohort is its first period at 1; it
+    /// must not switch off).
+    pub treatment: Option<String>,
     /// Time-varying covariates added linearly.
     pub covariates: Vec<String>,
     /// Cluster column (default: the unit).
@@ -89,8 +92,11 @@ pub struct TwfeEventStudy {
     pub unit: String,
     /// Period column.
     pub time: String,
-    /// First treated period column (0 or missing: never treated).
+    /// First treated period column (0 or missing: never treated); empty when `treatment` is given.
     pub cohort: String,
+    /// Instead of `cohort`: a 0/1 treatment column (the cohort is its first period at 1; it
+    /// must not switch off).
+    pub treatment: Option<String>,
     /// Reference event time (left out).
     pub reference: i64,
     /// Event times below this are pooled into it.
@@ -117,11 +123,18 @@ impl Default for TwfeEventStudy {
     }
 }
 
-fn check_common(outcome: &str, unit: &str, time: &str, cohort: &str, alpha: f64) -> Result<()> {
+fn check_common(
+    outcome: &str,
+    unit: &str,
+    time: &str,
+    cohort: &str,
+    treatment: Option<&str>,
+    alpha: f64,
+) -> Result<()> {
     require_name("outcome", outcome)?;
     require_name("unit", unit)?;
     require_name("time", time)?;
-    require_name("cohort", cohort)?;
+    timing_source(cohort, treatment)?;
     if !(alpha > 0.0 && alpha < 1.0) {
         return Err(crate::ParamsError::InvalidParam {
             name: "alpha",
@@ -146,6 +159,7 @@ impl SunAbraham {
             unit: unit.into(),
             time: time.into(),
             cohort: cohort.into(),
+            treatment: None,
             covariates: Vec::new(),
             cluster: None,
             alpha: 0.05,
@@ -164,12 +178,19 @@ impl SunAbraham {
         self
     }
 
+    /// Take the timing from a 0/1 treatment column instead of the cohort column.
+    pub fn treatment(mut self, col: impl Into<String>) -> Self {
+        self.cohort.clear();
+        self.treatment = Some(col.into());
+        self
+    }
+
     /// Check the options.
     ///
     /// # Errors
     /// [`crate::ParamsError::InvalidParam`] for an empty column name or alpha outside (0, 1).
     pub fn validate(self) -> Result<Validated<SunAbraham>> {
-        check_common(&self.outcome, &self.unit, &self.time, &self.cohort, self.alpha)?;
+        check_common(&self.outcome, &self.unit, &self.time, &self.cohort, self.treatment.as_deref(), self.alpha)?;
         Ok(Validated::new(self))
     }
 
@@ -195,6 +216,7 @@ impl TwfeEventStudy {
             unit: unit.into(),
             time: time.into(),
             cohort: cohort.into(),
+            treatment: None,
             reference: -1,
             min_event_time: None,
             max_event_time: None,
@@ -202,6 +224,13 @@ impl TwfeEventStudy {
             cluster: None,
             alpha: 0.05,
         }
+    }
+
+    /// Take the timing from a 0/1 treatment column instead of the cohort column.
+    pub fn treatment(mut self, col: impl Into<String>) -> Self {
+        self.cohort.clear();
+        self.treatment = Some(col.into());
+        self
     }
 
     /// Pool event times outside `[min, max]` into the end bins.
@@ -217,7 +246,7 @@ impl TwfeEventStudy {
     /// [`crate::ParamsError::InvalidParam`] for an empty column name, alpha outside (0, 1), or a
     /// reference outside the bins.
     pub fn validate(self) -> Result<Validated<TwfeEventStudy>> {
-        check_common(&self.outcome, &self.unit, &self.time, &self.cohort, self.alpha)?;
+        check_common(&self.outcome, &self.unit, &self.time, &self.cohort, self.treatment.as_deref(), self.alpha)?;
         let lo = self.min_event_time.unwrap_or(i64::MIN);
         let hi = self.max_event_time.unwrap_or(i64::MAX);
         if lo > hi || self.reference < lo || self.reference > hi {
@@ -325,8 +354,14 @@ impl CellFit {
         self.fit.drops.n_missing
     }
 
-    fn warnings(&self) -> Vec<Diagnostic> {
-        self.fit.warnings.clone()
+    /// The fit's warnings with the internal cell names replaced by `name` (e.g. `event_time::`).
+    fn warnings(&self, name: &str) -> Vec<Diagnostic> {
+        let internal = format!("{CELL}::");
+        self.fit
+            .warnings
+            .iter()
+            .map(|w| Diagnostic { message: w.message.replace(&internal, name), ..w.clone() })
+            .collect()
     }
 }
 
@@ -360,7 +395,8 @@ impl Validated<SunAbraham> {
     /// See the module docs.
     pub fn fit(&self, frame: &Frame<'_>) -> Result<EventStudyResult> {
         let p = &**self;
-        let data = Staggered::new(frame, &p.outcome, &p.unit, &p.time, &p.cohort)?;
+        let data =
+            Staggered::new(frame, &p.outcome, &p.unit, &p.time, timing_source(&p.cohort, p.treatment.as_deref())?)?;
         let mut warnings = Vec::new();
         // Control units: never treated, else the last-treated cohort (periods from its start dropped).
         let kept = |i: usize| !data.first_period_treated(i);
@@ -376,9 +412,10 @@ impl Validated<SunAbraham> {
                 (Some(g), format!("last_treated ({g})"))
             }
             (false, None) => {
-                return Err(
-                    DidError::NothingToEstimate { reason: format!("no treated cohort in `{}`", p.cohort) }.into()
-                )
+                return Err(DidError::NothingToEstimate {
+                    reason: format!("no treated cohort in `{}`", data.timing_column),
+                }
+                .into())
             }
         };
         let rows: Vec<usize> =
@@ -408,7 +445,7 @@ impl Validated<SunAbraham> {
         let cell: Vec<i64> = rows.iter().map(|&i| key(i).map_or(0, |k| index[&k] as i64)).collect();
         let spec = Spec { unit: &p.unit, covariates: &p.covariates, cluster: p.cluster.as_deref(), alpha: p.alpha };
         let cf = fit_cells(&data, frame, &rows, labels, cell, &spec)?;
-        warnings.extend(cf.warnings());
+        warnings.extend(cf.warnings("cohort:event_time "));
 
         // Interaction weights by event time: cohort shares of the cell's observations.
         let mut by_e: BTreeMap<i64, Vec<(i64, usize)>> = BTreeMap::new();
@@ -417,6 +454,8 @@ impl Validated<SunAbraham> {
                 by_e.entry(e).or_default().push((g, j));
             }
         }
+        let single = data.single_unit_cohorts();
+        warnings.extend(data.single_unit_warning());
         let mut cohort_effects = Vec::new();
         let mut agg = Vec::new();
         for (&e, cells) in &by_e {
@@ -425,13 +464,8 @@ impl Validated<SunAbraham> {
             for (&(g, j), &(_, wj)) in cells.iter().zip(&w) {
                 let c = &cf.fit.coefficients[cf.coef(j).map(|x| x.0).unwrap_or_default()];
                 let est = Estimate { term: format!("cohort::{g}:event_time::{e}"), ..c.clone() };
-                cohort_effects.push(CohortEffect {
-                    cohort: g,
-                    event_time: e,
-                    estimate: est,
-                    weight: wj,
-                    n_obs: cf.counts[j],
-                });
+                let cell = CohortEffect { cohort: g, event_time: e, estimate: est, weight: wj, n_obs: cf.counts[j] };
+                cohort_effects.push(if single.contains(&g) { cell.without_std_error() } else { cell });
             }
             if let Some((est, r)) = cf.combine(format!("event_time::{e}"), &w, p.alpha) {
                 agg.push((e, est, r, total));
@@ -474,7 +508,8 @@ impl Validated<TwfeEventStudy> {
     /// See the module docs.
     pub fn fit(&self, frame: &Frame<'_>) -> Result<EventStudyResult> {
         let p = &**self;
-        let data = Staggered::new(frame, &p.outcome, &p.unit, &p.time, &p.cohort)?;
+        let data =
+            Staggered::new(frame, &p.outcome, &p.unit, &p.time, timing_source(&p.cohort, p.treatment.as_deref())?)?;
         let rows: Vec<usize> = (0..data.n_rows()).filter(|&i| !data.first_period_treated(i)).collect();
         let lo = p.min_event_time.unwrap_or(i64::MIN);
         let hi = p.max_event_time.unwrap_or(i64::MAX);
@@ -483,7 +518,10 @@ impl Validated<TwfeEventStudy> {
         es.sort_unstable();
         es.dedup();
         if es.is_empty() {
-            return Err(DidError::NothingToEstimate { reason: format!("no treated cohort in `{}`", p.cohort) }.into());
+            return Err(DidError::NothingToEstimate {
+                reason: format!("no treated cohort in `{}`", data.timing_column),
+            }
+            .into());
         }
         let labels: Vec<String> = std::iter::once(REF.to_string()).chain(es.iter().map(|e| e.to_string())).collect();
         let cell: Vec<i64> =
@@ -500,6 +538,18 @@ impl Validated<TwfeEventStudy> {
             .collect();
         let (event_times, vcov, pretrend) = assemble(&cf, agg);
         let has_never = rows.iter().any(|&i| data.cohort(i).is_none());
+        let mut warnings = cf.warnings("event_time::");
+        let dropped: Vec<String> =
+            es.iter().enumerate().filter(|(j, _)| cf.coef(j + 1).is_none()).map(|(_, e)| e.to_string()).collect();
+        if !has_never && !dropped.is_empty() {
+            warnings.push(Diagnostic::new(
+                "control_group",
+                format!(
+                    "no never-treated units: with unit and period effects the event-time dummies are identified only up to a linear trend, so event time(s) {} were dropped as a second reference; the estimates depend on that choice (set it with min_event_time/max_event_time, or use sun_abraham or did_imputation)",
+                    dropped.join(", ")
+                ),
+            ));
+        }
         Ok(EventStudyResult {
             method: EventStudyMethod::Twfe,
             event_times,
@@ -514,7 +564,7 @@ impl Validated<TwfeEventStudy> {
             n_missing: cf.drop_missing(),
             control: if has_never { "never_treated".into() } else { "not_yet_treated".into() },
             timing: data.timing.report.clone(),
-            warnings: cf.warnings(),
+            warnings,
             params: EventStudyParams::Twfe(p.clone()),
             version: crate::VERSION.to_string(),
         })

@@ -214,6 +214,75 @@ def test_event_study_inputs_are_not_modified(mpdta):
     pd.testing.assert_frame_equal(mpdta, before)
 
 
+def test_treatment_column_gives_the_same_estimates_as_the_cohort(mpdta):
+    d = mpdta.assign(D=((mpdta["first_treat"] > 0) & (mpdta["year"] >= mpdta["first_treat"])).astype(int))
+    timing = {k: v for k, v in ROLES.items() if k != "cohort"}
+    for f in (vk.sun_abraham, vk.event_study):
+        a, b = f(mpdta, **ROLES).tidy(), f(d, **timing, treatment="D").tidy()
+        assert np.allclose(a["estimate"], b["estimate"], rtol=1e-12) and np.allclose(a["std_error"], b["std_error"], rtol=1e-12)
+    with pytest.warns(exc.SmallClusterWarning):
+        a, b = vk.did_imputation(mpdta, **ROLES).att, vk.did_imputation(d, **timing, treatment="D").att
+    assert _rel(a["estimate"], b["estimate"]) < 1e-12
+    res = vk.bacon(d, **timing, treatment="D")
+    assert _rel(res.twfe_estimate, vk.bacon(mpdta, **ROLES).twfe_estimate) < 1e-12
+    assert "treatment D" in res.summary()
+
+
+def test_treatment_that_switches_off_is_an_error(mpdta):
+    d = mpdta.assign(D=((mpdta["first_treat"] > 0) & (mpdta["year"] >= mpdta["first_treat"])).astype(int))
+    treated = d.index[(d["first_treat"] == 2004) & (d["year"] == 2006)][0]
+    d.loc[treated, "D"] = 0
+    timing = {k: v for k, v in ROLES.items() if k != "cohort"}
+    for f in (vk.sun_abraham, vk.event_study, vk.did_imputation, vk.bacon):
+        with pytest.raises(exc.DataError, match="switches off .* in year = 2006"):
+            f(d, **timing, treatment="D")
+
+
+def test_cohort_and_treatment_together_or_neither_are_parameter_errors(mpdta):
+    d = mpdta.assign(D=0)
+    timing = {k: v for k, v in ROLES.items() if k != "cohort"}
+    for f in (vk.sun_abraham, vk.event_study, vk.did_imputation, vk.bacon):
+        with pytest.raises(exc.InvalidParameterError, match="not both"):
+            f(d, **ROLES, treatment="D")
+        with pytest.raises(exc.InvalidParameterError, match="`cohort`.*or `treatment`"):
+            f(d, **timing)
+
+
+def test_cohort_changing_within_a_unit_is_an_error_for_every_estimator(mpdta):
+    d = mpdta.copy()
+    d.loc[d.index[1], "first_treat"] = 2006
+    for f in (vk.sun_abraham, vk.event_study, vk.did_imputation):
+        with pytest.raises(exc.DataError, match="changes within countyreal"):
+            f(d, **ROLES)
+
+
+def test_single_unit_cohort_warns_and_reports_no_cell_standard_error(mpdta):
+    d = mpdta.copy()
+    keep = d.loc[d["first_treat"] == 2004, "countyreal"].iloc[0]
+    d.loc[(d["first_treat"] == 2004) & (d["countyreal"] != keep), "first_treat"] = 0
+    with pytest.warns(exc.SmallClusterWarning, match="cohort\\(s\\) 2004 of `first_treat` have a single unit"):
+        sa = vk.sun_abraham(d, **ROLES)
+    cells = sa.cohort_effects()
+    one = cells[cells["cohort"] == 2004]
+    assert len(one) == 4 and one["std_error"].isna().all() and one["estimate"].notna().all()
+    assert cells.loc[cells["cohort"] != 2004, "std_error"].notna().all()
+    with pytest.warns(exc.SmallClusterWarning, match="single unit"):
+        imp = vk.did_imputation(d, **ROLES)
+    cells = imp.cohort_effects()
+    assert cells.loc[cells["cohort"] == 2004, "std_error"].isna().all()
+    assert "single unit" in sa.summary()
+
+
+def test_twfe_event_study_without_never_treated_names_the_extra_reference(mpdta):
+    d = mpdta[mpdta["first_treat"] > 0]
+    with pytest.warns(exc.VirkningWarning) as record:
+        res = vk.event_study(d, **ROLES)
+    messages = " ".join(str(w.message) for w in record)
+    assert "no never-treated units" in messages and "event time(s) 3 were dropped" in messages
+    assert ".cell" not in messages and "event_time::3" in messages
+    assert 3 not in set(res.tidy()["event_time"])
+
+
 # -- recovery on the bundled panel ---------------------------------------------------------------
 def _panel_for(intervention: str):
     """The bundled panel with every true effect except `intervention`'s removed from the outcome

@@ -15,6 +15,10 @@ _TYPE_LABELS = {
 }
 
 
+def _timing_label(params: dict) -> str:
+    return f"treatment {params['treatment']}" if params.get("treatment") else f"cohort {params['cohort']}"
+
+
 class BaconResult(Result):
     """The Goodman-Bacon decomposition of a TWFE estimate.
 
@@ -51,7 +55,7 @@ class BaconResult(Result):
 
     def _title(self) -> str:
         p = self._dict["params"]
-        return f"Goodman-Bacon decomposition: {p['outcome']} on cohort {p['cohort']}"
+        return f"Goodman-Bacon decomposition: {p['outcome']} on {_timing_label(p)}"
 
     def _footer(self) -> list[str]:
         d = self._dict
@@ -139,7 +143,7 @@ class EventStudyResult(Result):
 
     def _title(self) -> str:
         p = self._dict["params"]
-        return f"{_METHOD_TITLES.get(self._dict['method'], 'Event study')}: {p['outcome']}, cohort {p['cohort']}"
+        return f"{_METHOD_TITLES.get(self._dict['method'], 'Event study')}: {p['outcome']}, {_timing_label(p)}"
 
     def _footer(self) -> list[str]:
         d = self._dict
