@@ -130,3 +130,26 @@ fn staggered_adoption_equals_synthdid_py_cohort_by_cohort() {
         );
     }
 }
+
+#[test]
+fn synthetic_control_equals_pysyncon_with_the_same_predictors_and_v() {
+    use virkning::synth::SyntheticControl;
+    let frame = read_csv("data/california_prop99.csv");
+    let fx: Value =
+        serde_json::from_str(&std::fs::read_to_string(common::fixture("synth_pysyncon.json")).unwrap()).unwrap();
+    for case in fx["custom_v"].as_array().unwrap() {
+        let treated = case["treated"].as_str().unwrap();
+        let mut p = SyntheticControl::new("PacksPerCapita", "State", "Year", treated, 1989);
+        p.predictors = vec!["PacksPerCapita".into()];
+        p.v = Some(case["v"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect());
+        p.placebo = false;
+        let r = p.fit(&frame).unwrap();
+        for (u, w) in r.fit.donors.iter().zip(&r.fit.weights) {
+            let want = case["weights"][u].as_f64().unwrap();
+            assert!((w - want).abs() < 1e-4, "{treated}: {u}: {w} vs {want}");
+        }
+        let (mspe, att) = (case["mspe_pre"].as_f64().unwrap(), case["att"].as_f64().unwrap());
+        assert!((r.fit.mspe_pre - mspe).abs() < 1e-4 * mspe, "{treated}: mspe {} vs {mspe}", r.fit.mspe_pre);
+        assert!((r.fit.att - att).abs() < 1e-4 * att.abs(), "{treated}: att {} vs {att}", r.fit.att);
+    }
+}

@@ -31,6 +31,7 @@ __all__ = [
     "power",
     "simulate_panel",
     "simulate_cohort",
+    "synthetic_control",
     "SmallSampleCorrection",
     "VirkningError",
     "VirkningWarning",
@@ -56,6 +57,7 @@ _LAZY = {
     "power": ("virkning.simulation", "power"),
     "simulate_panel": ("virkning.simulation", "simulate_panel"),
     "simulate_cohort": ("virkning.simulation", "simulate_cohort"),
+    "synthetic_control": ("virkning.synth", "synthetic_control"),
     "exceptions": ("virkning.exceptions", None),
 }
 

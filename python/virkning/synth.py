@@ -6,7 +6,7 @@ import json
 from typing import Any, Literal
 
 from virkning import _core, _data
-from virkning.results.synth import SdidResult
+from virkning.results.synth import SdidResult, SyntheticControlResult
 
 
 def sdid(
@@ -71,3 +71,52 @@ def sdid(
     }
     inner = _core.sdid(cols, json.dumps(params))
     return SdidResult._from_inner(inner, _data.backend_of(df))
+
+
+def synthetic_control(
+    data: Any,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    treated_unit: Any,
+    treatment_start: int,
+    predictors: list[str] | None = None,
+    v: list[float] | None = None,
+    placebo: bool = True,
+    max_evals: int = 4000,
+) -> SyntheticControlResult:
+    """Synthetic control (Abadie, Diamond & Hainmueller 2010) for one treated unit.
+
+    Donor weights on the simplex minimise ``(X1 - X0 w)' V (X1 - X0 w)``: the rows of ``X`` are
+    the pre-period means of ``predictors`` followed by every pre-period outcome, each scaled to
+    unit SD across units. ``V = diag(v)`` is supplied (``v``, one entry per row) or chosen to
+    minimise the pre-period outcome MSPE (Nelder-Mead over the simplex, with the inner QP
+    solved exactly by an active-set method and warm-started). Without predictors, V is equal
+    and the weights minimise the pre-period MSPE directly.
+
+    Inference: placebo in space (every donor as treated, in parallel; post/pre RMSPE ratios
+    and the permutation p-value), placebo in time (fake start mid pre-period) and leave-one-out
+    refits without each donor that has weight.
+
+    Returns
+    -------
+    SyntheticControlResult: ``weights`` (``unit, weight``), ``att``, ``tidy()``, ``paths()``,
+    ``placebos()``, ``v``, ``summary()``, ``plot(kind="paths" | "gaps" | "placebos")``.
+
+    Raises
+    ------
+    SynthError (unknown treated unit, start outside the periods, < 2 pre-periods or donors,
+    wrong-length ``v``), DataError (missing cells, named). A treated unit outside the donors'
+    range in the pre-period gives a ``VirkningWarning`` with the pre-period fit quality.
+    """
+    df = _data.as_frame(data)
+    names = [outcome, unit, time, *(predictors or [])]
+    cols = _data.columns(df, names)
+    params = {
+        "outcome": outcome, "unit": unit, "time": time, "treated_unit": str(treated_unit),
+        "treatment_start": int(treatment_start), "predictors": list(predictors or []),
+        "v": None if v is None else [float(x) for x in v], "placebo": bool(placebo), "max_evals": int(max_evals),
+    }
+    inner = _core.synthetic_control(cols, json.dumps(params))
+    return SyntheticControlResult._from_inner(inner, _data.backend_of(df))

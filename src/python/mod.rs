@@ -53,5 +53,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(did_event::event_study, m)?)?;
     m.add_function(wrap_pyfunction!(did_event::event_study_defaults, m)?)?;
     m.add_class::<did_event::PyEventStudyResult>()?;
+    m.add_function(wrap_pyfunction!(synth::synthetic_control, m)?)?;
+    m.add_class::<synth::PyScResult>()?;
     Ok(())
 }

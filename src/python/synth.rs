@@ -52,3 +52,32 @@ impl PySdidResult {
         guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
     }
 }
+
+/// Fit a synthetic control. `params` is the JSON of [`crate::synth::SyntheticControl`].
+#[pyfunction]
+pub(crate) fn synthetic_control(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) -> PyResult<PyScResult> {
+    let held = hold(columns)?;
+    let frame = frame(&held)?;
+    let inner = py.detach(|| {
+        guard(|| {
+            let p: crate::synth::SyntheticControl =
+                serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+            p.fit(&frame)
+        })
+    })?;
+    Ok(PyScResult { inner })
+}
+
+/// A fitted synthetic control (wrapped by `virkning.results.SyntheticControlResult`).
+#[pyclass(name = "ScResult", module = "virkning._core", frozen)]
+pub(crate) struct PyScResult {
+    pub(crate) inner: crate::synth::ScResult,
+}
+
+#[pymethods]
+impl PyScResult {
+    /// The result as JSON.
+    fn to_json(&self) -> PyResult<String> {
+        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+    }
+}

@@ -6,11 +6,15 @@
 
 mod block;
 mod error;
+mod placebo;
 mod sdid;
 mod se;
 mod staggered;
+mod synthetic_control;
 
 pub use block::SdidMethod;
 pub use error::SynthError;
+pub use placebo::{LeaveOneOut, PlaceboFit, ScResult};
 pub use sdid::{Sdid, SdidCohort, SdidResult};
 pub use se::{Draws, SdidSe};
+pub use synthetic_control::{ScFit, SyntheticControl};

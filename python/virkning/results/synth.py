@@ -86,3 +86,107 @@ class SdidResult(Result):
         ax.set_title(f"{self._title()}: ATT {c['estimate']:.3g}")
         ax.legend()
         return ax
+
+
+class SyntheticControlResult(Result):
+    """A synthetic control fit with placebo inference."""
+
+    def _rows(self) -> list[dict]:
+        f = self._dict["fit"]
+        return [{"term": "ATT", "estimate": f["att"], "std_error": float("nan"), "statistic": self._dict["ratio"],
+                 "p_value": self._dict["p_value"], "conf_low": float("nan"), "conf_high": float("nan")}]
+
+    @property
+    def att(self) -> float:
+        """Mean post-treatment gap."""
+        return self._dict["fit"]["att"]
+
+    @property
+    def weights(self) -> Any:
+        """Donor weights: ``unit, weight``."""
+        f = self._dict["fit"]
+        return self._frame({"unit": f["donors"], "weight": f["weights"]})
+
+    @property
+    def v(self) -> Any:
+        """Predictor weights: ``predictor, v``."""
+        f = self._dict["fit"]
+        return self._frame({"predictor": f["predictor_names"], "v": f["v"]})
+
+    def paths(self) -> Any:
+        """``period, treated, synthetic, gap``."""
+        f = self._dict["fit"]
+        return self._frame({"period": self._dict["periods"], "treated": f["treated_path"],
+                            "synthetic": f["synthetic_path"], "gap": f["gaps"]})
+
+    def placebos(self) -> Any:
+        """Placebo in space: ``unit, rmspe_pre, rmspe_post, ratio, att`` (the treated unit first)."""
+        f, ps = self._dict["fit"], self._dict["placebos"]
+        rows = [(f["unit"], f["rmspe_pre"], f["rmspe_post"], self._dict["ratio"], f["att"])] + [
+            (p["unit"], p["rmspe_pre"], p["rmspe_post"], p["ratio"], p["att"]) for p in ps]
+        keys = ["unit", "rmspe_pre", "rmspe_post", "ratio", "att"]
+        return self._frame({k: [r[i] for r in rows] for i, k in enumerate(keys)})
+
+    def leave_one_out(self) -> Any:
+        """``dropped, att`` for each donor with weight."""
+        lo = self._dict["leave_one_out"]
+        return self._frame({"dropped": [x["dropped"] for x in lo], "att": [x["att"] for x in lo]})
+
+    def _glance(self) -> dict:
+        f = self._dict["fit"]
+        return {"unit": f["unit"], "att": f["att"], "rmspe_pre": f["rmspe_pre"], "rmspe_post": f["rmspe_post"],
+                "ratio": self._dict["ratio"], "p_value": self._dict["p_value"], "n_placebos": len(self._dict["placebos"])}
+
+    def _title(self) -> str:
+        return f"Synthetic control: {self._dict['fit']['unit']} from {self._dict['treatment_start']}"
+
+    def _footer(self) -> list[str]:
+        f = self._dict["fit"]
+        top = sorted(zip(f["donors"], f["weights"]), key=lambda x: -x[1])[:6]
+        lines = [f"Pre-period RMSPE {f['rmspe_pre']:.4g}, post {f['rmspe_post']:.4g}, ratio {self._dict['ratio']:.3g}; "
+                 f"permutation p = {self._dict['p_value']:.3g} ({len(self._dict['placebos'])} placebos). "
+                 "The 'statistic' column is the post/pre RMSPE ratio; no standard error.",
+                 "Weights: " + ", ".join(f"{u} {w:.3f}" for u, w in top if w > 0)]
+        if self._dict.get("in_time"):
+            lines.append(f"Placebo in time (fake start {self._dict['in_time_start']}): mean gap {self._dict['in_time']['att']:.4g}.")
+        return lines
+
+    def weights_table(self, html: bool = False) -> str:
+        """The non-zero donor weights as a text (or HTML) table."""
+        f = self._dict["fit"]
+        rows = [[u, w] for u, w in sorted(zip(f["donors"], f["weights"]), key=lambda x: -x[1]) if w > 0]
+        return (html_table if html else text_table)(["unit", "weight"], rows)
+
+    def plot(self, kind: str = "paths", max_pre_ratio: float | None = 5.0, ax: Any = None) -> Any:
+        """``paths`` (treated vs synthetic), ``gaps``, ``placebos`` (spaghetti of placebo gaps,
+        keeping placebos whose pre-period MSPE is at most ``max_pre_ratio`` times the treated
+        one's, as in Abadie, Diamond & Hainmueller 2010, fig. 5-7) or ``weights`` (bar chart)."""
+        import matplotlib.pyplot as plt  # noqa: PLC0415
+
+        if kind not in ("paths", "gaps", "placebos", "weights"):
+            raise ValueError(f"kind must be 'paths', 'gaps', 'placebos' or 'weights', got {kind!r}")
+        d, f = self._dict, self._dict["fit"]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        periods = d["periods"]
+        if kind == "weights":
+            top = [(u, w) for u, w in sorted(zip(f["donors"], f["weights"]), key=lambda x: x[1]) if w > 1e-6]
+            ax.barh([u for u, _ in top], [w for _, w in top], color="tab:blue")
+            ax.set_xlabel("weight")
+            ax.set_title(f"{self._title()}: donor weights")
+            return ax
+        if kind == "paths":
+            ax.plot(periods, f["treated_path"], color="black", label=f["unit"])
+            ax.plot(periods, f["synthetic_path"], color="tab:blue", linestyle="--", label="synthetic")
+            ax.legend()
+        elif kind in ("gaps", "placebos"):
+            if kind == "placebos":
+                for p in d["placebos"]:
+                    if max_pre_ratio is None or p["rmspe_pre"] ** 2 <= max_pre_ratio * f["mspe_pre"]:
+                        ax.plot(periods, p["gaps"], color="grey", alpha=0.4, linewidth=0.8)
+            ax.plot(periods, f["gaps"], color="black", linewidth=2, label=f["unit"])
+            ax.axhline(0, color="grey", linewidth=0.8)
+            ax.set_ylabel("gap (treated - synthetic)")
+        ax.axvline(d["treatment_start"] - 0.5, color="grey", linestyle=":")
+        ax.set_title(self._title())
+        return ax
