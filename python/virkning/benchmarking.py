@@ -35,7 +35,7 @@ def benchmark(
     standard error that combines the sampling noise of the observed rate and the model's
     parameter uncertainty. Ranks (1 = best) come with 90 % rank intervals and P(top ``top``)
     from empirical-Bayes posterior draws (normal-normal random-intercept model, between-unit
-    variance by maximum likelihood), which cover the true ranks at the nominal rate in
+    variance by REML given the frame conditions), which cover the true ranks at the nominal rate in
     simulation; unshrunk intervals are reported too. Funnel-plot flags at 95 % and 99.8 %.
 
     Parameters

@@ -62,7 +62,10 @@ impl Validated<Benchmark> {
         let m = rows.len();
         let d: Vec<f64> = rows.iter().map(|&i| perf[i]).collect();
         let v: Vec<f64> = rows.iter().map(|&i| var[i]).collect();
-        let sh = shrink(&d, &v);
+        // Shrinkage design: intercept and frame conditions of the ranked units.
+        let z: Vec<Vec<f64>> =
+            rows.iter().map(|&i| std::iter::once(1.0).chain(s.frame[i].iter().copied()).collect()).collect();
+        let sh = shrink(&d, &v, &z);
         let clusters = match &p.clusters {
             Some(spec) => {
                 let fr: Vec<Vec<f64>> = rows.iter().map(|&i| s.frame[i].clone()).collect();

@@ -1,21 +1,31 @@
-//! Empirical-Bayes shrinkage of performance (the normal-normal random-intercept model).
+//! Empirical-Bayes shrinkage of performance (the normal-normal random-intercept model, REML).
 //!
 //! # Model
-//! $d_i \mid \theta_i \sim N(\theta_i, v_i)$ with $v_i$ known (sampling plus parameter
-//! variance, see [`super::expected`]), and true performance $\theta_i \sim N(0, \tau^2)$: a
-//! random-intercept model with known residual variances (Fay & Herriot 1979; for binomial data
-//! this is the normal approximation on the rate scale, chosen over a beta-binomial so that the
-//! linear and binomial expected-outcome models share one shrinkage and the parameter uncertainty
-//! enters $v_i$ directly). $\tau^2$ maximises the marginal likelihood
-//! $-\tfrac12\sum_i[\log(\tau^2+v_i) + d_i^2/(\tau^2+v_i)]$ (mean fixed at 0: performance is
-//! already centred by the expected-outcome model), by a grid and Brent's method on $\tau$.
-//! The posterior is $\theta_i \mid d \sim N(B_i d_i, B_i v_i)$ with $B_i = \tau^2/(\tau^2+v_i)$:
-//! small units (large $v_i$) are pulled toward their expected value. The uncertainty of
-//! $\hat\tau^2$ itself is not propagated (Morris 1983 gives a correction).
+//! $d_i = x_i'\gamma + u_i + \varepsilon_i$ with $u_i \sim N(0, \tau^2)$ the unit's true
+//! performance and $\varepsilon_i \sim N(0, v_i)$, $v_i$ known (sampling plus parameter
+//! variance, see [`super::expected`]): a random-intercept model with known residual variances
+//! (Fay & Herriot 1979). $x_i$ = intercept and the frame conditions, so that the degrees of
+//! freedom spent on the expected-outcome model are accounted for. For binomial data this is
+//! the normal approximation on the rate scale (the binomial analogue), chosen over a
+//! beta-binomial so that the linear and binomial expected-outcome models share one shrinkage
+//! and the parameter uncertainty enters $v_i$ directly.
+//!
+//! $\tau^2$ maximises the restricted likelihood (REML; Patterson & Thompson 1971; the
+//! Fay-Herriot REML of Datta & Lahiri 2000): with $W = \mathrm{diag}\{1/(\tau^2+v_i)\}$,
+//! $$-2\ell_R(\tau) = \sum_i \log(\tau^2+v_i) + \log\det(X'WX) + d'Wd - d'WX(X'WX)^{-1}X'Wd,$$
+//! by a log-spaced grid and Brent's method on $\tau$ (the boundary $\tau = 0$ included).
+//! Columns of $X$ that are linear combinations of others (e.g. period effects when one
+//! period is ranked) are dropped first. The posterior is
+//! $\theta_i \mid d \sim N(B_i d_i, B_i v_i)$, $B_i = \tau^2/(\tau^2+v_i)$: small units (large
+//! $v_i$) are pulled toward their expected value ($\hat\gamma \approx 0$: performance is
+//! already centred by the expected-outcome model). The uncertainty of $\hat\tau^2$ itself is
+//! not propagated (Morris 1983 gives a correction).
 //!
 //! # References
-//! Fay & Herriot (1979); Morris (1983); Spiegelhalter (2005).
+//! Fay & Herriot (1979); Patterson & Thompson (1971); Datta & Lahiri (2000); Morris (1983);
+//! Spiegelhalter (2005).
 
+use crate::linalg::{gram, independent_columns, small_spd_solve_logdet};
 use crate::regression::brent_minimize;
 
 /// Posterior means and variances, and the estimated between-unit variance.
@@ -26,16 +36,39 @@ pub(crate) struct Shrunk {
     pub var: Vec<f64>,
 }
 
-/// Minus twice the marginal log-likelihood at tau.
-fn m2ll(d: &[f64], v: &[f64], tau: f64) -> f64 {
+/// Minus twice the restricted log-likelihood at tau; `x` column-major `m x q`.
+fn m2ll(d: &[f64], v: &[f64], x: &[f64], q: usize, tau: f64) -> f64 {
+    let m = d.len();
     let t2 = tau * tau;
-    d.iter().zip(v).map(|(d, v)| (t2 + v).ln() + d * d / (t2 + v)).sum()
+    let w: Vec<f64> = v.iter().map(|v| 1.0 / (t2 + v)).collect();
+    let base: f64 = w.iter().zip(d).map(|(w, d)| -w.ln() + w * d * d).sum();
+    if q == 0 {
+        return base;
+    }
+    let a = gram(x, m, q, Some(&w));
+    let b: Vec<f64> =
+        (0..q).map(|j| x[j * m..(j + 1) * m].iter().zip(&w).zip(d).map(|((x, w), d)| x * w * d).sum()).collect();
+    match small_spd_solve_logdet(&a, &b, "X'WX of the shrinkage model") {
+        Ok((sol, logdet)) => base + logdet - b.iter().zip(&sol).map(|(b, s)| b * s).sum::<f64>(),
+        Err(_) => f64::INFINITY,
+    }
 }
 
-pub(crate) fn shrink(d: &[f64], v: &[f64]) -> Shrunk {
+/// REML shrinkage of performance `d` with known variances `v`; `x` = rows of the design
+/// (intercept and frame conditions) of the same units.
+pub(crate) fn shrink(d: &[f64], v: &[f64], x: &[Vec<f64>]) -> Shrunk {
+    let m = d.len();
+    let q0 = x.first().map_or(0, Vec::len);
+    let full: Vec<f64> = (0..q0).flat_map(|j| x.iter().map(move |r| r[j])).collect();
+    let g = gram(&full, m, q0, None);
+    let scale: Vec<f64> = (0..q0).map(|j| g[j][j]).collect();
+    let mut keep = independent_columns(&g, &scale, 1e-10);
+    keep.truncate(m.saturating_sub(1));
+    let xk: Vec<f64> = keep.iter().flat_map(|&j| full[j * m..(j + 1) * m].iter().copied()).collect();
+    let q = keep.len();
     let scale =
         d.iter().map(|x| x.abs()).fold(0.0, f64::max).max(v.iter().copied().fold(0.0, f64::max).sqrt()).max(1e-12);
-    let mut f = |t: f64| m2ll(d, v, t);
+    let mut f = |t: f64| m2ll(d, v, &xk, q, t);
     let grid: Vec<f64> =
         std::iter::once(0.0).chain((0..=40).map(|i| scale * 10f64.powf(-4.0 + 0.1 * f64::from(i)))).collect();
     let vals: Vec<f64> = grid.iter().map(|&t| f(t)).collect();
@@ -55,14 +88,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn equal_variances_give_the_moment_estimate() {
-        // With equal v the ML estimate is max(mean(d^2) - v, 0).
+    fn equal_variances_give_the_closed_forms() {
         let d = [0.3, -0.1, 0.25, -0.4, 0.05, 0.2];
         let v = [0.01; 6];
-        let s = shrink(&d, &v);
+        // No fixed effects: REML = ML = max(mean(d^2) - v, 0).
+        let s = shrink(&d, &v, &vec![vec![]; 6]);
         let m2: f64 = d.iter().map(|x| x * x).sum::<f64>() / 6.0;
         assert!((s.tau2 - (m2 - 0.01)).abs() < 1e-9, "{} vs {}", s.tau2, m2 - 0.01);
-        let pure_noise = shrink(&[0.01, -0.01, 0.0], &[1.0, 1.0, 1.0]);
+        // Intercept (and a duplicated column, dropped): REML = max(sample variance - v, 0),
+        // the unbiased moment estimate, where ML would divide by n.
+        let s = shrink(&d, &v, &vec![vec![1.0, 2.0]; 6]);
+        let mean = d.iter().sum::<f64>() / 6.0;
+        let s2 = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 5.0;
+        assert!((s.tau2 - (s2 - 0.01)).abs() < 1e-9, "{} vs {}", s.tau2, s2 - 0.01);
+        let pure_noise = shrink(&[0.01, -0.01, 0.0], &[1.0, 1.0, 1.0], &vec![vec![1.0]; 3]);
         assert!(pure_noise.tau2 < 1e-10 && pure_noise.mean.iter().all(|m| m.abs() < 1e-8));
     }
 }
