@@ -2,14 +2,21 @@
 //! estimator; the Goodman-Bacon decomposition of TWFE ([`Bacon`]), Sun & Abraham's
 //! interaction-weighted event study ([`SunAbraham`]), the TWFE event study
 //! ([`TwfeEventStudy`]) and Borusyak, Jaravel & Spiess's imputation estimator
-//! ([`DidImputation`]).
+//! ([`DidImputation`]); Callaway & Sant'Anna (2021) group-time effects ([`AttGt`]) with their
+//! aggregations.
 
 pub mod cohort;
 mod error;
 
+mod aggregate;
+mod att_gt;
 mod bacon;
+mod drdid;
 mod event_result;
 mod imputation;
+mod logit;
+mod params;
+mod result;
 mod staggered;
 mod sun_abraham;
 
@@ -20,4 +27,8 @@ pub use event_result::{
     CohortEffect, EventStudyMethod, EventStudyParams, EventStudyResult, EventTimeEstimate, WaldTest,
 };
 pub use imputation::DidImputation;
+pub use params::{Aggregate, AggregationKind, AttGt, BasePeriod, Bootstrap, BootstrapWeights, EstMethod};
+pub use result::{
+    AggregateRow, AggregatedEffects, Band, CellInfluence, DidDrops, GroupTimeEffect, GroupTimeEffects, Influence,
+};
 pub use sun_abraham::{SunAbraham, TwfeEventStudy};

@@ -3,6 +3,7 @@
 //! (`wildboot`) and randomization inference (`ritest`). Later: influence functions, uniform bands.
 
 mod boot_weights;
+mod bootstrap;
 mod dist;
 mod error;
 mod guidance;
@@ -12,6 +13,7 @@ mod vcov;
 mod wildboot;
 
 pub use boot_weights::{BootWeights, DrawPlan};
+pub use bootstrap::{multiplier_bootstrap, MultiplierDraws, MultiplierWeights};
 pub use dist::RefDist;
 pub use error::InferenceError;
 pub use guidance::{few_treated_clusters, FEW_TREATED};

@@ -182,3 +182,16 @@ pub fn small_spd_solve_logdet(a: &[Vec<f64>], rhs: &[f64], what: &'static str) -
     y.iter_mut().zip(&sc).for_each(|(v, s)| *v *= s);
     Ok((y, logdet))
 }
+
+/// `A' B` for column-major `n x ka` and `n x kb` matrices (column-major `ka x kb` result);
+/// blocked and parallel (faer), for multiplier-bootstrap draws.
+pub fn matmul_tn(a: &[f64], b: &[f64], n: usize, ka: usize, kb: usize) -> Vec<f64> {
+    let prod = mat_ref(a, n, ka).transpose() * mat_ref(b, n, kb);
+    let mut out = Vec::with_capacity(ka * kb);
+    for j in 0..kb {
+        for i in 0..ka {
+            out.push(prod[(i, j)]);
+        }
+    }
+    out
+}

@@ -13,7 +13,8 @@ pub mod simplex_qp;
 pub use collinear::independent_columns;
 pub use demean::{DemeanOptions, DemeanOutcome, Demeaner};
 pub use dense::{
-    cross, gram, psd_repair, sandwich, small_spd_solve_logdet, spd_cholesky_lower, spd_logdet, spd_solve_inverse,
+    cross, gram, matmul_tn, psd_repair, sandwich, small_spd_solve_logdet, spd_cholesky_lower, spd_logdet,
+    spd_solve_inverse,
 };
 pub use error::LinalgError;
 pub use product::{matmul_cm, pinv_sym};

@@ -4,6 +4,7 @@
 mod benchmarking;
 mod convert;
 mod data;
+mod did;
 mod did_event;
 mod errors;
 mod glm;
@@ -55,5 +56,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<did_event::PyEventStudyResult>()?;
     m.add_function(wrap_pyfunction!(synth::synthetic_control, m)?)?;
     m.add_class::<synth::PyScResult>()?;
+    m.add_function(wrap_pyfunction!(did::att_gt_defaults, m)?)?;
+    m.add_function(wrap_pyfunction!(did::att_gt, m)?)?;
+    m.add_class::<did::PyGroupTimeEffects>()?;
+    m.add_class::<did::PyAggregatedEffects>()?;
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod municipalities;
 pub mod panel;
 pub mod power;
 mod power_result;
+pub mod staggered;
 
 pub use cohort::{CohortDesign, CohortDraw, Hazard};
 pub use error::SimulateError;
@@ -28,3 +29,4 @@ pub use municipalities::{
 pub use panel::{Cohort, PanelDesign, PanelDraw, UnitSizes};
 pub use power::{MdeSearch, Power, PowerChecked, PowerEstimator, Progress};
 pub use power_result::{Draw, Mde, PowerResult, PowerRow};
+pub use staggered::{simulate_staggered, staggered_true_effect, StaggeredPanelParams};

@@ -1,0 +1,322 @@
+//! Aggregations of ATT(g,t) (R `did`'s `aggte`), reusing the stored influence functions.
+//!
+//! With $\pi_g$ the (weighted) share of units in cohort $g$:
+//! - simple: $\theta = \sum_{g \le t} \pi_g ATT(g,t) / \sum_{g \le t} \pi_g$;
+//! - dynamic: $\theta(e) = \sum_g \pi_g ATT(g, g+e) / \sum_g \pi_g$ over cohorts observed at $e$,
+//!   overall the mean of $\theta(e)$ over $e \ge 0$;
+//! - group: $\theta(g) = $ mean of $ATT(g,t)$ over $t \ge g$, overall $\sum_g \pi_g \theta(g)/\sum_g \pi_g$;
+//! - calendar: $\theta(t) = \sum_{g \le t} \pi_g ATT(g,t)/\sum_{g \le t}\pi_g$, overall their mean.
+//!
+//! The influence function of each aggregate is the weighted sum of the ATT(g,t) influence
+//! functions plus the term for estimating the weights $\pi_g$ (R `did`'s `wif`):
+//! $\psi^w_i = \big(w_i a_i - T\big)/S - \big(w_i c_i - S\big)T/S^2$, with $S = \sum_k \pi_k$,
+//! $T = \sum_k \pi_k ATT_k$ over the cells $k$ kept, $a_i$ the sum of kept ATTs of unit $i$'s
+//! cohort and $c_i$ their number. Cells without an estimate (NaN) are left out with a warning.
+
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use super::att_gt::cluster_sums;
+use super::params::{Aggregate, AggregationKind};
+use super::result::{AggregateRow, AggregatedEffects, Band, CellInfluence, GroupTimeEffects, Influence};
+use super::DidError;
+use crate::inference::multiplier_bootstrap;
+use crate::results::Diagnostic;
+
+/// Per-cohort unit blocks of the (cohort-sorted) units: (cohort, start, end).
+fn blocks(inf: &Influence) -> Vec<(i64, usize, usize)> {
+    let mut out: Vec<(i64, usize, usize)> = Vec::new();
+    for (pos, &g) in inf.unit_cohort.iter().enumerate() {
+        match out.last_mut() {
+            Some(b) if b.0 == g => b.2 = pos + 1,
+            _ => out.push((g, pos, pos + 1)),
+        }
+    }
+    out
+}
+
+struct Ctx<'a> {
+    inf: &'a Influence,
+    blocks: Vec<(i64, usize, usize)>,
+    n: usize,
+}
+
+impl Ctx<'_> {
+    /// Share of (weighted) units in cohort g.
+    fn pg(&self, g: i64) -> f64 {
+        self.blocks.iter().filter(|b| b.0 == g).map(|b| self.inf.unit_weight[b.1..b.2].iter().sum::<f64>()).sum::<f64>()
+            / self.n as f64
+    }
+
+    /// Add `a * psi` of a compact influence function to a dense one.
+    fn add(&self, dense: &mut [f64], cell: &CellInfluence, a: f64) {
+        let units = cell.ranges.iter().flat_map(|&(s, e)| s..e);
+        for (u, v) in units.zip(&cell.values) {
+            dense[u] += a * v;
+        }
+    }
+
+    /// Add the weight-estimation term for kept items `(cohort, pg, att)`.
+    fn add_wif(&self, dense: &mut [f64], kept: &[(i64, f64, f64)]) {
+        let s: f64 = kept.iter().map(|k| k.1).sum();
+        let t: f64 = kept.iter().map(|k| k.1 * k.2).sum();
+        for &(g, a0, a1) in &self.blocks {
+            let a: f64 = kept.iter().filter(|k| k.0 == g).map(|k| k.2).sum();
+            let c = kept.iter().filter(|k| k.0 == g).count() as f64;
+            for (u, d) in dense.iter_mut().enumerate().take(a1).skip(a0) {
+                let w = self.inf.unit_weight[u];
+                *d += (w * a - t) / s - (w * c - s) * t / (s * s);
+            }
+        }
+    }
+
+    fn se(&self, dense: &[f64]) -> f64 {
+        let ss = if self.inf.n_clusters == self.n {
+            dense.iter().map(|v| v * v).sum::<f64>()
+        } else {
+            let mut sums = vec![0.0; self.inf.n_clusters];
+            for (u, v) in dense.iter().enumerate() {
+                sums[self.inf.unit_cluster[u] as usize] += v;
+            }
+            sums.iter().map(|s| s * s).sum()
+        };
+        let se = ss.sqrt() / self.n as f64;
+        if se > 0.0 && se.is_finite() {
+            se
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// A row under construction: key, estimate, dense influence function.
+type Built = (Option<i64>, f64, Vec<f64>);
+
+impl GroupTimeEffects {
+    /// Aggregate the ATT(g,t) (simple, dynamic, group or calendar).
+    ///
+    /// # Errors
+    /// [`DidError::EmptyAggregation`] when the selection holds no estimate; params errors for
+    /// `alpha` out of range.
+    pub fn aggregate(&self, opts: &Aggregate) -> crate::Result<AggregatedEffects> {
+        aggregate(self, opts)
+    }
+}
+
+fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<AggregatedEffects> {
+    let alpha = opts.alpha.unwrap_or(res.params.alpha);
+    if !(alpha > 0.0 && alpha < 1.0) {
+        return Err(crate::ParamsError::InvalidParam {
+            name: "alpha",
+            value: alpha.to_string(),
+            reason: "must be between 0 and 1".into(),
+        }
+        .into());
+    }
+    let bootstrap = opts.bootstrap.unwrap_or(res.params.bootstrap);
+    let kind_name = opts.kind.as_str();
+    let inf = &res.influence;
+    let n = inf.unit_cohort.len();
+    let ctx = Ctx { inf, blocks: blocks(inf), n };
+    let fx = &res.effects;
+    let mut warnings = Vec::new();
+    let valid: Vec<bool> = fx.iter().map(|e| e.estimate.is_finite()).collect();
+    let n_nan = valid.iter().filter(|v| !**v).count();
+    if n_nan > 0 {
+        warnings.push(Diagnostic::new(
+            "identification",
+            format!("{n_nan} ATT(g,t) without an estimate left out of the {kind_name} aggregation"),
+        ));
+    }
+    let (min_e, max_e) = (opts.min_e.unwrap_or(i64::MIN), opts.max_e.unwrap_or(i64::MAX));
+    let in_window = |k: usize| valid[k] && fx[k].post && fx[k].event_time >= min_e && fx[k].event_time <= max_e;
+    let pg: Vec<f64> = fx.iter().map(|e| ctx.pg(e.cohort)).collect();
+    let empty = |reason: String| -> crate::Error { DidError::EmptyAggregation { kind: kind_name, reason }.into() };
+    // Weighted average of the cells `which`, with the weight-estimation term when `wif`.
+    let combine = |key: Option<i64>, which: &[usize], wif: bool| -> Built {
+        let s: f64 = which.iter().map(|&k| pg[k]).sum();
+        let mut dense = vec![0.0; n];
+        let mut est = 0.0;
+        for &k in which {
+            let a = pg[k] / s;
+            est += a * fx[k].estimate;
+            ctx.add(&mut dense, &inf.cells[k], a);
+        }
+        if wif {
+            let kept: Vec<(i64, f64, f64)> = which.iter().map(|&k| (fx[k].cohort, pg[k], fx[k].estimate)).collect();
+            ctx.add_wif(&mut dense, &kept);
+        }
+        (key, est, dense)
+    };
+    let mean_of = |rows: &[Built]| -> Built {
+        let mut dense = vec![0.0; n];
+        let m = rows.len() as f64;
+        for r in rows {
+            for (d, v) in dense.iter_mut().zip(&r.2) {
+                *d += v / m;
+            }
+        }
+        (None, rows.iter().map(|r| r.1).sum::<f64>() / m, dense)
+    };
+    let (rows, overall): (Vec<Built>, Built) = match opts.kind {
+        AggregationKind::Simple => {
+            let keep: Vec<usize> = (0..fx.len()).filter(|&k| in_window(k)).collect();
+            if keep.is_empty() {
+                return Err(empty("no post-treatment ATT(g,t) in the event-time window".into()));
+            }
+            (Vec::new(), combine(None, &keep, true))
+        }
+        AggregationKind::Group => {
+            let mut rows = Vec::new();
+            for c in &res.cohorts {
+                let which: Vec<usize> = (0..fx.len()).filter(|&k| fx[k].cohort == c.cohort && in_window(k)).collect();
+                if which.is_empty() {
+                    return Err(empty(format!("cohort {} has no post-treatment ATT(g,t) in the window", c.cohort)));
+                }
+                rows.push(combine(Some(c.cohort), &which, false));
+            }
+            // Overall: cohort effects weighted by cohort size, with the weight-estimation term.
+            let kept: Vec<(i64, f64, f64)> =
+                rows.iter().map(|r| (r.0.unwrap_or(0), ctx.pg(r.0.unwrap_or(0)), r.1)).collect();
+            let s: f64 = kept.iter().map(|k| k.1).sum();
+            let mut dense = vec![0.0; n];
+            for (r, k) in rows.iter().zip(&kept) {
+                for (d, v) in dense.iter_mut().zip(&r.2) {
+                    *d += k.1 / s * v;
+                }
+            }
+            ctx.add_wif(&mut dense, &kept);
+            let est = kept.iter().map(|k| k.1 * k.2).sum::<f64>() / s;
+            (rows, (None, est, dense))
+        }
+        AggregationKind::Dynamic => {
+            let mut include: Vec<bool> = valid.clone();
+            let mut eseq: Vec<i64> = Vec::new();
+            if let Some(be) = opts.balance_e {
+                let max_t = fx.iter().map(|e| e.time).max().unwrap_or(0);
+                let min_t = res.periods.first().copied().unwrap_or(0);
+                let required: Vec<i64> = {
+                    let mut r: Vec<i64> = fx
+                        .iter()
+                        .filter(|e| max_t - e.cohort >= be && e.event_time >= 0 && e.event_time <= be)
+                        .map(|e| e.event_time)
+                        .collect();
+                    r.sort_unstable();
+                    r.dedup();
+                    r
+                };
+                let complete: Vec<i64> = res
+                    .cohorts
+                    .iter()
+                    .map(|c| c.cohort)
+                    .filter(|&g| max_t - g >= be)
+                    .filter(|&g| {
+                        required
+                            .iter()
+                            .all(|&e| (0..fx.len()).any(|k| valid[k] && fx[k].cohort == g && fx[k].event_time == e))
+                    })
+                    .collect();
+                if complete.is_empty() {
+                    return Err(empty(format!("no cohort is observed at every event time 0..={be}")));
+                }
+                for (k, inc) in include.iter_mut().enumerate() {
+                    *inc = *inc && complete.contains(&fx[k].cohort);
+                }
+                eseq.extend((0..fx.len()).filter(|&k| include[k]).map(|k| fx[k].event_time));
+                eseq.retain(|&e| e <= be && e >= be - max_t + min_t);
+            } else {
+                eseq.extend((0..fx.len()).filter(|&k| include[k]).map(|k| fx[k].event_time));
+            }
+            eseq.sort_unstable();
+            eseq.dedup();
+            eseq.retain(|&e| e >= min_e && e <= max_e);
+            if eseq.is_empty() {
+                return Err(empty("no event time in the window".into()));
+            }
+            let rows: Vec<Built> = eseq
+                .iter()
+                .map(|&e| {
+                    let which: Vec<usize> = (0..fx.len()).filter(|&k| include[k] && fx[k].event_time == e).collect();
+                    combine(Some(e), &which, true)
+                })
+                .collect();
+            let post: Vec<Built> = rows.iter().filter(|r| r.0.unwrap_or(-1) >= 0).cloned().collect();
+            let overall = if post.is_empty() { (None, f64::NAN, vec![0.0; n]) } else { mean_of(&post) };
+            (rows, overall)
+        }
+        AggregationKind::Calendar => {
+            let min_g = res.cohorts.iter().map(|c| c.cohort).min().unwrap_or(i64::MAX);
+            let rows: Vec<Built> = res
+                .periods
+                .iter()
+                .filter(|&&t| t >= min_g)
+                .filter_map(|&t| {
+                    let which: Vec<usize> =
+                        (0..fx.len()).filter(|&k| valid[k] && fx[k].time == t && fx[k].post).collect();
+                    (!which.is_empty()).then(|| combine(Some(t), &which, true))
+                })
+                .collect();
+            if rows.is_empty() {
+                return Err(empty("no period has a post-treatment ATT(g,t)".into()));
+            }
+            let overall = mean_of(&rows);
+            (rows, overall)
+        }
+    };
+    let z = Normal::standard().inverse_cdf(1.0 - alpha / 2.0);
+    let mut all: Vec<Built> = rows;
+    all.push(overall);
+    let mut se: Vec<f64> = all.iter().map(|r| ctx.se(&r.2)).collect();
+    let (mut band, mut crit, mut se_type) = (Band::Pointwise, z, "analytic".to_string());
+    if let Some(b) = bootstrap {
+        let cells: Vec<CellInfluence> =
+            all.iter().map(|r| CellInfluence { ranges: vec![(0, n)], values: r.2.clone() }).collect();
+        let refs: Vec<&CellInfluence> = cells.iter().collect();
+        let sums = cluster_sums(&inf.unit_cluster, inf.n_clusters, &refs);
+        let draws = multiplier_bootstrap(
+            &sums,
+            inf.n_clusters,
+            all.len(),
+            1.0 / n as f64,
+            b.n_boot,
+            b.weights,
+            opts.seed.or(res.params.seed).unwrap_or(0),
+        );
+        let bse = draws.std_errors();
+        for (s, b) in se.iter_mut().zip(bse) {
+            *s = if s.is_finite() { b } else { f64::NAN };
+        }
+        se_type = format!("bootstrap ({} {} draws)", b.n_boot, b.weights.weights_name());
+        let cols: Vec<usize> = (0..all.len() - 1).collect();
+        if !cols.is_empty() {
+            let c = draws.sup_t_critical(&se, &cols, alpha);
+            if c.is_finite() && c >= z {
+                band = Band::Simultaneous;
+                crit = c;
+            }
+        }
+    }
+    let last = all.len() - 1;
+    let mk = |i: usize, r: &Built, c: f64| AggregateRow {
+        key: r.0,
+        estimate: r.1,
+        std_error: se[i],
+        conf_low: r.1 - c * se[i],
+        conf_high: r.1 + c * se[i],
+    };
+    let out_rows: Vec<AggregateRow> = all[..last].iter().enumerate().map(|(i, r)| mk(i, r, crit)).collect();
+    let overall_row = mk(last, &all[last], z);
+    Ok(AggregatedEffects {
+        kind: opts.kind,
+        rows: out_rows,
+        overall: overall_row,
+        band,
+        critical_value: crit,
+        alpha,
+        std_error_type: se_type,
+        min_e: opts.min_e,
+        max_e: opts.max_e,
+        balance_e: opts.balance_e,
+        warnings,
+        influence: all.into_iter().map(|r| r.2).collect(),
+    })
+}

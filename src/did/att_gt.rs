@@ -1,0 +1,576 @@
+//! Callaway & Sant'Anna (2021) group-time average treatment effects on panel data.
+//!
+//! # Model
+//! For cohort $g$ (units first treated in period $g$) and period $t$,
+//! $ATT(g,t) = E[Y_t(g) - Y_t(0) \mid G = g]$ is identified by a 2x2 comparison of the change
+//! $Y_t - Y_b$ between cohort $g$ and a control group, with base period $b$:
+//! $b = g - \delta - 1$ for post-treatment cells ($\delta$ = anticipation) and, with a varying
+//! base period, $b = t - 1$ for pre-treatment cells. Controls are the never treated, or the
+//! never treated plus units not yet treated (cohort $> \max(t, b) + \delta$). Each 2x2 is
+//! estimated by outcome regression, normalised IPW or the doubly robust estimator
+//! ([`super::drdid`]); covariates enter at the earlier of the two periods (the base period
+//! except for pre-periods under a universal base), so time-varying covariates are allowed.
+//!
+//! The influence function of each ATT(g,t) over the $n$ units, $\psi_i = (n/n_{gt})\,\psi^{2\times2}_i$,
+//! gives analytic standard errors $\sqrt{\sum_c (\sum_{i \in c}\psi_i)^2}/n$ with clusters $c$
+//! (units by default, or any variable constant within units, such as a region), the multiplier
+//! bootstrap and every aggregation ([`super::aggregate`]).
+//!
+//! Cost: one pass over the units of each (g,t) (cohort g plus its controls), cells in
+//! parallel; influence functions are stored only over those units.
+//!
+//! Panels must be balanced for the panel estimator: units not observed (with complete data)
+//! in every period are dropped and reported, as R `did` does by default.
+//!
+//! # References
+//! Callaway & Sant'Anna (2021), *Difference-in-differences with multiple time periods*, J.
+//! Econometrics 225(2); Sant'Anna & Zhao (2020), *Doubly robust difference-in-differences
+//! estimators*, J. Econometrics 219(1). Matches R `did` 2.x through csdid 0.4.3 (tests).
+
+use rayon::prelude::*;
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use super::cohort::{CohortSource, ControlGroup, Timing};
+use super::drdid::{estimate, Cell, CellFailure};
+use super::params::{AttGt, BasePeriod};
+use super::result::{Band, CellInfluence, DidDrops, GroupTimeEffect, GroupTimeEffects, Influence};
+use super::DidError;
+use crate::data::{Column, DataError, Factor, Frame, Panel, Rows};
+use crate::inference::multiplier_bootstrap;
+use crate::results::Diagnostic;
+use crate::traits::Validated;
+
+/// Units sorted by cohort with their outcomes and covariates in wide form.
+pub(crate) struct Prepared {
+    pub n: usize,
+    pub periods: Vec<i64>,
+    /// Outcome, `n x T` row-major.
+    pub y: Vec<f64>,
+    /// Covariates, `(unit, period, k)` row-major.
+    pub x: Vec<f64>,
+    pub k: usize,
+    pub w: Vec<f64>,
+    pub cohort: Vec<i64>,
+    pub cluster: Vec<u32>,
+    pub n_clusters: usize,
+    /// (cohort, start, end) blocks of the sorted units; cohort 0 = never treated.
+    pub blocks: Vec<(i64, usize, usize)>,
+    /// Cohorts whose ATT(g,t) are estimated.
+    pub treated: Vec<i64>,
+    pub drops: DidDrops,
+    pub timing: Timing,
+}
+
+impl Validated<AttGt> {
+    /// Estimate every ATT(g,t).
+    ///
+    /// # Errors
+    /// Data errors (columns, duplicates, infinite values, negative weights), timing errors
+    /// ([`DidError`]), and [`DataError::Empty`] when no balanced unit is left.
+    pub fn fit(&self, frame: &Frame<'_>) -> crate::Result<GroupTimeEffects> {
+        att_gt(self, frame)
+    }
+}
+
+impl AttGt {
+    /// Validate, then estimate (see [`Validated::<AttGt>::fit`]).
+    ///
+    /// # Errors
+    /// As `validate()` and `fit`.
+    pub fn fit(&self, frame: &Frame<'_>) -> crate::Result<GroupTimeEffects> {
+        self.clone().validate()?.fit(frame)
+    }
+}
+
+fn finite_check(col: &Column<'_>, name: &str) -> Result<(), DataError> {
+    let bad: Vec<usize> = (0..col.len()).filter(|&i| col.value(i).is_some_and(f64::is_infinite)).collect();
+    match bad.first() {
+        Some(&first_row) => Err(DataError::NonFinite { name: name.to_string(), count: bad.len(), first_row }),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>) -> crate::Result<Prepared> {
+    let panel = Panel::new(frame, &p.unit, &p.time)?;
+    let ycol = frame.numeric(&p.outcome, "the outcome")?;
+    let xcols: Vec<&Column<'_>> =
+        p.covariates.iter().map(|c| frame.numeric(c, "a covariate")).collect::<Result<_, _>>()?;
+    let wcol = p.weights.as_deref().map(|w| frame.numeric(w, "weights")).transpose()?;
+    let ccol = p.cluster.as_deref().map(|c| frame.column(c)).transpose()?;
+    finite_check(ycol, &p.outcome)?;
+    for (c, name) in xcols.iter().zip(&p.covariates) {
+        finite_check(c, name)?;
+    }
+    if let (Some(w), Some(name)) = (wcol, &p.weights) {
+        finite_check(w, name)?;
+        let neg = (0..w.len()).filter(|&i| w.value(i).is_some_and(|v| v < 0.0)).count();
+        if neg > 0 {
+            return Err(DataError::InvalidWeights { name: name.clone(), count: neg, reason: "negative" }.into());
+        }
+    }
+    let source = match &p.treatment {
+        Some(t) => CohortSource::Treatment(t),
+        None => CohortSource::FirstTreated(&p.cohort),
+    };
+    let timing = Timing::new(frame, &panel, source, p.anticipation)?;
+    timing.require_controls(p.control_group, p.timing_column())?;
+
+    let n_rows = frame.n_rows();
+    let nt_all = panel.time.n_levels();
+    let n_units_all = panel.unit.n_levels();
+    // Usable rows: unit kept and outcome, covariates, weight present.
+    let mut missing: Vec<(String, usize)> = Vec::new();
+    let mut usable: Vec<bool> = (0..n_rows).map(|i| !timing.dropped[panel.unit.codes[i] as usize]).collect();
+    let mut cols: Vec<(&str, &Column<'_>)> = vec![(&p.outcome, ycol)];
+    cols.extend(p.covariates.iter().map(String::as_str).zip(xcols.iter().copied()));
+    if let (Some(w), Some(name)) = (wcol, &p.weights) {
+        cols.push((name, w));
+    }
+    for (name, col) in &cols {
+        let mut c = 0;
+        for (i, u) in usable.iter().enumerate() {
+            if col.is_missing(i) && *u {
+                c += 1;
+            }
+        }
+        missing.push((name.to_string(), c));
+    }
+    for (i, u) in usable.iter_mut().enumerate() {
+        if *u && cols.iter().any(|(_, c)| c.is_missing(i)) {
+            *u = false;
+        }
+    }
+    // Periods with data; with no never-treated units and not-yet-treated controls, periods
+    // from the last cohort's (anticipated) treatment on have no controls.
+    let mut has_period = vec![false; nt_all];
+    for i in (0..n_rows).filter(|&i| usable[i]) {
+        has_period[panel.time.codes[i] as usize] = true;
+    }
+    let mut drops = DidDrops { n_input_rows: n_rows, missing_by_column: missing, ..Default::default() };
+    let kept_cohorts = timing.cohorts();
+    let mut treated: Vec<i64> = kept_cohorts.iter().map(|c| c.cohort).collect();
+    if timing.report.n_never_treated == 0 && p.control_group == ControlGroup::NotYetTreated {
+        let latest = *treated.last().expect("require_controls checked cohorts");
+        for (s, h) in has_period.iter_mut().enumerate() {
+            if *h && panel.periods[s] >= latest - p.anticipation {
+                *h = false;
+                drops.dropped_periods.push(panel.periods[s]);
+            }
+        }
+        treated.pop();
+        drops.control_only_cohort = Some(latest);
+    }
+    let period_pos: Vec<Option<usize>> = {
+        let mut pos = 0;
+        has_period
+            .iter()
+            .map(|&h| {
+                if h {
+                    pos += 1;
+                    Some(pos - 1)
+                } else {
+                    None
+                }
+            })
+            .collect()
+    };
+    let periods: Vec<i64> = (0..nt_all).filter(|&s| has_period[s]).map(|s| panel.periods[s]).collect();
+    let nt = periods.len();
+    if nt < 2 {
+        return Err(
+            DidError::NothingToEstimate { reason: format!("{nt} period(s) with data; at least 2 are needed") }.into()
+        );
+    }
+    // Balance: a unit is used when it has a usable row in every kept period.
+    let mut count = vec![0usize; n_units_all];
+    for i in 0..n_rows {
+        if usable[i] && period_pos[panel.time.codes[i] as usize].is_some() {
+            count[panel.unit.codes[i] as usize] += 1;
+        }
+    }
+    let cohort_of = |u: usize| timing.cohort[u].unwrap_or(0);
+    let mut units: Vec<usize> = (0..n_units_all).filter(|&u| !timing.dropped[u] && count[u] == nt).collect();
+    drops.n_unbalanced_units = (0..n_units_all).filter(|&u| !timing.dropped[u] && count[u] != nt).count();
+    units.sort_by_key(|&u| (cohort_of(u), u));
+    let n = units.len();
+    if n == 0 {
+        return Err(DataError::Empty { reason: "no unit is observed with complete data in every period".into() }.into());
+    }
+    let mut pos_of = vec![usize::MAX; n_units_all];
+    for (pos, &u) in units.iter().enumerate() {
+        pos_of[u] = pos;
+    }
+    let k = xcols.len();
+    let mut y = vec![f64::NAN; n * nt];
+    let mut x = vec![f64::NAN; n * nt * k];
+    let mut w = vec![f64::NAN; n];
+    for i in 0..n_rows {
+        let pos = pos_of[panel.unit.codes[i] as usize];
+        let Some(s) = period_pos[panel.time.codes[i] as usize] else { continue };
+        if pos == usize::MAX || !usable[i] {
+            continue;
+        }
+        y[pos * nt + s] = ycol.value(i).unwrap_or(f64::NAN);
+        for (j, c) in xcols.iter().enumerate() {
+            x[(pos * nt + s) * k + j] = c.value(i).unwrap_or(f64::NAN);
+        }
+        let wi = wcol.map_or(1.0, |c| c.value(i).unwrap_or(f64::NAN));
+        if w[pos].is_nan() {
+            w[pos] = wi;
+        } else if (w[pos] - wi).abs() > 1e-12 * w[pos].abs().max(1.0) {
+            return Err(DidError::VariesWithinUnit {
+                role: "weights",
+                column: p.weights.clone().unwrap_or_default(),
+                unit_name: p.unit.clone(),
+                unit: panel.unit.labels[units[pos]].clone(),
+            }
+            .into());
+        }
+    }
+    if w.iter().sum::<f64>() <= 0.0 {
+        return Err(DataError::InvalidWeights {
+            name: p.weights.clone().unwrap_or_default(),
+            count: n,
+            reason: "all zero",
+        }
+        .into());
+    }
+    // Clusters: constant within unit.
+    let (cluster, n_clusters) = match (ccol, &p.cluster) {
+        (Some(col), Some(name)) if *name != p.unit => {
+            let rows =
+                Rows::Subset((0..n_rows).filter(|&i| pos_of[panel.unit.codes[i] as usize] != usize::MAX).collect());
+            if let Some(i) = rows.iter().find(|&i| col.is_missing(i)) {
+                return Err(DataError::InvalidValue {
+                    name: name.clone(),
+                    reason: format!("missing cluster at row {i}; every used unit needs a cluster"),
+                }
+                .into());
+            }
+            let fac = Factor::encode(col, &rows);
+            let mut cl = vec![u32::MAX; n];
+            for (kk, i) in rows.iter().enumerate() {
+                let pos = pos_of[panel.unit.codes[i] as usize];
+                let c = fac.codes[kk];
+                if cl[pos] == u32::MAX {
+                    cl[pos] = c;
+                } else if cl[pos] != c {
+                    return Err(DidError::VariesWithinUnit {
+                        role: "cluster",
+                        column: name.clone(),
+                        unit_name: p.unit.clone(),
+                        unit: panel.unit.labels[units[pos]].clone(),
+                    }
+                    .into());
+                }
+            }
+            if fac.n_levels() < 2 {
+                return Err(DataError::SingleCluster { name: name.clone() }.into());
+            }
+            (cl, fac.n_levels())
+        }
+        _ => ((0..n as u32).collect(), n),
+    };
+    let cohort: Vec<i64> = units.iter().map(|&u| cohort_of(u)).collect();
+    let mut blocks: Vec<(i64, usize, usize)> = Vec::new();
+    for (pos, &g) in cohort.iter().enumerate() {
+        match blocks.last_mut() {
+            Some(b) if b.0 == g => b.2 = pos + 1,
+            _ => blocks.push((g, pos, pos + 1)),
+        }
+    }
+    // Cohorts that lost all their units to balancing have no estimates.
+    treated.retain(|g| blocks.iter().any(|b| b.0 == *g));
+    if treated.is_empty() {
+        return Err(DidError::NothingToEstimate {
+            reason: "no treated cohort is left after balancing the panel".into(),
+        }
+        .into());
+    }
+    Ok(Prepared { n, periods, y, x, k, w, cohort, cluster, n_clusters, blocks, treated, drops, timing })
+}
+
+/// One (g, t) comparison: indices into `periods`.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    g: i64,
+    cur: usize,
+    base: usize,
+    /// Universal base cell: 0 by construction.
+    zero: bool,
+}
+
+fn plan(prep: &Prepared, p: &AttGt) -> Vec<Plan> {
+    let per = &prep.periods;
+    let nt = per.len();
+    let mut out = Vec::new();
+    for &g in &prep.treated {
+        let Some(last_pre) = per.iter().rposition(|&t| t + p.anticipation < g) else { continue };
+        match p.base_period {
+            BasePeriod::Varying => {
+                for cur in 1..nt {
+                    let base = if g - p.anticipation <= per[cur] { last_pre } else { cur - 1 };
+                    out.push(Plan { g, cur, base, zero: false });
+                }
+            }
+            BasePeriod::Universal => {
+                for cur in 0..nt {
+                    out.push(Plan { g, cur, base: last_pre, zero: cur == last_pre });
+                }
+            }
+        }
+    }
+    out
+}
+
+struct CellOut {
+    att: f64,
+    se: f64,
+    inf: CellInfluence,
+    n_treated: usize,
+    n_control: usize,
+    trimmed: usize,
+    failure: Option<String>,
+}
+
+fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan) -> CellOut {
+    let per = &prep.periods;
+    let nt = per.len();
+    let empty = |failure: Option<String>, n_treated, n_control| CellOut {
+        att: if failure.is_some() { f64::NAN } else { 0.0 },
+        se: f64::NAN,
+        inf: CellInfluence::default(),
+        n_treated,
+        n_control,
+        trimmed: 0,
+        failure,
+    };
+    let treated_block = prep.blocks.iter().find(|b| b.0 == pl.g).copied().expect("treated cohort has a block");
+    let threshold = per[pl.cur.max(pl.base)] + p.anticipation;
+    let controls: Vec<(usize, usize)> = prep
+        .blocks
+        .iter()
+        .filter(|b| match p.control_group {
+            ControlGroup::NeverTreated => b.0 == 0,
+            ControlGroup::NotYetTreated => b.0 == 0 || (b.0 > threshold && b.0 != pl.g),
+        })
+        .map(|b| (b.1, b.2))
+        .collect();
+    let n_treated = treated_block.2 - treated_block.1;
+    let n_control: usize = controls.iter().map(|(a, b)| b - a).sum();
+    if pl.zero {
+        return empty(None, n_treated, n_control);
+    }
+    if n_control == 0 {
+        return empty(Some(format!("no control units for cohort {} in period {}", pl.g, per[pl.cur])), n_treated, 0);
+    }
+    let mut ranges = vec![(treated_block.1, treated_block.2)];
+    ranges.extend(controls);
+    ranges.sort_unstable();
+    let n1 = n_treated + n_control;
+    let pcols = 1 + prep.k;
+    let early = pl.cur.min(pl.base);
+    let mut cell = Cell {
+        dy: Vec::with_capacity(n1),
+        d: Vec::with_capacity(n1),
+        w: Vec::with_capacity(n1),
+        x: vec![1.0; n1 * pcols],
+        n: n1,
+        p: pcols,
+    };
+    let mut r = 0;
+    for &(a, b) in &ranges {
+        for u in a..b {
+            cell.dy.push(prep.y[u * nt + pl.cur] - prep.y[u * nt + pl.base]);
+            cell.d.push(if prep.cohort[u] == pl.g { 1.0 } else { 0.0 });
+            cell.w.push(prep.w[u]);
+            for j in 0..prep.k {
+                cell.x[(j + 1) * n1 + r] = prep.x[(u * nt + early) * prep.k + j];
+            }
+            r += 1;
+        }
+    }
+    let mw = cell.w.iter().sum::<f64>() / n1 as f64;
+    cell.w.iter_mut().for_each(|v| *v /= mw);
+    match estimate(&cell, p.method, p.trim_level) {
+        Err(f) => {
+            let why = match f {
+                CellFailure::Singular(what) => format!("the {what} design is singular"),
+                CellFailure::Overlap(m) => format!("propensity scores reach {m:.4} (no overlap)"),
+            };
+            empty(Some(format!("cohort {} in period {}: {why}", pl.g, per[pl.cur])), n_treated, n_control)
+        }
+        Ok(fit) => {
+            let scale = prep.n as f64 / n1 as f64;
+            let values: Vec<f64> = fit.inf.iter().map(|v| v * scale).collect();
+            let inf = CellInfluence { ranges, values };
+            let se = if n_treated < 2 { f64::NAN } else { cell_se(prep, &inf) };
+            CellOut { att: fit.att, se, inf, n_treated, n_control, trimmed: fit.n_trimmed, failure: None }
+        }
+    }
+}
+
+/// Clustered standard error of a compact influence function.
+fn cell_se(prep: &Prepared, inf: &CellInfluence) -> f64 {
+    let n = prep.n as f64;
+    let units = inf.ranges.iter().flat_map(|&(a, b)| a..b);
+    let ss = if prep.n_clusters == prep.n {
+        inf.values.iter().map(|v| v * v).sum::<f64>()
+    } else {
+        let mut sums = std::collections::HashMap::new();
+        for (u, v) in units.zip(&inf.values) {
+            *sums.entry(prep.cluster[u]).or_insert(0.0) += v;
+        }
+        sums.values().map(|s: &f64| s * s).sum()
+    };
+    let se = ss.sqrt() / n;
+    if se > 0.0 && se.is_finite() {
+        se
+    } else {
+        f64::NAN
+    }
+}
+
+/// Cluster sums (column-major `n_clusters x k`) of compact influence functions.
+pub(crate) fn cluster_sums(cluster: &[u32], n_clusters: usize, cells: &[&CellInfluence]) -> Vec<f64> {
+    let mut out = vec![0.0; n_clusters * cells.len()];
+    out.par_chunks_mut(n_clusters).zip(cells.par_iter()).for_each(|(col, c)| {
+        let units = c.ranges.iter().flat_map(|&(a, b)| a..b);
+        for (u, v) in units.zip(&c.values) {
+            col[cluster[u] as usize] += v;
+        }
+    });
+    out
+}
+
+fn att_gt(p: &Validated<AttGt>, frame: &Frame<'_>) -> crate::Result<GroupTimeEffects> {
+    let prep = prepare(p, frame)?;
+    let plans = plan(&prep, p);
+    let outs: Vec<CellOut> = plans.par_iter().map(|pl| run_cell(&prep, p, pl)).collect();
+    let mut warnings = Vec::new();
+    let failed: Vec<&str> = outs.iter().filter_map(|o| o.failure.as_deref()).collect();
+    if !failed.is_empty() {
+        warnings.push(Diagnostic::new(
+            if failed.iter().any(|f| f.contains("overlap")) { "overlap" } else { "identification" },
+            format!("{} ATT(g,t) could not be estimated and are NaN: {}", failed.len(), failed.join("; ")),
+        ));
+    }
+    let trimmed: usize = outs.iter().map(|o| o.trimmed).sum();
+    if trimmed > 0 {
+        warnings.push(Diagnostic::new(
+            "overlap",
+            format!(
+                "{trimmed} control unit-comparisons had propensity scores >= {} and got zero weight (trimmed); overlap is weak",
+                p.trim_level
+            ),
+        ));
+    }
+    let small: Vec<String> = prep
+        .treated
+        .iter()
+        .filter_map(|g| prep.blocks.iter().find(|b| b.0 == *g).filter(|b| b.2 - b.1 < 2).map(|_| g.to_string()))
+        .collect();
+    if !small.is_empty() {
+        warnings.push(Diagnostic::new(
+            "small_clusters",
+            format!(
+                "cohort(s) {} have a single unit: their ATT(g,t) have no standard error (reported as NaN)",
+                small.join(", ")
+            ),
+        ));
+    }
+    if prep.n_clusters < 30 {
+        warnings.push(Diagnostic::new(
+            "small_clusters",
+            format!("only {} clusters: influence-function standard errors may be too small", prep.n_clusters),
+        ));
+    }
+    let z = Normal::standard().inverse_cdf(1.0 - p.alpha / 2.0);
+    let mut se: Vec<f64> = outs.iter().map(|o| o.se).collect();
+    let (mut band, mut crit, mut se_type) = (Band::Pointwise, z, "analytic".to_string());
+    if let Some(b) = p.bootstrap {
+        let cells: Vec<&CellInfluence> = outs.iter().map(|o| &o.inf).collect();
+        let sums = cluster_sums(&prep.cluster, prep.n_clusters, &cells);
+        let draws = multiplier_bootstrap(
+            &sums,
+            prep.n_clusters,
+            cells.len(),
+            1.0 / prep.n as f64,
+            b.n_boot,
+            b.weights,
+            p.seed.unwrap_or(0),
+        );
+        let bse = draws.std_errors();
+        for (s, (b, o)) in se.iter_mut().zip(bse.iter().zip(&outs)) {
+            *s = if s.is_finite() && o.n_treated >= 2 { *b } else { f64::NAN };
+        }
+        let cols: Vec<usize> = (0..cells.len()).collect();
+        let c = draws.sup_t_critical(&se, &cols, p.alpha);
+        se_type = format!("bootstrap ({} {} draws)", b.n_boot, b.weights.weights_name());
+        if c.is_finite() && c >= z {
+            band = Band::Simultaneous;
+            crit = c;
+        } else {
+            warnings.push(Diagnostic::new(
+                "bootstrap",
+                "the simultaneous critical value could not be computed; intervals are pointwise",
+            ));
+        }
+    }
+    let effects = plans
+        .iter()
+        .zip(&outs)
+        .zip(&se)
+        .map(|((pl, o), &s)| GroupTimeEffect {
+            cohort: pl.g,
+            time: prep.periods[pl.cur],
+            base_period: prep.periods[pl.base],
+            event_time: prep.periods[pl.cur] - pl.g,
+            post: pl.g <= prep.periods[pl.cur],
+            estimate: o.att,
+            std_error: s,
+            conf_low: o.att - crit * s,
+            conf_high: o.att + crit * s,
+            n_treated: o.n_treated,
+            n_control: o.n_control,
+        })
+        .collect();
+    let cohorts = prep
+        .treated
+        .iter()
+        .map(|g| {
+            let b = prep.blocks.iter().find(|b| b.0 == *g).expect("block");
+            super::cohort::CohortCount { cohort: *g, n_units: b.2 - b.1 }
+        })
+        .collect();
+    let n_never_treated = prep.blocks.iter().find(|b| b.0 == 0).map_or(0, |b| b.2 - b.1);
+    let clusters = match &p.cluster {
+        Some(c) if *c != p.unit => Some((c.clone(), prep.n_clusters)),
+        _ => None,
+    };
+    let influence = Influence {
+        unit_cohort: prep.cohort.clone(),
+        unit_weight: prep.w.clone(),
+        unit_cluster: prep.cluster.clone(),
+        n_clusters: prep.n_clusters,
+        cells: outs.into_iter().map(|o| o.inf).collect(),
+    };
+    Ok(GroupTimeEffects {
+        effects,
+        band,
+        critical_value: crit,
+        std_error_type: se_type,
+        n_units: prep.n,
+        n_obs: prep.n * prep.periods.len(),
+        periods: prep.periods.clone(),
+        cohorts,
+        n_never_treated,
+        clusters,
+        timing: prep.timing.report.clone(),
+        drops: prep.drops.clone(),
+        params: (**p).clone(),
+        warnings,
+        version: crate::VERSION.to_string(),
+        influence,
+    })
+}

@@ -1,0 +1,108 @@
+//! pyo3 glue for Callaway & Sant'Anna `att_gt` and its aggregations: params as JSON of the
+//! serde structs (choice strings checked first so a typo names the valid values).
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::convert::{frame, hold};
+use super::errors::guard;
+use crate::did::{
+    Aggregate, AggregatedEffects, AggregationKind, AttGt, BasePeriod, BootstrapWeights, ControlGroup, EstMethod,
+    GroupTimeEffects,
+};
+
+fn invalid(reason: String) -> crate::Error {
+    crate::ParamsError::InvalidParam { name: "params", value: String::new(), reason }.into()
+}
+
+/// Check the choice strings of a params object, so unknown names raise `UnknownChoiceError`.
+fn check_choices(v: &serde_json::Value) -> crate::Result<()> {
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str());
+    if let Some(x) = s("control_group") {
+        x.parse::<ControlGroup>()?;
+    }
+    if let Some(x) = s("method") {
+        x.parse::<EstMethod>()?;
+    }
+    if let Some(x) = s("base_period") {
+        x.parse::<BasePeriod>()?;
+    }
+    if let Some(x) = s("kind") {
+        x.parse::<AggregationKind>()?;
+    }
+    let boot = v.get("bootstrap").and_then(|b| b.get("weights")).and_then(|w| w.as_str());
+    if let Some(x) = boot {
+        x.parse::<BootstrapWeights>()?;
+    }
+    Ok(())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(json: &str) -> crate::Result<T> {
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+    check_choices(&v)?;
+    serde_json::from_value(v).map_err(|e| invalid(e.to_string()))
+}
+
+/// Default `AttGt` params as JSON (for the test that Python defaults equal Rust's).
+#[pyfunction]
+pub(crate) fn att_gt_defaults() -> PyResult<String> {
+    guard(|| serde_json::to_string(&AttGt::default()).map_err(|e| invalid(e.to_string())))
+}
+
+/// Estimate ATT(g,t); `params` is the JSON of [`AttGt`].
+#[pyfunction]
+pub(crate) fn att_gt(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) -> PyResult<PyGroupTimeEffects> {
+    let held = hold(columns)?;
+    let frame = frame(&held)?;
+    let inner = py.detach(|| {
+        guard(|| {
+            let p: AttGt = parse(params)?;
+            p.fit(&frame)
+        })
+    })?;
+    Ok(PyGroupTimeEffects { inner })
+}
+
+/// Fitted ATT(g,t) (wrapped by `virkning.results.did.GroupTimeEffects`).
+#[pyclass(name = "GroupTimeEffects", module = "virkning._core", frozen)]
+pub(crate) struct PyGroupTimeEffects {
+    inner: GroupTimeEffects,
+}
+
+#[pymethods]
+impl PyGroupTimeEffects {
+    /// The serialisable result as JSON.
+    fn to_json(&self) -> PyResult<String> {
+        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid(e.to_string())))
+    }
+
+    /// Aggregate; `options` is the JSON of [`Aggregate`].
+    fn aggregate(&self, py: Python<'_>, options: &str) -> PyResult<PyAggregatedEffects> {
+        let inner = py.detach(|| {
+            guard(|| {
+                let o: Aggregate = parse(options)?;
+                self.inner.aggregate(&o)
+            })
+        })?;
+        Ok(PyAggregatedEffects { inner })
+    }
+
+    /// Text summary (Rust `Display`).
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+}
+
+/// Aggregated effects (wrapped by `virkning.results.did.AggregatedEffects`).
+#[pyclass(name = "AggregatedEffects", module = "virkning._core", frozen)]
+pub(crate) struct PyAggregatedEffects {
+    inner: AggregatedEffects,
+}
+
+#[pymethods]
+impl PyAggregatedEffects {
+    /// The serialisable result as JSON.
+    fn to_json(&self) -> PyResult<String> {
+        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid(e.to_string())))
+    }
+}
