@@ -285,7 +285,7 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
         for (s, b) in se.iter_mut().zip(bse) {
             *s = if s.is_finite() { b } else { f64::NAN };
         }
-        se_type = format!("bootstrap ({} {} draws)", b.n_boot, b.weights.weights_name());
+        se_type = format!("bootstrap ({} {} draws)", b.n_boot, format!("{:?}", b.weights).to_lowercase());
         let cols: Vec<usize> = (0..all.len() - 1).collect();
         if !cols.is_empty() {
             let c = draws.sup_t_critical(&se, &cols, alpha);

@@ -506,7 +506,7 @@ fn att_gt(p: &Validated<AttGt>, frame: &Frame<'_>) -> crate::Result<GroupTimeEff
         }
         let cols: Vec<usize> = (0..cells.len()).collect();
         let c = draws.sup_t_critical(&se, &cols, p.alpha);
-        se_type = format!("bootstrap ({} {} draws)", b.n_boot, b.weights.weights_name());
+        se_type = format!("bootstrap ({} {} draws)", b.n_boot, format!("{:?}", b.weights).to_lowercase());
         if c.is_finite() && c >= z {
             band = Band::Simultaneous;
             crit = c;

@@ -60,8 +60,8 @@ choice!(BasePeriod, "base_period", Varying => "varying", Universal => "universal
 
 choice!(ControlGroup, "control_group", NeverTreated => "never_treated", NotYetTreated => "not_yet_treated");
 
-/// Multiplier distribution of the bootstrap (`mammen`, `rademacher`).
-pub use crate::inference::MultiplierWeights as BootstrapWeights;
+/// Multiplier distribution of the bootstrap (`mammen`, `rademacher`, `webb`, `normal`).
+pub use crate::inference::BootWeights as BootstrapWeights;
 
 /// Multiplier bootstrap of the influence functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

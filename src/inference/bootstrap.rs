@@ -10,53 +10,14 @@
 //! R `did`'s unit bootstrap exactly; with larger clusters it uses cluster sums, which equals
 //! R `did`'s cluster-mean version when clusters have equal sizes.
 //!
-//! Every draw has its own ChaCha8 stream (`seed`, stream = draw index), so results do not
-//! depend on the number of threads.
+//! Multipliers come from the shared [`DrawPlan`] (one seeded ChaCha8 stream per block of draws),
+//! so results do not depend on the number of threads.
 
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::error::ParamsError;
+use super::boot_weights::{BootWeights, DrawPlan};
 use crate::linalg::matmul_tn;
-
-/// Multiplier distribution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MultiplierWeights {
-    /// Mammen's two-point distribution (R `did`'s choice).
-    #[default]
-    Mammen,
-    /// +1 / -1 with equal probability.
-    Rademacher,
-}
-
-impl std::str::FromStr for MultiplierWeights {
-    type Err = ParamsError;
-    fn from_str(s: &str) -> Result<Self, ParamsError> {
-        match s {
-            "mammen" => Ok(MultiplierWeights::Mammen),
-            "rademacher" => Ok(MultiplierWeights::Rademacher),
-            _ => Err(ParamsError::UnknownChoice {
-                name: "bootstrap_weights",
-                value: s.into(),
-                valid: vec!["mammen".into(), "rademacher".into()],
-            }),
-        }
-    }
-}
-
-impl MultiplierWeights {
-    /// The name used in Python and serde.
-    pub fn weights_name(&self) -> &'static str {
-        match self {
-            MultiplierWeights::Mammen => "mammen",
-            MultiplierWeights::Rademacher => "rademacher",
-        }
-    }
-}
 
 /// Draws of a multiplier bootstrap: `n_boot x k`, column-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,62 +31,40 @@ pub struct MultiplierDraws {
 }
 
 /// Run the bootstrap on cluster sums `sums` (column-major `n_clusters x k`); each draw is
-/// `scale * sum_c v_c S_ck` (use `scale = 1/n`).
+/// `scale * sum_c v_c S_ck` (use `scale = 1/n`). Draws come from the shared [`DrawPlan`]
+/// (blocks of seeded streams; Rademacher weights with `2^G <= n_boot` enumerate every sign
+/// vector, so `n_boot` in the result can differ from the request).
 pub fn multiplier_bootstrap(
     sums: &[f64],
     n_clusters: usize,
     k: usize,
     scale: f64,
     n_boot: usize,
-    weights: MultiplierWeights,
+    weights: BootWeights,
     seed: u64,
 ) -> MultiplierDraws {
-    // Draws in blocks: the multipliers of a block (n_clusters x block) times the sums.
-    let block = (4_000_000 / n_clusters.max(1)).clamp(8, 128);
-    let starts: Vec<usize> = (0..n_boot).step_by(block).collect();
-    let parts: Vec<(usize, usize, Vec<f64>)> = starts
-        .par_iter()
-        .map(|&b0| {
-            let nb = block.min(n_boot - b0);
-            let mut v = Vec::with_capacity(n_clusters * nb);
-            for b in b0..b0 + nb {
-                let mut rng = ChaCha8Rng::seed_from_u64(seed);
-                rng.set_stream(b as u64);
-                v.extend((0..n_clusters).map(|_| multiplier(&mut rng, weights)));
-            }
-            (b0, nb, matmul_tn(&v, sums, n_clusters, nb, k))
-        })
-        .collect();
-    let mut draws = vec![0.0; n_boot * k];
+    let plan = DrawPlan::new(n_clusters, n_boot, weights, seed);
+    let run = |j: usize| {
+        let range = plan.block_range(j);
+        let v = plan.block(j);
+        (range.start, range.len(), matmul_tn(&v, sums, n_clusters, range.len(), k))
+    };
+    // Blocks in parallel while a block of multipliers is small; one at a time otherwise.
+    let parts: Vec<(usize, usize, Vec<f64>)> = if n_clusters <= 20_000 {
+        (0..plan.n_blocks()).into_par_iter().map(run).collect()
+    } else {
+        (0..plan.n_blocks()).map(run).collect()
+    };
+    let reps = plan.reps;
+    let mut draws = vec![0.0; reps * k];
     for (b0, nb, prod) in parts {
         for j in 0..k {
             for b in 0..nb {
-                draws[j * n_boot + b0 + b] = scale * prod[j * nb + b];
+                draws[j * reps + b0 + b] = scale * prod[j * nb + b];
             }
         }
     }
-    MultiplierDraws { draws, n_boot, k }
-}
-
-fn multiplier(rng: &mut ChaCha8Rng, weights: MultiplierWeights) -> f64 {
-    match weights {
-        MultiplierWeights::Rademacher => {
-            if rng.random::<bool>() {
-                1.0
-            } else {
-                -1.0
-            }
-        }
-        MultiplierWeights::Mammen => {
-            let s5 = 5f64.sqrt();
-            let p = (s5 + 1.0) / (2.0 * s5);
-            if rng.random::<f64>() < p {
-                (1.0 - s5) / 2.0
-            } else {
-                (1.0 + s5) / 2.0
-            }
-        }
-    }
+    MultiplierDraws { draws, n_boot: reps, k }
 }
 
 /// Type-1 (inverse empirical CDF) quantile of sorted values.
@@ -186,12 +125,12 @@ mod tests {
         let n = 400;
         let psi: Vec<f64> = (0..n).map(|i| ((i * 37 % 101) as f64 - 50.0) / 10.0).collect();
         let analytic = psi.iter().map(|v| v * v).sum::<f64>().sqrt() / n as f64;
-        let d = multiplier_bootstrap(&psi, n, 1, 1.0 / n as f64, 4000, MultiplierWeights::Mammen, 7);
+        let d = multiplier_bootstrap(&psi, n, 1, 1.0 / n as f64, 4000, BootWeights::Mammen, 7);
         let se = d.std_errors()[0];
         assert!((se / analytic - 1.0).abs() < 0.06, "{se} vs {analytic}");
-        let again = multiplier_bootstrap(&psi, n, 1, 1.0 / n as f64, 4000, MultiplierWeights::Mammen, 7);
+        let again = multiplier_bootstrap(&psi, n, 1, 1.0 / n as f64, 4000, BootWeights::Mammen, 7);
         assert_eq!(d, again);
-        let r = multiplier_bootstrap(&psi, n, 1, 1.0 / n as f64, 4000, MultiplierWeights::Rademacher, 7);
+        let r = multiplier_bootstrap(&psi, n, 1, 1.0 / n as f64, 4000, BootWeights::Rademacher, 7);
         assert!((r.std_errors()[0] / analytic - 1.0).abs() < 0.06);
         // One column: the sup-t critical value is the pointwise normal quantile.
         let c = d.sup_t_critical(&[se], &[0], 0.05);

@@ -13,7 +13,7 @@ mod vcov;
 mod wildboot;
 
 pub use boot_weights::{BootWeights, DrawPlan};
-pub use bootstrap::{multiplier_bootstrap, MultiplierDraws, MultiplierWeights};
+pub use bootstrap::{multiplier_bootstrap, MultiplierDraws};
 pub use dist::RefDist;
 pub use error::InferenceError;
 pub use guidance::{few_treated_clusters, FEW_TREATED};
