@@ -16,7 +16,7 @@
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::att_gt::cluster_sums;
-use super::params::{Aggregate, AggregationKind};
+use super::params::{check_alpha, Aggregate, AggregationKind};
 use super::result::{AggregateRow, AggregatedEffects, Band, CellInfluence, GroupTimeEffects, Influence};
 use super::DidError;
 use crate::inference::multiplier_bootstrap;
@@ -104,14 +104,7 @@ impl GroupTimeEffects {
 
 fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<AggregatedEffects> {
     let alpha = opts.alpha.unwrap_or(res.params.alpha);
-    if !(alpha > 0.0 && alpha < 1.0) {
-        return Err(crate::ParamsError::InvalidParam {
-            name: "alpha",
-            value: alpha.to_string(),
-            reason: "must be between 0 and 1".into(),
-        }
-        .into());
-    }
+    check_alpha(alpha)?;
     let bootstrap = opts.bootstrap.unwrap_or(res.params.bootstrap);
     let kind_name = opts.kind.as_str();
     let inf = &res.influence;

@@ -225,9 +225,7 @@ impl AttGt {
                 return Err(bad(name, String::new(), "a column name is required"));
             }
         }
-        if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return Err(bad("alpha", self.alpha.to_string(), "must be between 0 and 1"));
-        }
+        check_alpha(self.alpha)?;
         if self.anticipation < 0 {
             return Err(bad("anticipation", self.anticipation.to_string(), "must be 0 or more periods"));
         }
@@ -303,4 +301,17 @@ impl Aggregate {
 /// `null` is `Some(None)`, an absent field `None` (with `#[serde(default)]`).
 fn explicit_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Bootstrap>>, D::Error> {
     Option::<Bootstrap>::deserialize(d).map(Some)
+}
+
+/// The significance level of intervals and bands must lie strictly between 0 and 1.
+pub(crate) fn check_alpha(alpha: f64) -> Result<(), ParamsError> {
+    if alpha > 0.0 && alpha < 1.0 {
+        Ok(())
+    } else {
+        Err(ParamsError::InvalidParam {
+            name: "alpha",
+            value: alpha.to_string(),
+            reason: "must be between 0 and 1".into(),
+        })
+    }
 }

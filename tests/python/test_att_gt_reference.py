@@ -88,3 +88,19 @@ def test_display_and_summary(data):
     assert "event_time" in dyn.summary() and "Overall" in dyn.summary()
     assert json.loads(dyn.to_json())["kind"] == "dynamic"
     assert set(fit.tidy()["band"]) == {"pointwise"}
+
+
+def test_plots_draw_every_estimate(data):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fit = vk.att_gt(data, outcome="lemp", unit="countyreal", time="year", cohort="first_treat")
+    ax = fit.plot()
+    assert sum(len(c.lines[0].get_xdata()) for c in ax.containers) == len(fit.tidy())
+    dyn = fit.aggregate("dynamic")
+    ax = dyn.plot(truth={0: 0.0})
+    assert "Callaway & Sant'Anna" in [t.get_text() for t in ax.get_legend().get_texts()]
+    ax = fit.aggregate("group").plot()
+    assert list(ax.collections[1].get_offsets()[:, 1]) == pytest.approx(list(fit.aggregate("group").tidy()["estimate"]))
+    plt.close("all")

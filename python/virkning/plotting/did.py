@@ -31,7 +31,8 @@ def att_gt_plot(rows: list[dict], ax: Any = None, title: str | None = None, **kw
 
 def aggregate_plot(rows: list[dict], key: str, ax: Any = None, title: str | None = None,
                    band: str = "pointwise", **kwargs: Any) -> Any:
-    """Aggregated effects with intervals (an event study when ``key == "event_time"``)."""
+    """Aggregated effects by cohort or calendar period with intervals (event studies are drawn by
+    :func:`virkning.plotting.event_study.event_study_plot`)."""
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
@@ -39,12 +40,9 @@ def aggregate_plot(rows: list[dict], key: str, ax: Any = None, title: str | None
     est = [r["estimate"] for r in rows]
     lo = [r["conf_low"] for r in rows]
     hi = [r["conf_high"] for r in rows]
-    colors = ["C0" if (key != "event_time" or xi >= 0) else "C7" for xi in x]
-    ax.vlines(x, lo, hi, colors=colors, lw=2)
-    ax.scatter(x, est, c=colors, zorder=3, **kwargs)
+    ax.vlines(x, lo, hi, colors="C0", lw=2)
+    ax.scatter(x, est, c="C0", zorder=3, **kwargs)
     ax.axhline(0.0, color="grey", lw=0.8, ls="--")
-    if key == "event_time":
-        ax.axvline(-0.5, color="grey", lw=0.6, ls=":")
     ax.set_xlabel(key.replace("_", " ") or "")
     ax.set_ylabel(f"estimate ({band} 95% interval)")
     if title:

@@ -217,8 +217,15 @@ class AggregatedEffects(_DidResult):
         lines += [f"Warning: {w['message']}" for w in d["warnings"]]
         return lines
 
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Event study (dynamic) or effects by cohort/period with intervals; returns the Axes."""
+    def plot(self, ax: Any = None, truth: dict[int, float] | None = None, label: str | None = None,
+             **kwargs: Any) -> Any:
+        """Event study (dynamic, drawn like the other event studies, ``truth`` optional) or
+        effects by cohort/period with intervals; returns the Axes."""
+        if self._dict["kind"] == "dynamic":
+            from virkning.plotting.event_study import event_study_plot
+
+            return event_study_plot([(label or "Callaway & Sant'Anna", self._rows())], ax=ax, title=self._title(),
+                                    truth=truth, **kwargs)
         from virkning.plotting.did import aggregate_plot
 
         return aggregate_plot(self._rows(), self._keyname or "", ax=ax, title=self._title(),
