@@ -224,7 +224,7 @@ class AggregatedEffects(_DidResult):
         if self._dict["kind"] == "dynamic":
             from virkning.plotting.event_study import event_study_plot
 
-            return event_study_plot([(label or "Callaway & Sant'Anna", self._rows())], ax=ax, title=self._title(),
+            return event_study_plot([(label or "Callaway & Sant'Anna", self)], ax=ax, title=self._title(),
                                     truth=truth, **kwargs)
         from virkning.plotting.did import aggregate_plot
 
