@@ -135,8 +135,12 @@ def power(
     ----------
     effects : effect size(s) on the outcome scale (a share: 0.03 = 3 percentage points);
         several give a power curve. Default: the design's ``effect`` (0).
-    estimator : ``"twfe"``: ``outcome ~ treated | unit + period`` with CR1 errors by unit.
-    weighted : weight the estimator by unit size.
+    estimator : ``"twfe"``: ``outcome ~ treated | unit + period`` with CR1 errors by unit
+        (biased for the ATT under staggered adoption with dynamic or heterogeneous effects);
+        ``"sun_abraham"``: the Sun-Abraham interaction-weighted ATT (:func:`sun_abraham`);
+        ``"imputation"``: the Borusyak-Jaravel-Spiess imputation ATT (:func:`did_imputation`,
+        conservative SE). Each estimates the average effect over treated unit-periods.
+    weighted : weight the estimator by unit size (``"twfe"`` only).
     reps : replications per effect size.
     alpha : test level (two-sided).
     power_target : power at which the MDE is defined.

@@ -14,6 +14,7 @@
 
 pub mod cohort;
 mod error;
+pub mod estimators;
 pub mod municipalities;
 pub mod panel;
 pub mod power;

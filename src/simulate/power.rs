@@ -21,10 +21,11 @@
 //!
 //! # Estimators
 //!
-//! [`PowerEstimator::Twfe`]: `feols("outcome ~ treated | unit + period")` with CR1 standard
-//! errors clustered by unit and $t_{G-1}$ tests (fixest's defaults), optionally weighted by
-//! unit size. Under staggered adoption with dynamic or heterogeneous effects TWFE is biased
-//! for the ATT (Goodman-Bacon 2021); the result warns.
+//! [`PowerEstimator`] (see [`super::estimators`]): TWFE (`feols("outcome ~ treated | unit +
+//! period")` with CR1 errors by unit, optionally weighted by unit size), Sun-Abraham and the
+//! imputation estimator; each reports the ATT over treated unit-periods. Under staggered
+//! adoption with dynamic or heterogeneous effects TWFE is biased for the ATT (Goodman-Bacon
+//! 2021); the result warns.
 //!
 //! # Determinism
 //!
@@ -44,11 +45,12 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::error::SimulateError;
-use super::panel::{PanelDesign, PanelDraw};
+pub use super::estimators::PowerEstimator;
+use super::estimators::Prepared;
+use super::panel::PanelDesign;
 use super::power_result::{Draw, Mde, PowerResult, PowerRow};
 use crate::error::ParamsError;
 use crate::inference::RefDist;
-use crate::regression::{Feols, FeolsChecked, Vcov};
 use crate::results::Diagnostic;
 use crate::traits::Validated;
 use crate::{Error, Result};
@@ -57,24 +59,6 @@ use crate::{Error, Result};
 const MAX_BISECTION: usize = 12;
 /// The search stops when the bracket is narrower than this share of the analytic MDE.
 const BISECTION_TOL: f64 = 0.005;
-
-/// The estimator whose power is simulated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PowerEstimator {
-    /// Two-way fixed effects: `outcome ~ treated | unit + period`, CR1 by unit.
-    Twfe,
-}
-
-impl FromStr for PowerEstimator {
-    type Err = ParamsError;
-    fn from_str(s: &str) -> std::result::Result<Self, ParamsError> {
-        match s {
-            "twfe" => Ok(PowerEstimator::Twfe),
-            _ => Err(ParamsError::UnknownChoice { name: "estimator", value: s.into(), valid: vec!["twfe".into()] }),
-        }
-    }
-}
 
 /// How to find the minimum detectable effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,12 +220,8 @@ impl Power {
             return Err(bad("threads", "0".into(), "must be at least 1"));
         }
         let design = self.design.clone().validate()?;
-        let mut feols = Feols::new("outcome ~ treated | unit + period").vcov(Vcov::cr1(["unit"])).alpha(self.alpha);
-        if self.weighted {
-            feols = feols.weights("size");
-        }
-        let twfe = feols.validate()?;
-        Ok(Validated::new(PowerChecked { params: self, design, twfe }))
+        let estimator = Prepared::new(self.estimator, self.weighted, self.alpha)?;
+        Ok(Validated::new(PowerChecked { params: self, design, estimator }))
     }
 
     /// Validate and run.
@@ -260,7 +240,7 @@ pub struct PowerChecked {
     pub params: Power,
     /// The validated design (seed resolved).
     pub design: Validated<PanelDesign>,
-    twfe: Validated<FeolsChecked>,
+    estimator: Prepared,
 }
 
 /// Progress of a running power analysis, shared with the caller (read from another thread),
@@ -433,7 +413,7 @@ impl Validated<PowerChecked> {
                     return None;
                 }
                 let draw = self.design.simulate_with(r, sizes, effect);
-                let out = self.estimate(&draw).map_err(|e| e.to_string());
+                let out = self.estimator.estimate(&draw, self.params.weighted).map_err(|e| e.to_string());
                 progress.done.fetch_add(1, Ordering::Relaxed);
                 Some(out)
             })
@@ -452,26 +432,6 @@ impl Validated<PowerChecked> {
             }
         }
         Ok(b)
-    }
-
-    /// The estimator on one replicate.
-    fn estimate(&self, draw: &PanelDraw) -> Result<Draw> {
-        match self.params.estimator {
-            PowerEstimator::Twfe => {
-                let fit = self.twfe.fit(&draw.frame()?)?;
-                let e = fit.coef("treated").ok_or_else(|| {
-                    Error::from(crate::regression::RegressionError::AllCollinear { names: vec!["treated".into()] })
-                })?;
-                Ok(Draw {
-                    estimate: e.estimate,
-                    std_error: e.std_error,
-                    p_value: e.p_value,
-                    conf_low: e.conf_low,
-                    conf_high: e.conf_high,
-                    estimand: draw.estimand(self.params.weighted),
-                })
-            }
-        }
     }
 }
 
@@ -551,5 +511,8 @@ mod tests {
         assert!(matches!(Power::default().alpha(1.5).validate(), Err(Error::Params(_))));
         assert!(matches!(Power::default().power_target(0.01).validate(), Err(Error::Params(_))));
         assert!("cs".parse::<PowerEstimator>().is_err());
+        assert_eq!("sun_abraham".parse::<PowerEstimator>().unwrap(), PowerEstimator::SunAbraham);
+        let weighted_sa = Power::default().estimator(PowerEstimator::Imputation).weighted(true).validate();
+        assert!(matches!(weighted_sa, Err(Error::Params(ParamsError::InvalidParam { name: "weighted", .. }))));
     }
 }

@@ -161,6 +161,7 @@ def test_progress_line(capsys):
         (dict(cohorts=[2016, 17]), exc.InvalidParameterError, "mapping"),
         (dict(estimator="cs_did_typo"), exc.UnknownChoiceError, "valid values are: twfe"),
         (dict(mde="grid"), exc.UnknownChoiceError, "bisection"),
+        (dict(estimator="imputation", weighted=True), exc.InvalidParameterError, "only twfe does"),
         (dict(sizes="huge"), exc.InvalidParameterError, "huge"),
     ],
 )
@@ -168,6 +169,16 @@ def test_bad_input_raises_specific_errors(kwargs, cls, fragment):
     kwargs = {"reps": 5, "seed": 1, **kwargs}
     with pytest.raises(cls, match=fragment.replace("(", r"\(").replace(")", r"\)")):
         vk.power(0.02, **kwargs)
+
+
+@pytest.mark.parametrize("estimator", ["sun_abraham", "imputation"])
+def test_robust_estimators_recover_the_att_under_staggered_dynamic_effects(estimator):
+    design = dict(cohorts={2014: 6, 2016: 6, 2019: 5}, effect=0.03, dynamic=[0.3, 0.6, 1.0], seed=7)
+    row = vk.power(estimator=estimator, reps=60, mde="none", progress=False, **design).tidy().iloc[0]
+    assert row["n_failed"] == 0
+    assert abs(row["bias"]) < 3.5 * row["sd_estimate"] / math.sqrt(60), row["bias"]
+    assert row["coverage"] >= 0.85
+    assert row["estimand"] == pytest.approx(0.03 * (6 * 9.9 + 6 * 7.9 + 5 * 4.9) / (6 * 11 + 6 * 9 + 5 * 6))
 
 
 def test_design_errors_also_come_from_simulate_panel():
