@@ -1,5 +1,5 @@
 //! Power with the heterogeneity-robust DiD estimators: under staggered adoption with dynamic
-//! effects, Sun-Abraham and the imputation estimator recover the ATT and their intervals
+//! effects, Callaway-Sant'Anna, Sun-Abraham and the imputation estimator recover the ATT and their intervals
 //! cover it, while TWFE is biased (Goodman-Bacon 2021) and the result says so.
 
 use virkning::simulate::{MdeSearch, PanelDesign, Power, PowerEstimator, PowerRow};
@@ -11,7 +11,12 @@ fn staggered(dynamic: Vec<f64>) -> PanelDesign {
 }
 
 fn row(estimator: PowerEstimator, reps: usize, dynamic: Vec<f64>) -> (PowerRow, Vec<String>) {
-    let res = Power::new(staggered(dynamic)).estimator(estimator).reps(reps).mde(MdeSearch::None).run().unwrap();
+    row_weighted(estimator, reps, dynamic, false)
+}
+
+fn row_weighted(estimator: PowerEstimator, reps: usize, dynamic: Vec<f64>, weighted: bool) -> (PowerRow, Vec<String>) {
+    let power = Power::new(staggered(dynamic)).estimator(estimator).weighted(weighted).reps(reps);
+    let res = power.mde(MdeSearch::None).run().unwrap();
     (res.curve[0].clone(), res.warnings.iter().map(|w| w.code.clone()).collect())
 }
 
@@ -22,6 +27,22 @@ fn assert_recovers(estimator: PowerEstimator, reps: usize, coverage: (f64, f64))
     assert!(r.bias.abs() < 3.5 * mc, "{estimator:?}: bias {} (MC se {mc})", r.bias);
     assert!(r.coverage >= coverage.0 && r.coverage <= coverage.1, "{estimator:?}: coverage {}", r.coverage);
     assert!(!warnings.iter().any(|w| w == "twfe_staggered"), "{estimator:?}: {warnings:?}");
+}
+
+#[test]
+fn callaway_santanna_recovers_the_att_under_staggered_dynamic_effects() {
+    assert_recovers(PowerEstimator::AttGt, 200, (0.9, 0.99));
+}
+
+#[test]
+fn weighted_callaway_santanna_recovers_the_size_weighted_att() {
+    let reps = 150;
+    let (r, _) = row_weighted(PowerEstimator::AttGt, reps, vec![0.3, 0.6, 1.0], true);
+    let (u, _) = row(PowerEstimator::AttGt, reps, vec![0.3, 0.6, 1.0]);
+    assert!((r.estimand - u.estimand).abs() > 0.0, "the weighted estimand differs per replicate");
+    let mc = r.sd_estimate / (reps as f64).sqrt();
+    assert!(r.bias.abs() < 3.5 * mc, "bias {} (MC se {mc})", r.bias);
+    assert!(r.coverage >= 0.88, "coverage {}", r.coverage);
 }
 
 #[test]

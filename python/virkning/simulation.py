@@ -137,10 +137,12 @@ def power(
         several give a power curve. Default: the design's ``effect`` (0).
     estimator : ``"twfe"``: ``outcome ~ treated | unit + period`` with CR1 errors by unit
         (biased for the ATT under staggered adoption with dynamic or heterogeneous effects);
-        ``"sun_abraham"``: the Sun-Abraham interaction-weighted ATT (:func:`sun_abraham`);
+        ``"att_gt"``: Callaway-Sant'Anna (:func:`att_gt`, never-treated controls, ``simple``
+        aggregation, analytic SE clustered by unit); ``"sun_abraham"``: the Sun-Abraham
+        interaction-weighted ATT (:func:`sun_abraham`);
         ``"imputation"``: the Borusyak-Jaravel-Spiess imputation ATT (:func:`did_imputation`,
         conservative SE). Each estimates the average effect over treated unit-periods.
-    weighted : weight the estimator by unit size (``"twfe"`` only).
+    weighted : weight the estimator by unit size (``"twfe"`` and ``"att_gt"``).
     reps : replications per effect size.
     alpha : test level (two-sided).
     power_target : power at which the MDE is defined.

@@ -9,8 +9,13 @@
 //! - `sun_abraham`: Sun & Abraham (2021) interaction-weighted ATT ([`SunAbraham`]), CR1 by unit.
 //! - `imputation`: Borusyak, Jaravel & Spiess (2024) imputation ATT ([`DidImputation`]) with
 //!   its conservative standard error, normal critical values.
+//! - `att_gt`: Callaway & Sant'Anna (2021) ATT(g,t) with never-treated controls and varying
+//!   base period ([`AttGt`]), aggregated `simple` (post-treatment cells weighted by cohort
+//!   size: the ATT over treated unit-periods), analytic influence-function standard error
+//!   clustered by unit, normal p-value and interval. The 2x2 estimator is `reg`, which without
+//!   covariates equals `dr` and `ipw` (the plain DiD of means) and skips the logit.
 //!
-//! Only `twfe` takes unit-size weights (`weighted = true`); the others reject it.
+//! `twfe` and `att_gt` take unit-size weights (`weighted = true`); the others reject them.
 
 use std::str::FromStr;
 
@@ -18,8 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use super::panel::PanelDraw;
 use super::power_result::Draw;
-use crate::did::{DidImputation, SunAbraham};
+use crate::did::{Aggregate, AggregationKind, AttGt, DidImputation, EstMethod, SunAbraham};
 use crate::error::ParamsError;
+use crate::inference::RefDist;
 use crate::regression::{Feols, FeolsChecked, RegressionError, Vcov};
 use crate::results::Estimate;
 use crate::traits::Validated;
@@ -35,12 +41,15 @@ pub enum PowerEstimator {
     SunAbraham,
     /// Borusyak-Jaravel-Spiess imputation ATT, conservative standard error.
     Imputation,
+    /// Callaway-Sant'Anna ATT(g,t), simple aggregation, never-treated controls.
+    AttGt,
 }
 
-const NAMES: [(&str, PowerEstimator); 3] = [
+const NAMES: [(&str, PowerEstimator); 4] = [
     ("twfe", PowerEstimator::Twfe),
     ("sun_abraham", PowerEstimator::SunAbraham),
     ("imputation", PowerEstimator::Imputation),
+    ("att_gt", PowerEstimator::AttGt),
 ];
 
 impl FromStr for PowerEstimator {
@@ -57,7 +66,7 @@ impl FromStr for PowerEstimator {
 impl PowerEstimator {
     /// Whether the estimator can weight by unit size.
     pub fn takes_weights(self) -> bool {
-        matches!(self, PowerEstimator::Twfe)
+        matches!(self, PowerEstimator::Twfe | PowerEstimator::AttGt)
     }
 
     /// The name used in Python and serde.
@@ -72,6 +81,7 @@ pub(crate) enum Prepared {
     Twfe(Validated<FeolsChecked>),
     SunAbraham(Validated<SunAbraham>),
     Imputation(Validated<DidImputation>),
+    AttGt(Validated<AttGt>, Aggregate),
 }
 
 impl Prepared {
@@ -103,6 +113,13 @@ impl Prepared {
                 bjs.alpha = alpha;
                 Prepared::Imputation(bjs.validate()?)
             }
+            PowerEstimator::AttGt => {
+                let mut cs = AttGt::new("outcome", "unit", "period", "cohort").method(EstMethod::Reg).alpha(alpha);
+                if weighted {
+                    cs = cs.weights("size");
+                }
+                Prepared::AttGt(cs.validate()?, Aggregate::new(AggregationKind::Simple))
+            }
         })
     }
 
@@ -114,6 +131,19 @@ impl Prepared {
             Prepared::Twfe(m) => m.fit(&frame)?.coef("treated").cloned().ok_or_else(missing)?,
             Prepared::SunAbraham(m) => m.fit(&frame)?.att.ok_or_else(missing)?,
             Prepared::Imputation(m) => m.fit(&frame)?.att.ok_or_else(missing)?,
+            Prepared::AttGt(m, simple) => {
+                let o = m.fit(&frame)?.aggregate(simple)?.overall;
+                let statistic = o.estimate / o.std_error;
+                Estimate {
+                    term: "ATT".into(),
+                    estimate: o.estimate,
+                    std_error: o.std_error,
+                    statistic,
+                    p_value: RefDist::Normal.two_sided_p(statistic),
+                    conf_low: o.conf_low,
+                    conf_high: o.conf_high,
+                }
+            }
         };
         Ok(Draw {
             estimate: e.estimate,

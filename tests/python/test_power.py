@@ -171,7 +171,7 @@ def test_bad_input_raises_specific_errors(kwargs, cls, fragment):
         vk.power(0.02, **kwargs)
 
 
-@pytest.mark.parametrize("estimator", ["sun_abraham", "imputation"])
+@pytest.mark.parametrize("estimator", ["att_gt", "sun_abraham", "imputation"])
 def test_robust_estimators_recover_the_att_under_staggered_dynamic_effects(estimator):
     design = dict(cohorts={2014: 6, 2016: 6, 2019: 5}, effect=0.03, dynamic=[0.3, 0.6, 1.0], seed=7)
     row = vk.power(estimator=estimator, reps=60, mde="none", progress=False, **design).tidy().iloc[0]
@@ -179,6 +179,22 @@ def test_robust_estimators_recover_the_att_under_staggered_dynamic_effects(estim
     assert abs(row["bias"]) < 3.5 * row["sd_estimate"] / math.sqrt(60), row["bias"]
     assert row["coverage"] >= 0.85
     assert row["estimand"] == pytest.approx(0.03 * (6 * 9.9 + 6 * 7.9 + 5 * 4.9) / (6 * 11 + 6 * 9 + 5 * 6))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_att_gt_draws_equal_vk_att_gt_on_the_same_replicates(weighted):
+    design = dict(cohorts={2014: 6, 2016: 6, 2019: 5}, effect=0.02, dynamic=[0.5, 1.0], seed=3)
+    draws = vk.power(estimator="att_gt", weighted=weighted, reps=3, mde="none", progress=False,
+                     **design).draws()
+    for r in range(3):
+        df = vk.simulate_panel(replicate=r, **design)
+        fit = vk.att_gt(df, outcome="outcome", unit="unit", time="period", cohort="cohort",
+                        weights="size" if weighted else None)
+        o = fit.aggregate("simple").overall
+        assert draws["estimate"][r] == pytest.approx(o["estimate"], rel=1e-10)
+        assert draws["std_error"][r] == pytest.approx(o["std_error"], rel=1e-10)
+        assert draws["p_value"][r] == pytest.approx(o["p_value"], rel=1e-8)
+        assert draws["conf_low"][r] == pytest.approx(o["conf_low"], rel=1e-10)
 
 
 def test_design_errors_also_come_from_simulate_panel():
