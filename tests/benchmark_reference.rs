@@ -143,6 +143,12 @@ fn bad_inputs_are_specific_errors() {
     )
     .unwrap_err();
     assert!(matches!(e, virkning::Error::Benchmark(BenchmarkError::TooManyClusters { k: 13, n_units: 12 })), "{e}");
+    // A frame condition that is a linear combination of the others.
+    let e = run(&small_frame(rate.clone(), size.clone(), x.iter().map(|_| 0.5).collect()), base()).unwrap_err();
+    assert!(
+        matches!(&e, virkning::Error::Benchmark(BenchmarkError::CollinearFrameConditions { names }) if names == &["x"]),
+        "{e}"
+    );
     // Binomial without size is a params error.
     assert!(Benchmark::new("rate", "unit", &["x"]).model(ExpectedModel::Binomial).validate().is_err());
 }

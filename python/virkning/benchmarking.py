@@ -66,7 +66,7 @@ def benchmark(
     Raises
     ------
     DataError (rates outside [0, 1], missing frame conditions, duplicated units, negative
-    size), IdentificationError (fewer units than parameters; separation), InvalidParameterError
+    size), IdentificationError (fewer units than parameters; constant or collinear frame conditions; separation), InvalidParameterError
     (more clusters than units), ColumnNotFoundError.
 
     References

@@ -17,7 +17,7 @@ pub enum BenchmarkError {
         unit: String,
     },
     /// A frame condition (or the outcome or size) with missing values.
-    #[error("column `{name}` is missing for {count} unit(s) (first: {first}); a unit cannot be benchmarked without its frame conditions: fill them in or remove those units explicitly")]
+    #[error("column `{name}` is missing for {count} unit(s) (first: {first}); a unit cannot be benchmarked without its outcome and frame conditions: fill them in or remove those units explicitly")]
     MissingValues {
         /// Column.
         name: String,
@@ -72,4 +72,14 @@ pub enum BenchmarkError {
         /// linfa's message.
         reason: String,
     },
+    /// Frame conditions that are constant or linear combinations of the others.
+    #[error("{} of the expected-outcome model {} constant or a linear combination of the intercept, the other frame conditions and the period effects: their effects cannot be told apart; remove {}", fmt_names(names), if names.len() == 1 { "is" } else { "are" }, if names.len() == 1 { "it" } else { "them" })]
+    CollinearFrameConditions {
+        /// Regressors that depend on earlier ones.
+        names: Vec<String>,
+    },
+}
+
+fn fmt_names(names: &[String]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }

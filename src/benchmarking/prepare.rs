@@ -5,6 +5,7 @@
 use super::params::{Benchmark, ExpectedModel};
 use super::BenchmarkError;
 use crate::data::{Column, Factor, Frame, Rows};
+use crate::linalg::{gram, independent_columns};
 use crate::Result;
 
 /// The benchmarking sample.
@@ -159,6 +160,16 @@ pub(crate) fn prepare(frame: &Frame<'_>, p: &Benchmark) -> Result<Sample> {
     }
     if n <= names.len() {
         return Err(BenchmarkError::TooFewUnits { n_units: n, n_params: names.len() }.into());
+    }
+    // 6. Frame conditions that are constant or linear combinations of the others (and of the
+    //    period effects) cannot be told apart: a specific error rather than a singular fit.
+    let k = names.len();
+    let g = gram(&x, n, k, None);
+    let scale: Vec<f64> = (0..k).map(|j| g[j][j]).collect();
+    let kept = independent_columns(&g, &scale, 1e-10);
+    if kept.len() < k {
+        let names: Vec<String> = (0..k).filter(|j| !kept.contains(j)).map(|j| names[j].clone()).collect();
+        return Err(BenchmarkError::CollinearFrameConditions { names }.into());
     }
     let size = size_col.map(|c| rows.iter().map(|i| c.value(i).unwrap_or(f64::NAN)).collect());
     Ok(Sample { unit, period, rate, size, x, names, frame: frame_rows, dropped_zero_size, n_input })

@@ -105,9 +105,10 @@ impl From<Error> for PyErr {
             }
             Error::Regression(crate::regression::RegressionError::InvalidGlmInput { .. }) => DataError::new_err(msg),
             Error::Regression(_) => IdentificationError::new_err(msg),
-            Error::Benchmark(crate::benchmarking::BenchmarkError::TooFewUnits { .. }) => {
-                IdentificationError::new_err(msg)
-            }
+            Error::Benchmark(
+                crate::benchmarking::BenchmarkError::TooFewUnits { .. }
+                | crate::benchmarking::BenchmarkError::CollinearFrameConditions { .. },
+            ) => IdentificationError::new_err(msg),
             Error::Benchmark(crate::benchmarking::BenchmarkError::TooManyClusters { .. }) => {
                 InvalidParameterError::new_err(msg)
             }

@@ -126,6 +126,14 @@ BAD_INPUTS = {
                                exc.InvalidParameterError, "kmeans"),
     "one_cluster": (lambda d: d, {"clusters": 1}, exc.InvalidParameterError, "at least 2 clusters"),
     "missing_column": (lambda d: d, {"frame_conditions": ["nope"]}, exc.ColumnNotFoundError, "nope"),
+    "collinear_frame_conditions": (lambda d: d.assign(x2=2 * d["x"] + 1), {"frame_conditions": ["x", "x2"]},
+                                   exc.IdentificationError, "`x2` of the expected-outcome model is constant or a linear"),
+    "constant_frame_condition": (lambda d: d.assign(c=0.5), {"frame_conditions": ["x", "c"]},
+                                 exc.IdentificationError, "`c` of the expected-outcome model is constant"),
+    "infinite_frame_condition": (lambda d: d.assign(x=d["x"].replace(0.3, np.inf)), {}, exc.NonFiniteError,
+                                 "infinite"),
+    "missing_outcome": (lambda d: d.assign(rate=d["rate"].where(d.index != 4)), {}, exc.DataError,
+                        "`rate` is missing for 1 unit"),
 }
 
 
