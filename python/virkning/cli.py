@@ -15,6 +15,7 @@ BUNDLED = dict(
     frame_conditions=["unemployment_rate", "share_women", "share_short_education", "share_syria",
                       "share_eritrea", "mean_years_in_denmark"],
     size="refugees",
+    cohorts=["igu_year", "partnership_year"],
 )
 
 
@@ -40,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--weights", help="regression weights column")
     r.add_argument("--frame-condition", action="append", default=None,
                    help="frame condition for the benchmarking section; repeat for several (bundled data: six)")
+    r.add_argument("--cohort", action="append", default=None,
+                   help="first-treated-period column (0 = never) for a Callaway & Sant'Anna event study; repeat for several")
     r.add_argument("--size", help="number of people per unit and period (benchmarking weights/trials)")
     r.add_argument("--out", default="virkning-report", help="output folder (default: virkning-report)")
     r.add_argument("--title", default=None, help="report title")
@@ -80,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         simulated = False
     for key, value in [("unit", args.unit), ("time", args.time), ("outcome", args.outcome),
                        ("treatments", args.treatment), ("covariates", args.covariate),
-                       ("frame_conditions", args.frame_condition), ("size", args.size)]:
+                       ("frame_conditions", args.frame_condition), ("size", args.size),
+                       ("cohorts", args.cohort)]:
         if value is not None:
             roles[key] = value
     missing = [k for k in ("unit", "time", "outcome", "treatments") if not roles.get(k)]
@@ -92,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         treatments=list(roles["treatments"]), covariates=list(roles.get("covariates") or []),
         cluster=args.cluster, weights=args.weights,
         frame_conditions=list(roles.get("frame_conditions") or []), size=roles.get("size"),
+        cohorts=list(roles.get("cohorts") or []),
         title=args.title or ("virkning report: bundled municipality panel (simulated outcomes)" if simulated else "virkning report"),
         simulated=simulated,
     )

@@ -96,7 +96,8 @@ def test_plots_draw_every_estimate(data):
     import matplotlib.pyplot as plt
 
     fit = vk.att_gt(data, outcome="lemp", unit="countyreal", time="year", cohort="first_treat")
-    ax = fit.plot()
+    ax = fit.plot(title="mine")
+    assert ax.get_title() == "mine"
     assert sum(len(c.lines[0].get_xdata()) for c in ax.containers) == len(fit.tidy())
     dyn = fit.aggregate("dynamic")
     ax = dyn.plot(truth={0: 0.0})

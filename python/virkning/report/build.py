@@ -46,6 +46,7 @@ class ReportSpec:
     simulated: bool = False
     frame_conditions: list[str] = field(default_factory=list)
     size: str | None = None
+    cohorts: list[str] = field(default_factory=list)
 
 
 def _figure_html(fig: Any) -> str:
@@ -143,6 +144,13 @@ def build_report(data: Any, spec: ReportSpec, out_dir: str | Path, extra_notes: 
         results["benchmark"], bench_html = benchmark_section(
             data, unit=spec.unit, time=spec.time, outcome=spec.outcome, frame_conditions=spec.frame_conditions,
             size=spec.size, figure_html=_figure_html)
+    did_html = ""
+    if spec.cohorts:
+        from virkning.report.did import att_gt_section
+
+        results["staggered"], did_html = att_gt_section(
+            data, unit=spec.unit, time=spec.time, outcome=spec.outcome, cohorts=spec.cohorts,
+            covariates=spec.covariates, cluster=spec.cluster, figure_html=_figure_html)
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in (extra_notes or []))
     balanced = "balanced" if info["balanced"] else "unbalanced"
     tw_rows = [[r["term"], r["estimate"], r["std_error"], r["p_value"], r["conf_low"], r["conf_high"]] for r in fit._rows()]
@@ -161,6 +169,7 @@ estimators robust to that.</p>
 {html_table(["term", "estimate", "std. error", "p", "95% low", "95% high"], tw_rows)}
 <pre>{html.escape(chr(10).join(fit._footer()))}</pre>
 {coef_fig}
+{did_html}
 {bench_html}
 """
     page = f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(spec.title)}</title><style>{CSS}</style></head><body>{body}</body></html>"

@@ -154,7 +154,8 @@ class GroupTimeEffects(_DidResult):
         """ATT(g,t) by cohort against period, with intervals; returns the matplotlib Axes."""
         from virkning.plotting.did import att_gt_plot
 
-        return att_gt_plot(self._rows(), ax=ax, title=self._title(), **kwargs)
+        kwargs.setdefault("title", self._title())
+        return att_gt_plot(self._rows(), ax=ax, **kwargs)
 
 
 class AggregatedEffects(_DidResult):
@@ -224,12 +225,12 @@ class AggregatedEffects(_DidResult):
         if self._dict["kind"] == "dynamic":
             from virkning.plotting.event_study import event_study_plot
 
-            return event_study_plot([(label or "Callaway & Sant'Anna", self)], ax=ax, title=self._title(),
-                                    truth=truth, **kwargs)
+            kwargs.setdefault("title", self._title())
+            return event_study_plot([(label or "Callaway & Sant'Anna", self)], ax=ax, truth=truth, **kwargs)
         from virkning.plotting.did import aggregate_plot
 
-        return aggregate_plot(self._rows(), self._keyname or "", ax=ax, title=self._title(),
-                              band=self._dict["band"], **kwargs)
+        kwargs.setdefault("title", self._title())
+        return aggregate_plot(self._rows(), self._keyname or "", ax=ax, band=self._dict["band"], **kwargs)
 
 
 def _num(x: Any) -> float:
