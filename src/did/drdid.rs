@@ -124,7 +124,7 @@ fn weighting(c: &Cell, trim_level: f64, doubly_robust: bool) -> Result<CellFit, 
         let (sw, swd) = c.w.iter().zip(&c.d).fold((0.0, 0.0), |(a, b), (w, d)| (a + w, b + w * d));
         vec![swd / sw; n]
     } else {
-        super::logit::fit(&c.x, n, c.p, &c.d, &c.w).ok_or(CellFailure::Singular("propensity score"))?
+        propensity(c)?
     };
     let max_ps = raw.iter().copied().fold(0.0, f64::max);
     if max_ps >= 0.999 {
@@ -218,5 +218,19 @@ mod tests {
             assert!((f.att - want).abs() < 1e-10, "{m:?} {}", f.att);
             assert!(f.inf.iter().sum::<f64>().abs() < 1e-9);
         }
+    }
+}
+
+/// Propensity scores by the shared logistic GLM (weighted, deviance tolerance 1e-12). Separation
+/// or non-convergence means no overlap; any other failure is a singular design.
+fn propensity(c: &Cell) -> Result<Vec<f64>, CellFailure> {
+    use crate::regression::{fit_glm_columns, Family, IrlsOptions, RegressionError};
+    let opts = IrlsOptions { tol: 1e-12, max_iter: 100 };
+    match fit_glm_columns(&c.x, c.n, c.p, &c.d, Some(&c.w), None, Family::Binomial, &opts) {
+        Ok(fit) => Ok(fit.fitted),
+        Err(crate::Error::Regression(RegressionError::Separation { .. } | RegressionError::NotConverged { .. })) => {
+            Err(CellFailure::Overlap(1.0))
+        }
+        Err(_) => Err(CellFailure::Singular("propensity score")),
     }
 }

@@ -14,7 +14,6 @@ mod bacon;
 mod drdid;
 mod event_result;
 mod imputation;
-mod logit;
 mod params;
 mod result;
 mod staggered;
