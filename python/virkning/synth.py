@@ -82,6 +82,7 @@ def synthetic_control(
     treated_unit: Any,
     treatment_start: int,
     predictors: list[str] | None = None,
+    outcome_lags: list[int] | None = None,
     v: list[float] | None = None,
     placebo: bool = True,
     max_evals: int = 4000,
@@ -89,11 +90,12 @@ def synthetic_control(
     """Synthetic control (Abadie, Diamond & Hainmueller 2010) for one treated unit.
 
     Donor weights on the simplex minimise ``(X1 - X0 w)' V (X1 - X0 w)``: the rows of ``X`` are
-    the pre-period means of ``predictors`` followed by every pre-period outcome, each scaled to
-    unit SD across units. ``V = diag(v)`` is supplied (``v``, one entry per row) or chosen to
+    the pre-period means of ``predictors`` followed by the outcome in each ``outcome_lags``
+    period (default: every pre-period without predictors, none with them), each scaled to unit
+    SD across units. ``V = diag(v)`` is supplied (``v``, one entry per row) or chosen to
     minimise the pre-period outcome MSPE (Nelder-Mead over the simplex, with the inner QP
-    solved exactly by an active-set method and warm-started). Without predictors, V is equal
-    and the weights minimise the pre-period MSPE directly.
+    solved exactly by an active-set method and warm-started). With neither predictors nor
+    lags, nothing is scaled, V is equal and the weights minimise the pre-period MSPE directly.
 
     Inference: placebo in space (every donor as treated, in parallel; post/pre RMSPE ratios
     and the permutation p-value), placebo in time (fake start mid pre-period) and leave-one-out
@@ -116,6 +118,7 @@ def synthetic_control(
     params = {
         "outcome": outcome, "unit": unit, "time": time, "treated_unit": str(treated_unit),
         "treatment_start": int(treatment_start), "predictors": list(predictors or []),
+        "outcome_lags": None if outcome_lags is None else [int(x) for x in outcome_lags],
         "v": None if v is None else [float(x) for x in v], "placebo": bool(placebo), "max_evals": int(max_evals),
     }
     inner = _core.synthetic_control(cols, json.dumps(params))

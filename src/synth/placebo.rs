@@ -213,7 +213,7 @@ impl Validated<SyntheticControl> {
                 x[u * k..(u + 1) * k].copy_from_slice(&y.row(u)[..k]);
             }
             let names = (0..k).map(|s| format!("{} {}", p.outcome, y.periods[s])).collect();
-            let sub = Problem { y, x, names, t0: fake_t0 };
+            let sub = Problem { y, x, names, t0: fake_t0, outcome_rows_only: true, n_pred: 0 };
             (Some(sub.fit(treated, &donors, None, false, p.max_evals)), Some(prob.y.periods[fake_t0]))
         } else {
             (None, None)

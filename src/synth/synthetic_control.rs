@@ -1,8 +1,9 @@
 //! Synthetic control (Abadie & Gardeazabal 2003; Abadie, Diamond & Hainmueller 2010, 2015).
 //!
 //! Donor weights `w` on the simplex minimise `(X1 - X0 w)' V (X1 - X0 w)`, where the rows of
-//! `X` are predictors: each pre-period outcome (the default), or the pre-period means of the
-//! `predictors` columns followed by the pre-period outcomes. `V = diag(v)`, `sum v = 1`, is
+//! `X` are predictors: the pre-period means of the `predictors` columns followed by the outcome
+//! in each of the `outcome_lags` periods (Synth's "special predictors"). Without `predictors`
+//! the lags default to every pre-period; with them, to none. `V = diag(v)`, `sum v = 1`, is
 //! supplied or chosen, as in Synth, to minimise the pre-period outcome MSPE
 //! `|Y1,pre - Y0,pre w(V)|^2 / T0` (nested optimisation: Nelder-Mead over softmax-parametrised
 //! `v`, started from equal weights and from outcome-only weights, with the inner QP solved
@@ -19,11 +20,15 @@ use crate::data::{Frame, Panel, Wide};
 use crate::linalg::{simplex_least_squares, ColMat};
 use crate::results::Diagnostic;
 
+/// Relative weight of the pre-period outcome MSPE in the inner weight problem (tie-break).
+const TIE_BREAK: f64 = 1e-6;
+
 /// Options of [`SyntheticControl`].
 ///
 /// # Defaults
-/// `predictors = []` (every pre-period outcome is a predictor, V equal), `v = None`
-/// (optimised when there are predictors), `placebo = true`, `max_evals = 4000`.
+/// `predictors = []`, `outcome_lags = None` (every pre-period outcome when there are no
+/// predictors, none otherwise), `v = None` (optimised unless the rows are exactly the
+/// pre-period outcomes), `placebo = true`, `max_evals = 4000`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SyntheticControl {
@@ -37,8 +42,10 @@ pub struct SyntheticControl {
     pub treated_unit: String,
     /// First treated period.
     pub treatment_start: i64,
-    /// Predictor columns (pre-period means), used with the pre-period outcomes.
+    /// Predictor columns (pre-period means).
     pub predictors: Vec<String>,
+    /// Pre-periods whose outcome values are predictor rows.
+    pub outcome_lags: Option<Vec<i64>>,
     /// Fixed predictor weights (one per predictor row: predictors then pre-period outcomes).
     pub v: Option<Vec<f64>>,
     /// Run the placebo-in-space fits (every donor as treated).
@@ -56,6 +63,7 @@ impl Default for SyntheticControl {
             treated_unit: String::new(),
             treatment_start: 0,
             predictors: Vec::new(),
+            outcome_lags: None,
             v: None,
             placebo: true,
             max_evals: 4000,
@@ -77,6 +85,8 @@ pub struct ScFit {
     pub predictor_names: Vec<String>,
     /// Predictor weights (diagonal of V), sum 1.
     pub v: Vec<f64>,
+    /// Predictor fit `(X1 - X0 w)' V (X1 - X0 w)` on the scaled predictors (Synth's `loss.w`).
+    pub predictor_loss: f64,
     /// Treated outcome, every period.
     pub treated_path: Vec<f64>,
     /// Synthetic outcome, every period.
@@ -101,6 +111,11 @@ pub(crate) struct Problem {
     pub x: Vec<f64>,
     pub names: Vec<String>,
     pub t0: usize,
+    /// The rows are exactly the pre-period outcomes: no scaling, V equal, so the weights
+    /// minimise the pre-period MSPE itself.
+    pub outcome_rows_only: bool,
+    /// Number of predictor-mean rows (they come first).
+    pub n_pred: usize,
 }
 
 impl Problem {
@@ -135,7 +150,35 @@ impl Problem {
             names.push(format!("{name} (mean)"));
             cols.push(m);
         }
-        for s in 0..t0 {
+        let lags: Vec<usize> = match &p.outcome_lags {
+            None if p.predictors.is_empty() => (0..t0).collect(),
+            None => Vec::new(),
+            Some(l) => {
+                let mut idx = Vec::with_capacity(l.len());
+                for &period in l {
+                    match y.periods[..t0].iter().position(|&t| t == period) {
+                        Some(s) if !idx.contains(&s) => idx.push(s),
+                        Some(_) => {}
+                        None => {
+                            return Err(SynthError::BadPredictor {
+                                name: "outcome_lags".into(),
+                                reason: format!(
+                                    "{period} is not a pre-treatment period (pre-periods run {first}..{})",
+                                    y.periods[t0 - 1]
+                                ),
+                            }
+                            .into())
+                        }
+                    }
+                }
+                idx
+            }
+        };
+        if p.predictors.is_empty() && lags.is_empty() {
+            return Err(SynthError::BadPredictor { name: "outcome_lags".into(), reason: "is empty and there are no predictors: nothing to match on".into() }.into());
+        }
+        let outcome_rows_only = p.predictors.is_empty() && lags.len() == t0;
+        for &s in &lags {
             names.push(format!("{} {}", p.outcome, y.periods[s]));
             cols.push((0..nu).map(|u| y.row(u)[s]).collect());
         }
@@ -146,7 +189,8 @@ impl Problem {
                 x[u * k + r] = c[u];
             }
         }
-        Ok(Problem { y, x, names, t0 })
+        let n_pred = p.predictors.len();
+        Ok(Problem { y, x, names, t0, outcome_rows_only, n_pred })
     }
 
     /// Fit unit `treated` against `donors`, with `v` fixed, or optimised when `optimise` and
@@ -157,11 +201,10 @@ impl Problem {
         // Scale each predictor row to unit SD across the units in this fit (Synth), unless the
         // pre-period outcomes are the only predictors: then the weights minimise the
         // pre-period MSPE itself.
-        let n_pred = k - self.t0;
         let units: Vec<usize> = std::iter::once(treated).chain(donors.iter().copied()).collect();
         let scale: Vec<f64> = (0..k)
             .map(|r| {
-                if n_pred == 0 {
+                if self.outcome_rows_only {
                     return 1.0;
                 }
                 let vals: Vec<f64> = units.iter().map(|&u| self.x[u * k + r]).collect();
@@ -185,12 +228,30 @@ impl Problem {
         let y0: Vec<f64> = donors.iter().flat_map(|&u| self.y.row(u)[..t0].to_vec()).collect();
         let y0m = ColMat::new(&y0, t0, nd);
         let mut support: Vec<usize> = Vec::new();
+        // Tie-break: when the predictors do not pin the weights down (the treated unit inside
+        // the donors' hull in predictor space fits exactly with many weight vectors), Synth's
+        // answer depends on where its solver stops. We add the pre-period outcome MSPE with a
+        // relative weight TIE_BREAK, which selects, among (near-)equal predictor fits, the
+        // weights with the best outcome fit and moves unique solutions by O(TIE_BREAK).
+        let y1_sq: f64 = y1.iter().map(|a| a * a).sum::<f64>().max(f64::MIN_POSITIVE);
+        let augment = !self.outcome_rows_only;
+        let rows = if augment { k + t0 } else { k };
         let solve = |vv: &[f64], support: &mut Vec<usize>| -> Vec<f64> {
             let sq: Vec<f64> = vv.iter().map(|v| v.max(0.0).sqrt()).collect();
-            let z: Vec<f64> =
-                x0.chunks(k).flat_map(|c| c.iter().zip(&sq).map(|(a, s)| a * s).collect::<Vec<_>>()).collect();
-            let t: Vec<f64> = x1.iter().zip(&sq).map(|(a, s)| a * s).collect();
-            let sol = simplex_least_squares(ColMat::new(&z, k, nd), &t, Some(support), 1e-13);
+            let x1v: f64 = x1.iter().zip(vv).map(|(a, v)| a * a * v).sum();
+            let c = (TIE_BREAK * x1v.max(f64::MIN_POSITIVE) / y1_sq).sqrt();
+            let mut z = Vec::with_capacity(rows * nd);
+            for (j, col) in x0.chunks(k).enumerate() {
+                z.extend(col.iter().zip(&sq).map(|(a, s)| a * s));
+                if augment {
+                    z.extend(y0m.col(j).iter().map(|a| a * c));
+                }
+            }
+            let mut t: Vec<f64> = x1.iter().zip(&sq).map(|(a, s)| a * s).collect();
+            if augment {
+                t.extend(y1.iter().map(|a| a * c));
+            }
+            let sol = simplex_least_squares(ColMat::new(&z, rows, nd), &t, Some(support), 1e-13);
             *support = (0..nd).filter(|&j| sol.weights[j] > 0.0).collect();
             sol.weights
         };
@@ -207,13 +268,18 @@ impl Problem {
                 let s: f64 = v.iter().sum();
                 v.iter().map(|x| x / s).collect()
             }
-            None if !optimise || n_pred == 0 => vec![1.0 / k as f64; k],
+            None if !optimise || self.outcome_rows_only || k == 1 => vec![1.0 / k as f64; k],
             None => {
-                // Starting points: equal weights, and outcome rows only (which minimises the
-                // outcome MSPE directly when every pre-period outcome is a predictor).
+                // Starting points: equal weights, and (with both kinds of rows) the outcome
+                // rows only, which nearly minimises the outcome MSPE when there are many lags.
                 let equal = vec![0.0; k];
-                let mut outcome_only = vec![0.0; k];
-                outcome_only[..n_pred].iter_mut().for_each(|v| *v = -20.0);
+                let n_pred = self.n_pred;
+                let mut starts = vec![equal.clone()];
+                if n_pred > 0 && n_pred < k {
+                    let mut outcome_only = vec![0.0; k];
+                    outcome_only[..n_pred].iter_mut().for_each(|v| *v = -20.0);
+                    starts.push(outcome_only);
+                }
                 let to_v = |th: &[f64]| -> Vec<f64> {
                     let m = th.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                     let e: Vec<f64> = th.iter().map(|t| (t - m).exp()).collect();
@@ -221,14 +287,15 @@ impl Problem {
                     e.iter().map(|x| x / s).collect()
                 };
                 let mut best = (f64::INFINITY, equal.clone());
-                for start in [outcome_only, equal] {
+                let per_start = max_evals / starts.len();
+                for start in starts {
                     let (th, val) = nelder_mead(
                         |th| {
                             let w = solve(&to_v(th), &mut support);
                             loss(&w)
                         },
                         &start,
-                        max_evals / 2,
+                        per_start,
                     );
                     if val < best.0 {
                         best = (val, th);
@@ -238,6 +305,9 @@ impl Problem {
             }
         };
         let w = solve(&v_final, &mut support);
+        let predictor_loss: f64 = (0..k)
+            .map(|r| v_final[r] * (x1[r] - (0..nd).map(|j| x0[j * k + r] * w[j]).sum::<f64>()).powi(2))
+            .sum();
         let nt = self.y.n_periods();
         let treated_path = self.y.row(treated).to_vec();
         let synthetic_path: Vec<f64> =
@@ -252,6 +322,7 @@ impl Problem {
             weights: w,
             predictor_names: self.names.clone(),
             v: v_final,
+            predictor_loss,
             att: post.iter().sum::<f64>() / post.len() as f64,
             treated_path,
             synthetic_path,
