@@ -2,8 +2,10 @@
 //!
 //! * placebo in space: every donor in turn is the treated unit, the other donors its pool;
 //!   the statistic is the post/pre RMSPE ratio and the permutation p-value is
-//!   `(1 + #{placebos with ratio >= treated ratio}) / (1 + #placebos)`; placebos with a zero
-//!   pre-period RMSPE (constant donors) have no ratio and are left out (reported);
+//!   `(1 + #{placebos with ratio >= treated ratio}) / (1 + #placebos)`; placebos whose
+//!   pre-period fit is exact (RMSPE below 1e-8 times the unit's pre-period RMS outcome: a
+//!   constant donor, or fewer pre-periods than the donors can match) have no meaningful ratio
+//!   and are left out (reported); an exact fit of the treated unit itself gives no p-value;
 //! * placebo in time: the treatment moved to the middle of the pre-period, fitted on the
 //!   pre-period only (pre-period outcomes as predictors): a good design shows no "effect";
 //! * leave-one-out: refit without each donor that has positive weight.
@@ -161,7 +163,7 @@ impl Validated<SyntheticControl> {
         let v = p.v.as_deref();
         let fit = prob.fit(treated, &donors, v, true, p.max_evals);
         let mut warnings = diagnostics(&prob, treated, &donors, &fit);
-        let ratio = fit.rmspe_post / fit.rmspe_pre;
+        let ratio = rmspe_ratio(&prob, treated, &fit);
         // Placebo in space: each donor against the other donors (the treated unit excluded).
         let placebos: Vec<PlaceboFit> = if p.placebo {
             donors
@@ -169,7 +171,7 @@ impl Validated<SyntheticControl> {
                 .map(|&d| {
                     let pool: Vec<usize> = donors.iter().copied().filter(|&u| u != d).collect();
                     let f = prob.fit(d, &pool, v, true, p.max_evals);
-                    let ratio = if f.rmspe_pre > 0.0 { f.rmspe_post / f.rmspe_pre } else { f64::NAN };
+                    let ratio = rmspe_ratio(&prob, d, &f);
                     PlaceboFit {
                         unit: f.unit,
                         rmspe_pre: f.rmspe_pre,
@@ -184,7 +186,16 @@ impl Validated<SyntheticControl> {
             Vec::new()
         };
         let finite: Vec<f64> = placebos.iter().map(|q| q.ratio).filter(|r| r.is_finite()).collect();
-        let p_value = if finite.is_empty() {
+        if ratio.is_nan() {
+            warnings.push(Diagnostic::new(
+                "exact_pre_fit",
+                format!(
+                    "the treated unit {} is fitted exactly before treatment (pre-period RMSPE {:.3e}) with {} pre-periods and {} donors: the post/pre RMSPE ratio and its p-value are not informative; use more pre-periods or fewer donors",
+                    fit.unit, fit.rmspe_pre, prob.t0, donors.len()
+                ),
+            ));
+        }
+        let p_value = if finite.is_empty() || ratio.is_nan() {
             f64::NAN
         } else {
             (1 + finite.iter().filter(|&&r| r >= ratio).count()) as f64 / (1 + finite.len()) as f64
@@ -193,7 +204,7 @@ impl Validated<SyntheticControl> {
             warnings.push(Diagnostic::new(
                 "placebo_dropped",
                 format!(
-                    "{} placebo(s) with a perfect pre-period fit have no RMSPE ratio and are left out of the p-value",
+                    "{} placebo(s) fitted exactly before treatment (constant donors, or fewer pre-periods than the donors can match) have no meaningful RMSPE ratio and are left out of the p-value",
                     placebos.len() - finite.len()
                 ),
             ));
@@ -245,5 +256,17 @@ impl Validated<SyntheticControl> {
             warnings,
             version: crate::VERSION.into(),
         })
+    }
+}
+
+/// Post/pre RMSPE ratio, NaN when the pre-period fit is exact (RMSPE below 1e-8 times the
+/// unit's pre-period RMS outcome), where the ratio only measures rounding error.
+fn rmspe_ratio(prob: &Problem, unit: usize, f: &ScFit) -> f64 {
+    let pre = &prob.y.row(unit)[..prob.t0];
+    let rms = (pre.iter().map(|v| v * v).sum::<f64>() / pre.len() as f64).sqrt();
+    if f.rmspe_pre > 1e-8 * rms.max(f64::MIN_POSITIVE) {
+        f.rmspe_post / f.rmspe_pre
+    } else {
+        f64::NAN
     }
 }

@@ -175,7 +175,11 @@ impl Problem {
             }
         };
         if p.predictors.is_empty() && lags.is_empty() {
-            return Err(SynthError::BadPredictor { name: "outcome_lags".into(), reason: "is empty and there are no predictors: nothing to match on".into() }.into());
+            return Err(SynthError::BadPredictor {
+                name: "outcome_lags".into(),
+                reason: "is empty and there are no predictors: nothing to match on".into(),
+            }
+            .into());
         }
         let outcome_rows_only = p.predictors.is_empty() && lags.len() == t0;
         for &s in &lags {
@@ -305,9 +309,8 @@ impl Problem {
             }
         };
         let w = solve(&v_final, &mut support);
-        let predictor_loss: f64 = (0..k)
-            .map(|r| v_final[r] * (x1[r] - (0..nd).map(|j| x0[j * k + r] * w[j]).sum::<f64>()).powi(2))
-            .sum();
+        let predictor_loss: f64 =
+            (0..k).map(|r| v_final[r] * (x1[r] - (0..nd).map(|j| x0[j * k + r] * w[j]).sum::<f64>()).powi(2)).sum();
         let nt = self.y.n_periods();
         let treated_path = self.y.row(treated).to_vec();
         let synthetic_path: Vec<f64> =

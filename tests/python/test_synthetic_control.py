@@ -224,3 +224,16 @@ def test_exact_predictor_fit_picks_the_best_outcome_fit():
     assert fit.fit["predictor_loss"] < 1e-10
     free = vk.synthetic_control(PROP99, placebo=False, **ARGS)
     assert fit.fit["mspe_pre"] >= free.fit["mspe_pre"] * (1 - 1e-9)
+
+
+def test_exact_pre_period_fits_give_no_ratio():
+    # The treated unit is an exact mix of two donors before treatment: its post/pre ratio would
+    # only measure rounding error, so there is no p-value (warned), and exactly-fitted
+    # placebos are left out of it.
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=(12, 8)).cumsum(axis=1) + 10
+    y[0, :4] = 0.5 * y[1, :4] + 0.5 * y[2, :4]
+    df = pd.DataFrame({"u": np.repeat([f"u{i}" for i in range(12)], 8), "t": np.tile(np.arange(8), 12), "y": y.ravel()})
+    with pytest.warns(vk.VirkningWarning, match="fitted exactly"):
+        fit = vk.synthetic_control(df, outcome="y", unit="u", time="t", treated_unit="u0", treatment_start=4)
+    assert fit.fit["rmspe_pre"] < 1e-8 and (fit.p_value is None or np.isnan(fit.p_value))
