@@ -118,8 +118,9 @@ def diff_diff(case: str, cap: float) -> dict:
 
     df = pd.read_csv(PROP99)
     t0 = time.perf_counter()
+    df["ever"] = (df.State == "California").astype(int)  # diff-diff wants the ever-treated indicator
     r = SyntheticDiD(variance_method="placebo", n_bootstrap=200, seed=1).fit(
-        df, outcome="PacksPerCapita", treatment="treated", unit="State", time="Year",
+        df, outcome="PacksPerCapita", treatment="ever", unit="State", time="Year",
         post_periods=list(range(1989, 2001)))
     return {"seconds": time.perf_counter() - t0, "att": float(r.att), "se": float(r.se)}
 
@@ -160,6 +161,7 @@ def main() -> None:
     ap.add_argument("--cap", type=float, default=120.0, help="seconds per peer case before extrapolating/stopping")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--cases", nargs="*", default=list(CASES))
+    ap.add_argument("--peers", nargs="*", default=None, help="only these peers")
     ap.add_argument("--one", nargs=2, metavar=("PEER", "CASE"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     warnings.filterwarnings("ignore")
@@ -171,7 +173,7 @@ def main() -> None:
         v = virkning_case(case, a.reps)
         rows.append((case, "virkning", v))
         print(case, "virkning", v, flush=True)
-        for peer in CASES[case]:
+        for peer in [p for p in CASES[case] if a.peers is None or p in a.peers]:
             try:
                 p = subprocess.run([a.peers_python, __file__, "--one", peer, case, "--cap", str(a.cap)],
                                    capture_output=True, text=True, timeout=a.cap * 3 + 60, check=True)
