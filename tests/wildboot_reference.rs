@@ -82,3 +82,42 @@ fn mpdta_twfe_wcr_p_value_within_monte_carlo_error_of_wildboottest() {
     assert_eq!(again.t_boot, res.t_boot);
     let _ = VcovType::Cr1;
 }
+
+#[test]
+fn random_draws_agree_with_wildboottest_within_monte_carlo_error() {
+    // 30 state clusters: 2^30 sign vectors, so all four weight types are drawn at random. Each
+    // case holds wildboottest's p-values for two seeds; virkning's (its own seed) must lie within
+    // 4 sd of their mean, sd^2 = p(1-p)/B (1 + 1/2).
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(common::fixture("wildboot_wildboottest.json")).unwrap()).unwrap();
+    let frame = read_csv(fixture["data"].as_str().unwrap());
+    let cases = fixture["random_draws"].as_array().unwrap();
+    assert!(cases.len() >= 16);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let weights: BootWeights = serde_json::from_value(case["weights"].clone()).unwrap();
+        let btype = if case["bootstrap_type"] == "31" { BootType::Jackknife } else { BootType::Standard };
+        let reps = case["reps"].as_u64().unwrap() as usize;
+        let params = WildBoot::default()
+            .reps(reps)
+            .weights(weights)
+            .impose_null(case["impose_null"].as_bool().unwrap())
+            .bootstrap_type(btype)
+            .seed(7)
+            .validate()
+            .unwrap();
+        let chk = Feols::new(case["formula"].as_str().unwrap())
+            .vcov(Vcov::cr1(strings(&case["cluster"])))
+            .validate()
+            .unwrap();
+        let terms = [(case["param"].as_str().unwrap().to_string(), 1.0)];
+        let res = chk.wildboot(&frame, &terms, case["r"].as_f64().unwrap(), None, None, &params).unwrap();
+        assert!(!res.enumerated && res.reps == reps, "{name}");
+        let refs: Vec<f64> =
+            case["wildboottest_p_values"].as_array().unwrap().iter().map(|p| p.as_f64().unwrap()).collect();
+        assert_ne!(refs[0], refs[1], "{name}: wildboottest's two seeds must differ");
+        let p_ref = refs.iter().sum::<f64>() / refs.len() as f64;
+        let sd = (p_ref * (1.0 - p_ref) / reps as f64 * 1.5).sqrt().max(1.0 / reps as f64);
+        assert!((res.p_value - p_ref).abs() < 4.0 * sd, "{name}: p {} vs wildboottest {refs:?} (sd {sd})", res.p_value);
+    }
+}

@@ -472,15 +472,18 @@ pub fn wild_bootstrap(
         })
         .collect();
 
+    // Sequential: one p-value is O(B) cheap arithmetic, and the interval needs ~150 of them; a
+    // parallel section per call costs more in thread hand-offs than it saves (badly so on a
+    // loaded machine). The two ends of the interval run in parallel instead.
     let pval = |d: f64| -> f64 {
         let t = ((estimate - hyp.r - d) / se).abs() * (1.0 - TIE);
-        draws.par_iter().with_min_len(4096).filter(|dr| t < dr.t(d).abs()).count() as f64 / draws.len() as f64
+        draws.iter().filter(|dr| t < dr.t(d).abs()).count() as f64 / draws.len() as f64
     };
     let p_value = pval(0.0);
     let conf_int = p.conf_int.then(|| {
         let centre = estimate - hyp.r;
-        let lo = invert(&pval, centre, se, p.alpha, -1.0);
-        let hi = invert(&pval, centre, se, p.alpha, 1.0);
+        let (lo, hi) =
+            rayon::join(|| invert(&pval, centre, se, p.alpha, -1.0), || invert(&pval, centre, se, p.alpha, 1.0));
         (lo + hyp.r, hi + hyp.r)
     });
     let mut used: WildBoot = WildBoot::clone(params);
@@ -645,7 +648,7 @@ fn j_matrix(cells: &Cells, k: usize, bread: &[f64], rb: &[f64], s: &[f64], n_boo
 
 /// Outermost point on one side (`side` = -1 or +1) of `centre` where the p-value function falls
 /// to `alpha`: bracket, scan a grid inward, then bisect to machine precision.
-fn invert(pval: &dyn Fn(f64) -> f64, centre: f64, se: f64, alpha: f64, side: f64) -> f64 {
+fn invert(pval: &(dyn Fn(f64) -> f64 + Sync), centre: f64, se: f64, alpha: f64, side: f64) -> f64 {
     let mut width = 2.0 * se;
     let mut tries = 0;
     while pval(centre + side * width) > alpha {

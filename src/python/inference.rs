@@ -35,16 +35,20 @@ pub(crate) fn wildboot(
 ) -> PyResult<PyWildBootResult> {
     let held = hold(columns)?;
     let frame = frame(&held)?;
+    // rayon::scope: one hand-off to the pool for the whole call; its parallel sections then
+    // start from a worker thread instead of each being injected from this one.
     let inner = py.detach(|| {
-        guard(|| {
-            let mut p: Feols = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
-            if let Some(v) = vcov {
-                let kind: VcovType = v.parse()?;
-                p.vcov = Some(Vcov { kind, cluster: vcov_cluster });
-            }
-            let b: WildBoot = serde_json::from_str(boot).map_err(|e| invalid("wildboot", e.to_string()))?;
-            let b = b.weights(weights.parse::<BootWeights>()?).validate()?;
-            p.validate()?.wildboot(&frame, &terms, r, cluster.as_deref(), bootcluster.as_deref(), &b)
+        rayon::scope(|_| {
+            guard(|| {
+                let mut p: Feols = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+                if let Some(v) = vcov {
+                    let kind: VcovType = v.parse()?;
+                    p.vcov = Some(Vcov { kind, cluster: vcov_cluster });
+                }
+                let b: WildBoot = serde_json::from_str(boot).map_err(|e| invalid("wildboot", e.to_string()))?;
+                let b = b.weights(weights.parse::<BootWeights>()?).validate()?;
+                p.validate()?.wildboot(&frame, &terms, r, cluster.as_deref(), bootcluster.as_deref(), &b)
+            })
         })
     })?;
     Ok(PyWildBootResult { inner })
@@ -93,15 +97,19 @@ pub(crate) fn ritest(
 ) -> PyResult<PyRiResult> {
     let held = hold(columns)?;
     let frame = frame(&held)?;
+    // rayon::scope: one hand-off to the pool for the whole call; its parallel sections then
+    // start from a worker thread instead of each being injected from this one.
     let inner = py.detach(|| {
-        guard(|| {
-            let mut p: Feols = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
-            if let Some(v) = vcov {
-                let kind: VcovType = v.parse()?;
-                p.vcov = Some(Vcov { kind, cluster: vcov_cluster });
-            }
-            let r: RiTest = serde_json::from_str(ri).map_err(|e| invalid("ritest", e.to_string()))?;
-            p.validate()?.ritest(&frame, term, treatment, unit, time, &r.validate()?)
+        rayon::scope(|_| {
+            guard(|| {
+                let mut p: Feols = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+                if let Some(v) = vcov {
+                    let kind: VcovType = v.parse()?;
+                    p.vcov = Some(Vcov { kind, cluster: vcov_cluster });
+                }
+                let r: RiTest = serde_json::from_str(ri).map_err(|e| invalid("ritest", e.to_string()))?;
+                p.validate()?.ritest(&frame, term, treatment, unit, time, &r.validate()?)
+            })
         })
     })?;
     Ok(PyRiResult { inner })

@@ -75,14 +75,14 @@ impl Validated<FeolsChecked> {
         }
         let (keep, collinear, _) = drop_collinear(&mut mf.yx, &mf.recipes, w.as_deref(), &scale, p.collinear_tol)?;
         let kk = keep.len();
-        let root: Option<Vec<f64>> = w.as_ref().map(|w| w.iter().map(|v| v.sqrt()).collect());
-        let col = |j: usize| -> Vec<f64> {
-            let c = &mf.yx[j * n..(j + 1) * n];
-            match &root {
-                None => c.to_vec(),
-                Some(r) => c.iter().zip(r).map(|(a, b)| a * b).collect(),
-            }
-        };
+        // y then the kept regressors, column-major, times sqrt(w): taken over, not copied.
+        let mut yx = std::mem::take(&mut mf.yx);
+        yx.truncate((1 + kk) * n);
+        if let Some(w) = &w {
+            let root: Vec<f64> = w.iter().map(|v| v.sqrt()).collect();
+            yx.chunks_mut(n).for_each(|c| c.iter_mut().zip(&root).for_each(|(a, r)| *a *= r));
+        }
+        let x = yx.split_off(n);
         let vcov_clusters: Vec<&Factor> = mf.clusters.iter().take(clusters.len()).map(|(_, f)| &**f).collect();
         let nested: Vec<bool> =
             mf.fixed_effects.iter().map(|(_, fe)| vcov_clusters.iter().any(|c| nested_in(fe, c))).collect();
@@ -99,8 +99,8 @@ impl Validated<FeolsChecked> {
         Ok(Partialled {
             n,
             k: kk,
-            y: col(0),
-            x: (1..=kk).flat_map(col).collect(),
+            y: yx,
+            x,
             names: keep.iter().map(|&j| mf.recipes[j].name.clone()).collect(),
             collinear,
             clusters: std::mem::take(&mut mf.clusters),
