@@ -14,6 +14,16 @@ fn invalid(name: &'static str, reason: String) -> crate::Error {
     crate::ParamsError::InvalidParam { name, value: String::new(), reason }.into()
 }
 
+/// The `feols` params (JSON of [`Feols`]) with the model's vcov.
+fn feols_params(params: &str, vcov: Option<String>, cluster: Vec<String>) -> crate::Result<Feols> {
+    let mut p: Feols = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+    if let Some(v) = vcov {
+        let kind: VcovType = v.parse()?;
+        p.vcov = Some(Vcov { kind, cluster });
+    }
+    Ok(p)
+}
+
 /// Wild cluster bootstrap of `sum(c * beta[name]) = r` in the `feols` model given by `params`
 /// (JSON of [`Feols`]) and `vcov`/`vcov_cluster`; `boot` is the JSON of [`WildBoot`]
 /// and `weights` its weights' name.
@@ -40,11 +50,7 @@ pub(crate) fn wildboot(
     let inner = py.detach(|| {
         rayon::scope(|_| {
             guard(|| {
-                let mut p: Feols = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
-                if let Some(v) = vcov {
-                    let kind: VcovType = v.parse()?;
-                    p.vcov = Some(Vcov { kind, cluster: vcov_cluster });
-                }
+                let p = feols_params(params, vcov, vcov_cluster)?;
                 let b: WildBoot = serde_json::from_str(boot).map_err(|e| invalid("wildboot", e.to_string()))?;
                 let b = b.weights(weights.parse::<BootWeights>()?).validate()?;
                 p.validate()?.wildboot(&frame, &terms, r, cluster.as_deref(), bootcluster.as_deref(), &b)
@@ -102,11 +108,7 @@ pub(crate) fn ritest(
     let inner = py.detach(|| {
         rayon::scope(|_| {
             guard(|| {
-                let mut p: Feols = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
-                if let Some(v) = vcov {
-                    let kind: VcovType = v.parse()?;
-                    p.vcov = Some(Vcov { kind, cluster: vcov_cluster });
-                }
+                let p = feols_params(params, vcov, vcov_cluster)?;
                 let r: RiTest = serde_json::from_str(ri).map_err(|e| invalid("ritest", e.to_string()))?;
                 p.validate()?.ritest(&frame, term, treatment, unit, time, &r.validate()?)
             })
