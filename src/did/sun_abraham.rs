@@ -44,7 +44,7 @@ use super::event_result::{
 use super::staggered::{model_frame, quote, require_name, timing_source, Staggered, TIME, UNIT, Y};
 use super::DidError;
 use crate::data::{Column, Frame};
-use crate::inference::RefDist;
+use crate::inference::{RefDist, FEW_TREATED};
 use crate::regression::{Feols, FeolsResult, Vcov};
 use crate::results::{Diagnostic, Estimate};
 use crate::traits::Validated;
@@ -355,13 +355,33 @@ impl CellFit {
     }
 
     /// The fit's warnings with the internal cell names replaced by `name` (e.g. `event_time::`).
-    fn warnings(&self, name: &str) -> Vec<Diagnostic> {
+    /// `feols` flags every cell dummy treated in fewer than [`FEW_TREATED`] clusters, with advice
+    /// for a single regressor; here they become one warning listing the cells.
+    fn warnings(&self, name: &str, what: &str) -> Vec<Diagnostic> {
         let internal = format!("{CELL}::");
-        self.fit
-            .warnings
-            .iter()
-            .map(|w| Diagnostic { message: w.message.replace(&internal, name), ..w.clone() })
-            .collect()
+        let mut few: Vec<&str> = Vec::new();
+        let mut out = Vec::new();
+        for w in &self.fit.warnings {
+            let cell = self.labels.iter().skip(1).find(|l| w.message.starts_with(&format!("`{internal}{l}`:")));
+            match cell {
+                Some(l) if w.code == "small_clusters" => few.push(l),
+                _ => out.push(Diagnostic { message: w.message.replace(&internal, name), ..w.clone() }),
+            }
+        }
+        if !few.is_empty() {
+            let shown: Vec<&str> = few.iter().take(4).copied().collect();
+            out.push(Diagnostic::new(
+                "small_clusters",
+                format!(
+                    "{} of {} {what} coefficients rest on fewer than {FEW_TREATED} treated clusters ({}{}): their cluster-robust standard errors are likely too small; read them with caution",
+                    few.len(),
+                    self.labels.len() - 1,
+                    shown.join(", "),
+                    if few.len() > shown.len() { ", ..." } else { "" }
+                ),
+            ));
+        }
+        out
     }
 }
 
@@ -445,7 +465,7 @@ impl Validated<SunAbraham> {
         let cell: Vec<i64> = rows.iter().map(|&i| key(i).map_or(0, |k| index[&k] as i64)).collect();
         let spec = Spec { unit: &p.unit, covariates: &p.covariates, cluster: p.cluster.as_deref(), alpha: p.alpha };
         let cf = fit_cells(&data, frame, &rows, labels, cell, &spec)?;
-        warnings.extend(cf.warnings("cohort:event_time "));
+        warnings.extend(cf.warnings("cohort:event_time ", "cohort x event-time"));
 
         // Interaction weights by event time: cohort shares of the cell's observations.
         let mut by_e: BTreeMap<i64, Vec<(i64, usize)>> = BTreeMap::new();
@@ -538,7 +558,7 @@ impl Validated<TwfeEventStudy> {
             .collect();
         let (event_times, vcov, pretrend) = assemble(&cf, agg);
         let has_never = rows.iter().any(|&i| data.cohort(i).is_none());
-        let mut warnings = cf.warnings("event_time::");
+        let mut warnings = cf.warnings("event_time::", "event-time");
         let dropped: Vec<String> =
             es.iter().enumerate().filter(|(j, _)| cf.coef(j + 1).is_none()).map(|(_, e)| e.to_string()).collect();
         if !has_never && !dropped.is_empty() {

@@ -283,6 +283,16 @@ def test_twfe_event_study_without_never_treated_names_the_extra_reference(mpdta)
     assert 3 not in set(res.tidy()["event_time"])
 
 
+def test_cells_in_few_treated_clusters_give_one_warning():
+    panel = vk.datasets.municipalities()
+    roles = {"outcome": "employment_rate", "unit": "municipality_code", "time": "year", "cohort": "igu_year"}
+    with pytest.warns(exc.SmallClusterWarning) as record:
+        vk.sun_abraham(panel, **roles)
+    few = [str(w.message) for w in record if "treated clusters" in str(w.message)]
+    assert len(few) == 1 and "cohort x event-time coefficients rest on fewer than 15" in few[0]
+    assert "2019:-9" in few[0] and ".cell" not in few[0]
+
+
 # -- recovery on the bundled panel ---------------------------------------------------------------
 def _panel_for(intervention: str):
     """The bundled panel with every true effect except `intervention`'s removed from the outcome
