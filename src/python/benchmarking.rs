@@ -5,16 +5,13 @@ use pyo3::types::PyDict;
 
 use super::convert::{frame, hold};
 use super::errors::guard;
+use super::json::{from_json, to_json};
 use crate::benchmarking::{Benchmark, BenchmarkResult};
-
-fn invalid(name: &'static str, reason: String) -> crate::Error {
-    crate::ParamsError::InvalidParam { name, value: String::new(), reason }.into()
-}
 
 /// Default `Benchmark` params as JSON.
 #[pyfunction]
 pub(crate) fn benchmark_defaults() -> PyResult<String> {
-    guard(|| serde_json::to_string(&Benchmark::default()).map_err(|e| invalid("params", e.to_string())))
+    to_json(&Benchmark::default())
 }
 
 /// Run `benchmark`. `params` is the JSON of [`Benchmark`].
@@ -24,7 +21,7 @@ pub(crate) fn benchmark(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &st
     let frame = frame(&held)?;
     let inner = py.detach(|| {
         guard(|| {
-            let p: Benchmark = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+            let p: Benchmark = from_json("params", params)?;
             p.fit(&frame)
         })
     })?;
@@ -41,6 +38,6 @@ pub(crate) struct PyBenchmarkResult {
 impl PyBenchmarkResult {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+        to_json(&self.inner)
     }
 }

@@ -6,14 +6,11 @@ use pyo3::types::PyDict;
 
 use super::convert::{frame, hold};
 use super::errors::guard;
+use super::json::{from_json, invalid, to_json};
 use crate::did::{
     Aggregate, AggregatedEffects, AggregationKind, AttGt, BasePeriod, BootstrapWeights, ControlGroup, EstMethod,
     GroupTimeEffects,
 };
-
-fn invalid(reason: String) -> crate::Error {
-    crate::ParamsError::InvalidParam { name: "params", value: String::new(), reason }.into()
-}
 
 /// Check the choice strings of a params object, so unknown names raise `UnknownChoiceError`.
 fn check_choices(v: &serde_json::Value) -> crate::Result<()> {
@@ -38,15 +35,15 @@ fn check_choices(v: &serde_json::Value) -> crate::Result<()> {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(json: &str) -> crate::Result<T> {
-    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+    let v: serde_json::Value = from_json("params", json)?;
     check_choices(&v)?;
-    serde_json::from_value(v).map_err(|e| invalid(e.to_string()))
+    serde_json::from_value(v).map_err(|e| invalid("params", e.to_string()))
 }
 
 /// Default `AttGt` params as JSON (for the test that Python defaults equal Rust's).
 #[pyfunction]
 pub(crate) fn att_gt_defaults() -> PyResult<String> {
-    guard(|| serde_json::to_string(&AttGt::default()).map_err(|e| invalid(e.to_string())))
+    to_json(&AttGt::default())
 }
 
 /// Estimate ATT(g,t); `params` is the JSON of [`AttGt`].
@@ -73,7 +70,7 @@ pub(crate) struct PyGroupTimeEffects {
 impl PyGroupTimeEffects {
     /// The serialisable result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid(e.to_string())))
+        to_json(&self.inner)
     }
 
     /// Aggregate; `options` is the JSON of [`Aggregate`].
@@ -103,6 +100,6 @@ pub(crate) struct PyAggregatedEffects {
 impl PyAggregatedEffects {
     /// The serialisable result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid(e.to_string())))
+        to_json(&self.inner)
     }
 }

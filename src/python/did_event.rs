@@ -6,14 +6,11 @@ use pyo3::types::PyDict;
 
 use super::convert::{frame, hold};
 use super::errors::guard;
+use super::json::{from_json, invalid, to_json};
 use crate::did::{Bacon, BaconDecomposition, DidImputation, EventStudyResult, SunAbraham, TwfeEventStudy};
 
-fn invalid(name: &'static str, reason: String) -> crate::Error {
-    crate::ParamsError::InvalidParam { name, value: String::new(), reason }.into()
-}
-
 fn parse<P: serde::de::DeserializeOwned>(params: &str) -> crate::Result<P> {
-    serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))
+    from_json("params", params)
 }
 
 /// Goodman-Bacon decomposition. `params` is the JSON of [`Bacon`].
@@ -35,7 +32,7 @@ pub(crate) struct PyBaconDecomposition {
 impl PyBaconDecomposition {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+        to_json(&self.inner)
     }
 
     /// Text summary (Rust `Display`).
@@ -94,7 +91,7 @@ pub(crate) struct PyEventStudyResult {
 impl PyEventStudyResult {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+        to_json(&self.inner)
     }
 
     /// Covariance of the post-treatment event-time effects.

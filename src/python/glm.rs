@@ -6,17 +6,14 @@ use pyo3::types::PyDict;
 
 use super::convert::{frame, hold};
 use super::errors::guard;
+use super::json::{from_json, to_json};
 use crate::inference::VcovType;
 use crate::regression::{Glm, GlmResult, MixedLm, MixedResult, Vcov};
-
-fn invalid(name: &'static str, reason: String) -> crate::Error {
-    crate::ParamsError::InvalidParam { name, value: String::new(), reason }.into()
-}
 
 /// Default `Glm` params as JSON.
 #[pyfunction]
 pub(crate) fn glm_defaults() -> PyResult<String> {
-    guard(|| serde_json::to_string(&Glm::default()).map_err(|e| invalid("params", e.to_string())))
+    to_json(&Glm::default())
 }
 
 /// Fit `glm`. `params` is the JSON of [`Glm`] without `vcov`/`family` (given as strings).
@@ -34,7 +31,7 @@ pub(crate) fn glm(
     let frame = frame(&held)?;
     let inner = py.detach(|| {
         guard(|| {
-            let mut p: Glm = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+            let mut p: Glm = from_json("params", params)?;
             p.family = family.parse()?;
             let kind: VcovType = vcov.parse()?;
             p.vcov = Vcov { kind, cluster };
@@ -54,7 +51,7 @@ pub(crate) struct PyGlmResult {
 impl PyGlmResult {
     /// The serialisable part of the result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+        to_json(&self.inner)
     }
 
     /// Fitted means by input row (`nan` where the row was not used).
@@ -75,7 +72,7 @@ pub(crate) fn mixedlm(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str)
     let frame = frame(&held)?;
     let inner = py.detach(|| {
         guard(|| {
-            let p: MixedLm = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+            let p: MixedLm = from_json("params", params)?;
             p.fit(&frame)
         })
     })?;
@@ -92,7 +89,7 @@ pub(crate) struct PyMixedResult {
 impl PyMixedResult {
     /// The serialisable result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+        to_json(&self.inner)
     }
 
     /// Variance-covariance matrix of the fixed effects.

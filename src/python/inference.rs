@@ -7,16 +7,13 @@ use pyo3::types::PyDict;
 
 use super::convert::{frame, hold};
 use super::errors::guard;
+use super::json::{from_json, to_json};
 use crate::inference::{BootWeights, RiResult, RiTest, VcovType, WildBoot, WildBootResult};
 use crate::regression::{Feols, Vcov};
 
-fn invalid(name: &'static str, reason: String) -> crate::Error {
-    crate::ParamsError::InvalidParam { name, value: String::new(), reason }.into()
-}
-
 /// The `feols` params (JSON of [`Feols`]) with the model's vcov.
 fn feols_params(params: &str, vcov: Option<String>, cluster: Vec<String>) -> crate::Result<Feols> {
-    let mut p: Feols = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+    let mut p: Feols = from_json("params", params)?;
     if let Some(v) = vcov {
         let kind: VcovType = v.parse()?;
         p.vcov = Some(Vcov { kind, cluster });
@@ -51,7 +48,7 @@ pub(crate) fn wildboot(
         rayon::scope(|_| {
             guard(|| {
                 let p = feols_params(params, vcov, vcov_cluster)?;
-                let b: WildBoot = serde_json::from_str(boot).map_err(|e| invalid("wildboot", e.to_string()))?;
+                let b: WildBoot = from_json("wildboot", boot)?;
                 let b = b.weights(weights.parse::<BootWeights>()?).validate()?;
                 p.validate()?.wildboot(&frame, &terms, r, cluster.as_deref(), bootcluster.as_deref(), &b)
             })
@@ -63,7 +60,7 @@ pub(crate) fn wildboot(
 /// Default `WildBoot` params as JSON.
 #[pyfunction]
 pub(crate) fn wildboot_defaults() -> PyResult<String> {
-    guard(|| serde_json::to_string(&WildBoot::default()).map_err(|e| invalid("params", e.to_string())))
+    to_json(&WildBoot::default())
 }
 
 /// A wild cluster bootstrap result (wrapped by `virkning.results.WildBootResult`).
@@ -76,7 +73,7 @@ pub(crate) struct PyWildBootResult {
 impl PyWildBootResult {
     /// The serialisable part of the result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+        to_json(&self.inner)
     }
 
     /// Bootstrap t-statistics under the null.
@@ -109,7 +106,7 @@ pub(crate) fn ritest(
         rayon::scope(|_| {
             guard(|| {
                 let p = feols_params(params, vcov, vcov_cluster)?;
-                let r: RiTest = serde_json::from_str(ri).map_err(|e| invalid("ritest", e.to_string()))?;
+                let r: RiTest = from_json("ritest", ri)?;
                 p.validate()?.ritest(&frame, term, treatment, unit, time, &r.validate()?)
             })
         })
@@ -127,6 +124,6 @@ pub(crate) struct PyRiResult {
 impl PyRiResult {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+        to_json(&self.inner)
     }
 }

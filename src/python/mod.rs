@@ -9,6 +9,7 @@ mod did_event;
 mod errors;
 mod glm;
 mod inference;
+mod json;
 mod power;
 mod regression;
 mod simulate;

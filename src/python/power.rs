@@ -7,17 +7,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::guard;
+use super::json::{from_json, to_json};
 use super::simulate::frame_to_dict;
 use crate::simulate::{CohortDesign, MdeSearch, PanelDesign, Power, PowerEstimator, PowerResult, Progress};
-
-fn invalid(reason: String) -> crate::Error {
-    crate::ParamsError::InvalidParam { name: "params", value: String::new(), reason }.into()
-}
-
-/// Parse a params JSON string; a malformed or unknown field is an `InvalidParam` error.
-fn from_json<T: serde::de::DeserializeOwned>(params: &str) -> Result<T, crate::Error> {
-    serde_json::from_str(params).map_err(|e| invalid(e.to_string()))
-}
 
 /// Simulate replicate `replicate` of a panel design; returns (columns, JSON with the seed used
 /// and the replicate's estimand).
@@ -29,7 +21,7 @@ pub(crate) fn simulate_panel<'py>(
 ) -> PyResult<(Bound<'py, PyDict>, String)> {
     let (draw, info) = py.detach(|| {
         guard(|| {
-            let design = from_json::<PanelDesign>(params)?.validate()?;
+            let design = from_json::<PanelDesign>("params", params)?.validate()?;
             let draw = design.simulate(replicate);
             let info = serde_json::json!({
                 "seed": design.seed_used(),
@@ -53,7 +45,7 @@ pub(crate) fn simulate_cohort<'py>(
 ) -> PyResult<(Bound<'py, PyDict>, String)> {
     let (draw, info) = py.detach(|| {
         guard(|| {
-            let design = from_json::<CohortDesign>(params)?.validate()?;
+            let design = from_json::<CohortDesign>("params", params)?.validate()?;
             let info = serde_json::json!({ "seed": design.seed_used(), "replicate": replicate, "design": &*design });
             Ok((design.simulate(replicate), info.to_string()))
         })
@@ -112,7 +104,7 @@ pub(crate) fn power(
     let progress = progress.map_or_else(|| Arc::new(Progress::default()), |p| Arc::clone(&p.get().inner));
     let inner = py.detach(|| {
         guard(|| {
-            let mut p: Power = from_json(params)?;
+            let mut p: Power = from_json("params", params)?;
             p.estimator = estimator.parse::<PowerEstimator>()?;
             p.mde = mde.parse::<MdeSearch>()?;
             p.validate()?.run(&progress)
@@ -131,7 +123,7 @@ pub(crate) struct PyPowerResult {
 impl PyPowerResult {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid(e.to_string())))
+        to_json(&self.inner)
     }
 
     /// Text summary (Rust `Display`).

@@ -6,6 +6,7 @@ use pyo3::types::PyDict;
 
 use super::convert::{frame, hold};
 use super::errors::guard;
+use super::json::{from_json, to_json};
 use crate::inference::VcovType;
 use crate::regression::{Feols, FeolsResult, Formula, Vcov};
 
@@ -18,11 +19,7 @@ pub(crate) fn formula_columns(formula: &str) -> PyResult<Vec<String>> {
 /// Default `Feols` params as JSON (for the test that Python defaults equal Rust's).
 #[pyfunction]
 pub(crate) fn feols_defaults() -> PyResult<String> {
-    guard(|| serde_json::to_string(&Feols::default()).map_err(|e| invalid("params", e.to_string())))
-}
-
-fn invalid(name: &'static str, reason: String) -> crate::Error {
-    crate::ParamsError::InvalidParam { name, value: String::new(), reason }.into()
+    to_json(&Feols::default())
 }
 
 /// Fit `feols`. `params` is the JSON of [`Feols`] without `vcov`; `vcov` and `cluster` give it.
@@ -39,7 +36,7 @@ pub(crate) fn feols(
     let frame = frame(&held)?;
     let inner = py.detach(|| {
         guard(|| {
-            let mut p: Feols = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+            let mut p: Feols = from_json("params", params)?;
             if let Some(v) = vcov {
                 let kind: VcovType = v.parse()?;
                 p.vcov = Some(Vcov { kind, cluster });
@@ -60,7 +57,7 @@ pub(crate) struct PyFeolsResult {
 impl PyFeolsResult {
     /// The serialisable part of the result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+        to_json(&self.inner)
     }
 
     /// Residuals by input row (`nan` where the row was not used).

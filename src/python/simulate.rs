@@ -5,12 +5,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use super::errors::guard;
+use super::json::from_json;
 use crate::data::{Column, Frame};
 use crate::simulate::{simulate_municipalities as simulate, MunicipalityPanelParams};
-
-fn invalid(reason: String) -> crate::Error {
-    crate::ParamsError::InvalidParam { name: "params", value: String::new(), reason }.into()
-}
 
 /// Columns of a frame as a dict: float64/int64 arrays, or (codes, labels) for categories.
 pub(crate) fn frame_to_dict<'py>(py: Python<'py>, frame: &Frame<'_>) -> PyResult<Bound<'py, PyDict>> {
@@ -40,7 +37,7 @@ pub(crate) fn simulate_municipalities<'py>(
 ) -> PyResult<(Bound<'py, PyDict>, String, String)> {
     let sim = py.detach(|| {
         guard(|| {
-            let p: MunicipalityPanelParams = serde_json::from_str(params).map_err(|e| invalid(e.to_string()))?;
+            let p: MunicipalityPanelParams = from_json("params", params)?;
             simulate(&p)
         })
     })?;

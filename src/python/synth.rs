@@ -5,16 +5,13 @@ use pyo3::types::PyDict;
 
 use super::convert::{frame, hold};
 use super::errors::guard;
+use super::json::{from_json, invalid, to_json};
 use crate::synth::{Sdid, SdidResult};
-
-fn invalid(name: &'static str, reason: String) -> crate::Error {
-    crate::ParamsError::InvalidParam { name, value: String::new(), reason }.into()
-}
 
 /// Default `Sdid` params as JSON.
 #[pyfunction]
 pub(crate) fn sdid_defaults() -> PyResult<String> {
-    guard(|| serde_json::to_string(&Sdid::default()).map_err(|e| invalid("params", e.to_string())))
+    to_json(&Sdid::default())
 }
 
 /// Fit synthetic DiD (or SC / DiD). `params` is the JSON of [`Sdid`].
@@ -24,7 +21,7 @@ pub(crate) fn sdid(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) ->
     let frame = frame(&held)?;
     let inner = py.detach(|| {
         guard(|| {
-            let v: serde_json::Value = serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+            let v: serde_json::Value = from_json("params", params)?;
             // Named choices first, so a typo gives UnknownChoice with the valid names.
             if let Some(m) = v.get("method").and_then(|m| m.as_str()) {
                 m.parse::<crate::synth::SdidMethod>()?;
@@ -49,7 +46,7 @@ pub(crate) struct PySdidResult {
 impl PySdidResult {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+        to_json(&self.inner)
     }
 }
 
@@ -60,8 +57,7 @@ pub(crate) fn synthetic_control(py: Python<'_>, columns: &Bound<'_, PyDict>, par
     let frame = frame(&held)?;
     let inner = py.detach(|| {
         guard(|| {
-            let p: crate::synth::SyntheticControl =
-                serde_json::from_str(params).map_err(|e| invalid("params", e.to_string()))?;
+            let p: crate::synth::SyntheticControl = from_json("params", params)?;
             p.fit(&frame)
         })
     })?;
@@ -78,6 +74,6 @@ pub(crate) struct PyScResult {
 impl PyScResult {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
-        guard(|| serde_json::to_string(&self.inner).map_err(|e| invalid("result", e.to_string())))
+        to_json(&self.inner)
     }
 }
