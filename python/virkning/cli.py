@@ -16,6 +16,9 @@ BUNDLED = dict(
                       "share_eritrea", "mean_years_in_denmark"],
     size="refugees",
     cohorts=["igu_year", "partnership_year"],
+    synth_unit="Lejre",
+    synth_cohort="partnership_year",
+    unit_label="municipality",
 )
 
 
@@ -43,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="frame condition for the benchmarking section; repeat for several (bundled data: six)")
     r.add_argument("--cohort", action="append", default=None,
                    help="first-treated-period column (0 = never) for a Callaway & Sant'Anna event study; repeat for several")
+    r.add_argument("--synth-unit", default=None,
+                   help="unit (name or id) for a synthetic-control section (bundled data default: Lejre)")
+    r.add_argument("--synth-cohort", default=None,
+                   help="first-treated-period column giving its start (bundled: partnership_year; else the first --cohort)")
     r.add_argument("--size", help="number of people per unit and period (benchmarking weights/trials)")
     r.add_argument("--out", default="virkning-report", help="output folder (default: virkning-report)")
     r.add_argument("--title", default=None, help="report title")
@@ -84,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in [("unit", args.unit), ("time", args.time), ("outcome", args.outcome),
                        ("treatments", args.treatment), ("covariates", args.covariate),
                        ("frame_conditions", args.frame_condition), ("size", args.size),
-                       ("cohorts", args.cohort)]:
+                       ("cohorts", args.cohort), ("synth_unit", args.synth_unit),
+                       ("synth_cohort", args.synth_cohort)]:
         if value is not None:
             roles[key] = value
     missing = [k for k in ("unit", "time", "outcome", "treatments") if not roles.get(k)]
@@ -97,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         cluster=args.cluster, weights=args.weights,
         frame_conditions=list(roles.get("frame_conditions") or []), size=roles.get("size"),
         cohorts=list(roles.get("cohorts") or []),
+        synth_unit=roles.get("synth_unit"),
+        synth_cohort=roles.get("synth_cohort") or next(iter(roles.get("cohorts") or []), None),
+        unit_label=roles.get("unit_label"),
         title=args.title or ("virkning report: bundled municipality panel (simulated outcomes)" if simulated else "virkning report"),
         simulated=simulated,
     )

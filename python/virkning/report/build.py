@@ -1,6 +1,6 @@
 """The HTML + JSON evaluation report of ``virkning report``.
 
-Sections so far: data summary, employment-rate trends, and a TWFE regression of the outcome
+Sections so far: data summary, employment-rate trends, a TWFE regression of the outcome
 on the interventions with clustered standard errors. Later estimators add sections here.
 """
 
@@ -47,6 +47,9 @@ class ReportSpec:
     frame_conditions: list[str] = field(default_factory=list)
     size: str | None = None
     cohorts: list[str] = field(default_factory=list)
+    synth_unit: str | None = None
+    synth_cohort: str | None = None
+    unit_label: str | None = None
 
 
 def _figure_html(fig: Any) -> str:
@@ -106,6 +109,11 @@ def build_report(data: Any, spec: ReportSpec, out_dir: str | Path, extra_notes: 
 
     Returns the JSON-serialisable results.
     """
+    if spec.synth_unit is not None:  # fail before any work on a bad --synth-unit / --synth-cohort
+        from virkning.report.synth import resolve_synth_unit
+
+        resolve_synth_unit(data, unit=spec.unit, time=spec.time, name=spec.synth_unit,
+                           cohort=spec.synth_cohort or "", label=spec.unit_label)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     df = _data.as_frame(data)
@@ -151,6 +159,13 @@ def build_report(data: Any, spec: ReportSpec, out_dir: str | Path, extra_notes: 
         results["staggered"], did_html = att_gt_section(
             data, unit=spec.unit, time=spec.time, outcome=spec.outcome, cohorts=spec.cohorts,
             covariates=spec.covariates, cluster=spec.cluster, figure_html=_figure_html)
+    synth_html = ""
+    if spec.synth_unit is not None:
+        from virkning.report.synth import synth_section
+
+        results["synthetic_control"], synth_html = synth_section(
+            data, unit=spec.unit, time=spec.time, outcome=spec.outcome, name=spec.synth_unit,
+            cohort=spec.synth_cohort or "", label=spec.unit_label, figure_html=_figure_html)
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in (extra_notes or []))
     balanced = "balanced" if info["balanced"] else "unbalanced"
     tw_rows = [[r["term"], r["estimate"], r["std_error"], r["p_value"], r["conf_low"], r["conf_high"]] for r in fit._rows()]
@@ -170,6 +185,7 @@ estimators robust to that.</p>
 <pre>{html.escape(chr(10).join(fit._footer()))}</pre>
 {coef_fig}
 {did_html}
+{synth_html}
 {bench_html}
 """
     page = f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(spec.title)}</title><style>{CSS}</style></head><body>{body}</body></html>"
