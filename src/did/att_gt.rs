@@ -333,7 +333,7 @@ struct CellOut {
     failure: Option<String>,
 }
 
-fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan) -> CellOut {
+fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan, closed_form: bool) -> CellOut {
     let per = &prep.periods;
     let nt = per.len();
     let empty = |failure: Option<String>, n_treated, n_control| CellOut {
@@ -367,6 +367,11 @@ fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan) -> CellOut {
     let mut ranges = vec![(treated_block.1, treated_block.2)];
     ranges.extend(controls);
     ranges.sort_unstable();
+    if closed_form && prep.k == 0 {
+        if let Some(out) = closed_form_cell(prep, p, pl, ranges.clone(), treated_block.1, n_treated, n_control) {
+            return out;
+        }
+    }
     let n1 = n_treated + n_control;
     let pcols = 1 + prep.k;
     let early = pl.cur.min(pl.base);
@@ -410,6 +415,59 @@ fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan) -> CellOut {
     }
 }
 
+/// A cell without covariates in closed form: every method (`reg`, `ipw`, `dr`) reduces to the
+/// difference of the weighted mean changes, $\widehat{ATT} = \bar{\Delta Y}_1 - \bar{\Delta Y}_0$
+/// with $\bar{\Delta Y}_d = \sum_{D_i = d} w_i \Delta Y_i / W_d$, and the influence function over
+/// the $n$ units is $\psi_i = n w_i (\Delta Y_i - \bar{\Delta Y}_1)/W_1$ for treated units and
+/// $-n w_i (\Delta Y_i - \bar{\Delta Y}_0)/W_0$ for controls: the propensity score is the
+/// constant $\pi = W_1/(W_0 + W_1)$, the outcome regression the control mean, and their
+/// estimation terms cancel (the algebra of DRDID's `drdid_panel` with an intercept only).
+/// One pass over the cell's units, no design matrix. `None` when the general path must decide
+/// (a zero weight total, or `ipw`/`dr` with $\pi$ at the overlap or trimming limits), so the
+/// results and failures are those of [`estimate`].
+fn closed_form_cell(
+    prep: &Prepared,
+    p: &AttGt,
+    pl: &Plan,
+    ranges: Vec<(usize, usize)>,
+    treated_start: usize,
+    n_treated: usize,
+    n_control: usize,
+) -> Option<CellOut> {
+    let nt = prep.periods.len();
+    let dy = |u: usize| prep.y[u * nt + pl.cur] - prep.y[u * nt + pl.base];
+    let sums = |a: usize, b: usize| (a..b).fold((0.0, 0.0), |(sw, swy), u| (sw + prep.w[u], swy + prep.w[u] * dy(u)));
+    let (mut w0, mut s0, mut w1, mut s1) = (0.0, 0.0, 0.0, 0.0);
+    for &(a, b) in &ranges {
+        let (sw, swy) = sums(a, b);
+        if a == treated_start {
+            (w1, s1) = (sw, swy);
+        } else {
+            w0 += sw;
+            s0 += swy;
+        }
+    }
+    if !(w1 > 0.0 && w0 > 0.0) {
+        return None;
+    }
+    if p.method != super::params::EstMethod::Reg {
+        let ps = w1 / (w0 + w1);
+        if ps >= 0.999 || ps.min(1.0 - 1e-6) >= p.trim_level {
+            return None;
+        }
+    }
+    let (m1, m0) = (s1 / w1, s0 / w0);
+    let n = prep.n as f64;
+    let mut values = Vec::with_capacity(n_treated + n_control);
+    for &(a, b) in &ranges {
+        let (m, c) = if a == treated_start { (m1, n / w1) } else { (m0, -n / w0) };
+        values.extend((a..b).map(|u| c * prep.w[u] * (dy(u) - m)));
+    }
+    let inf = CellInfluence { ranges, values };
+    let se = if n_treated < 2 { f64::NAN } else { cell_se(prep, &inf) };
+    Some(CellOut { att: m1 - m0, se, inf, n_treated, n_control, trimmed: 0, failure: None })
+}
+
 /// Clustered standard error of a compact influence function.
 fn cell_se(prep: &Prepared, inf: &CellInfluence) -> f64 {
     let n = prep.n as f64;
@@ -444,9 +502,19 @@ pub(crate) fn cluster_sums(cluster: &[u32], n_clusters: usize, cells: &[&CellInf
 }
 
 fn att_gt(p: &Validated<AttGt>, frame: &Frame<'_>) -> crate::Result<GroupTimeEffects> {
+    estimate_all(p, frame, true)
+}
+
+/// Every ATT(g,t); `closed_form: false` sends cells without covariates through the general
+/// 2x2 estimators too (for the tests that compare both paths).
+pub(crate) fn estimate_all(
+    p: &Validated<AttGt>,
+    frame: &Frame<'_>,
+    closed_form: bool,
+) -> crate::Result<GroupTimeEffects> {
     let prep = prepare(p, frame)?;
     let plans = plan(&prep, p);
-    let outs: Vec<CellOut> = plans.par_iter().map(|pl| run_cell(&prep, p, pl)).collect();
+    let outs: Vec<CellOut> = plans.par_iter().map(|pl| run_cell(&prep, p, pl, closed_form)).collect();
     let mut warnings = Vec::new();
     let failed: Vec<&str> = outs.iter().filter_map(|o| o.failure.as_deref()).collect();
     if !failed.is_empty() {
@@ -574,3 +642,7 @@ fn att_gt(p: &Validated<AttGt>, frame: &Frame<'_>) -> crate::Result<GroupTimeEff
         influence,
     })
 }
+
+#[cfg(test)]
+#[path = "att_gt_tests.rs"]
+mod tests;

@@ -115,6 +115,54 @@ impl DrawPlan {
     }
 }
 
+impl DrawPlan {
+    /// Whether [`Self::block_part`] can produce any part of a block on its own: enumeration,
+    /// Rademacher and Mammen weights (a fixed number of random words per weight, so the stream
+    /// can be sought); Webb and normal weights use rejection and need [`Self::block`].
+    pub fn seekable(&self) -> bool {
+        self.enumerate || matches!(self.weights, BootWeights::Rademacher | BootWeights::Mammen)
+    }
+
+    /// Entries `start..start + out.len()` of `self.block(j)` (column-major `g x len`), without
+    /// generating the rest of the block: bit for bit the same values. Requires [`Self::seekable`].
+    pub fn block_part(&self, j: usize, start: usize, out: &mut [f64]) {
+        debug_assert!(self.seekable());
+        let b0 = self.block_range(j).start;
+        if self.enumerate {
+            for (k, x) in out.iter_mut().enumerate() {
+                let (c, h) = ((start + k) / self.g, (start + k) % self.g);
+                *x = if ((b0 + c) >> h) & 1 == 1 { 1.0 } else { -1.0 };
+            }
+            return;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(j as u64);
+        match self.weights {
+            BootWeights::Rademacher => {
+                // `fill` takes one u64 (two words) per 64 entries, bit i for entry i of the chunk.
+                rng.set_word_pos(2 * (start / 64) as u128);
+                let mut k = 0;
+                let mut pos = start;
+                while k < out.len() {
+                    let bits: u64 = rng.random();
+                    let (first, end) = (pos % 64, (64 - pos % 64).min(out.len() - k));
+                    for (i, x) in out[k..k + end].iter_mut().enumerate() {
+                        *x = if (bits >> (first + i)) & 1 == 1 { 1.0 } else { -1.0 };
+                    }
+                    k += end;
+                    pos += end;
+                }
+            }
+            BootWeights::Mammen => {
+                // One f64 (one u64, two words) per entry.
+                rng.set_word_pos(2 * start as u128);
+                fill(&mut rng, BootWeights::Mammen, out);
+            }
+            BootWeights::Webb | BootWeights::Normal => unreachable!("block_part needs seekable weights"),
+        }
+    }
+}
+
 fn fill(rng: &mut ChaCha8Rng, weights: BootWeights, v: &mut [f64]) {
     match weights {
         BootWeights::Rademacher => {
@@ -175,6 +223,26 @@ mod tests {
         seen.dedup();
         assert_eq!(seen.len(), 16);
         assert!(!DrawPlan::new(4, 999, BootWeights::Webb, 0).enumerate);
+    }
+
+    #[test]
+    fn block_parts_equal_the_whole_block() {
+        for (g, reps, w) in
+            [(37, 600, BootWeights::Mammen), (37, 600, BootWeights::Rademacher), (5, 999, BootWeights::Rademacher)]
+        {
+            let plan = DrawPlan::new(g, reps, w, 11);
+            assert!(plan.seekable());
+            for j in 0..plan.n_blocks() {
+                let whole = plan.block(j);
+                let cases = [(0, whole.len()), (1, 70), (63, 2), (64, 129), (whole.len() - 3, 3)];
+                for (start, len) in cases.into_iter().filter(|(s, l)| s + l <= whole.len()) {
+                    let mut part = vec![0.0; len];
+                    plan.block_part(j, start, &mut part);
+                    assert_eq!(part, whole[start..start + len], "{w:?} block {j} at {start}");
+                }
+            }
+        }
+        assert!(!DrawPlan::new(10, 100, BootWeights::Webb, 1).seekable());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::boot_weights::{BootWeights, DrawPlan};
-use crate::linalg::matmul_tn;
+use crate::linalg::{matmul_cm, matmul_tn};
 
 /// Draws of a multiplier bootstrap: `n_boot x k`, column-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +44,15 @@ pub fn multiplier_bootstrap(
     seed: u64,
 ) -> MultiplierDraws {
     let plan = DrawPlan::new(n_clusters, n_boot, weights, seed);
+    if plan.seekable() && n_clusters > 0 && k > 0 {
+        chunked(&plan, sums, n_clusters, k, scale)
+    } else {
+        blocked(&plan, sums, n_clusters, k, scale)
+    }
+}
+
+/// Block after block of multipliers, each `n_clusters x 256`, times `sums`.
+fn blocked(plan: &DrawPlan, sums: &[f64], n_clusters: usize, k: usize, scale: f64) -> MultiplierDraws {
     let run = |j: usize| {
         let range = plan.block_range(j);
         let v = plan.block(j);
@@ -64,6 +73,57 @@ pub fn multiplier_bootstrap(
             }
         }
     }
+    MultiplierDraws { draws, n_boot: reps, k }
+}
+
+/// Clusters per task of [`chunked`] (at least; at most 64 chunks per block).
+const CHUNK: usize = 2048;
+/// Draws generated and multiplied at a time.
+const SUB: usize = 32;
+
+/// [`multiplier_bootstrap`] without materialising blocks of `n_clusters x 256` multipliers:
+/// tasks are (block of draws, chunk of clusters), run in parallel; each generates only its
+/// part of the block ([`DrawPlan::block_part`], the same values) `SUB` draws at a time and
+/// multiplies them by its rows of `sums`. Partial products are added in task order, so the
+/// draws do not depend on the number of threads. Memory: `CHUNK x SUB` multipliers per task.
+fn chunked(plan: &DrawPlan, sums: &[f64], g: usize, k: usize, scale: f64) -> MultiplierDraws {
+    let n_chunks = g.div_ceil(CHUNK).min(64);
+    let chunk = g.div_ceil(n_chunks);
+    let tasks: Vec<(usize, usize)> = (0..plan.n_blocks()).flat_map(|j| (0..n_chunks).map(move |q| (j, q))).collect();
+    let partial = |&(j, q): &(usize, usize)| -> Vec<f64> {
+        let (h0, h1) = (q * chunk, ((q + 1) * chunk).min(g));
+        let m = h1 - h0;
+        // Rows h0..h1 of `sums`, transposed: column-major k x m.
+        let mut st = vec![0.0; k * m];
+        for kk in 0..k {
+            for (h, v) in sums[kk * g + h0..kk * g + h1].iter().enumerate() {
+                st[h * k + kk] = *v;
+            }
+        }
+        let len = plan.block_range(j).len();
+        let mut out = Vec::with_capacity(k * len);
+        let mut v = vec![0.0; m * SUB];
+        for c0 in (0..len).step_by(SUB) {
+            let nc = SUB.min(len - c0);
+            for c in 0..nc {
+                plan.block_part(j, (c0 + c) * g + h0, &mut v[c * m..(c + 1) * m]);
+            }
+            out.extend(matmul_cm(&st, &v[..m * nc], k, m, nc));
+        }
+        out
+    };
+    let parts: Vec<Vec<f64>> = tasks.par_iter().map(partial).collect();
+    let reps = plan.reps;
+    let mut draws = vec![0.0; reps * k];
+    for (&(j, _), part) in tasks.iter().zip(&parts) {
+        let b0 = plan.block_range(j).start;
+        for (c, col) in part.chunks(k).enumerate() {
+            for (kk, v) in col.iter().enumerate() {
+                draws[kk * reps + b0 + c] += v;
+            }
+        }
+    }
+    draws.iter_mut().for_each(|d| *d *= scale);
     MultiplierDraws { draws, n_boot: reps, k }
 }
 
@@ -118,6 +178,21 @@ impl MultiplierDraws {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunked_draws_equal_whole_blocks() {
+        // Several cluster chunks and blocks, a partial last block.
+        let (g, k) = (5000, 3);
+        let sums: Vec<f64> = (0..g * k).map(|i| ((i * 7919 % 1013) as f64 - 506.0) / 100.0).collect();
+        for w in [BootWeights::Mammen, BootWeights::Rademacher] {
+            let plan = DrawPlan::new(g, 600, w, 3);
+            let (a, b) = (chunked(&plan, &sums, g, k, 0.5), blocked(&plan, &sums, g, k, 0.5));
+            assert_eq!((a.n_boot, a.k), (b.n_boot, b.k));
+            for (x, y) in a.draws.iter().zip(&b.draws) {
+                assert!((x - y).abs() < 1e-11 * y.abs().max(1.0), "{w:?}: {x} vs {y}");
+            }
+        }
+    }
 
     #[test]
     fn bootstrap_se_matches_analytic_and_is_thread_independent() {

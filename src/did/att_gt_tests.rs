@@ -1,0 +1,117 @@
+//! The closed-form cells (no covariates) against the general 2x2 estimators on random
+//! unbalanced panels, for every option that changes which units a cell uses or how.
+
+use std::borrow::Cow;
+
+use super::estimate_all;
+use crate::data::{Column, Frame};
+use crate::did::{Aggregate, AggregationKind, AttGt, BasePeriod, ControlGroup, EstMethod, GroupTimeEffects};
+
+struct Rng(u64);
+
+impl Rng {
+    fn unif(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// `n` units x `t` periods (from 2001), cohorts in 2003..2001+t+1 or never treated (share
+/// `never`), about 5% of rows missing and a few missing outcomes, unit weights and 7 clusters.
+fn panel(seed: u64, n: usize, t: i64, never: f64) -> Frame<'static> {
+    let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let (mut id, mut time, mut g, mut y, mut w, mut cl) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for u in 0..n {
+        let coh = if r.unif() < never { 0.0 } else { 2003.0 + (r.unif() * (t - 1) as f64).floor() };
+        let (a, wu) = (r.unif() * 4.0, 0.2 + 2.0 * r.unif());
+        for s in 0..t {
+            if r.unif() < 0.05 {
+                continue;
+            }
+            let period = 2001 + s;
+            let eff = if coh > 0.0 && period as f64 >= coh { 0.5 + 0.2 * (period as f64 - coh) } else { 0.0 };
+            id.push(1000 + 3 * u as i64);
+            time.push(period);
+            g.push(coh);
+            y.push(if r.unif() < 0.01 { f64::NAN } else { a + 0.3 * s as f64 + eff + r.unif() - 0.5 });
+            w.push(wu);
+            cl.push((u % 7) as i64);
+        }
+    }
+    let f = Frame::new();
+    let f = f.with_column("id", Column::Int(Cow::Owned(id))).unwrap();
+    let f = f.with_column("t", Column::Int(Cow::Owned(time))).unwrap();
+    let f = f.with_column("g", Column::Float(Cow::Owned(g))).unwrap();
+    let f = f.with_column("y", Column::Float(Cow::Owned(y))).unwrap();
+    let f = f.with_column("w", Column::Float(Cow::Owned(w))).unwrap();
+    f.with_column("cl", Column::Int(Cow::Owned(cl))).unwrap()
+}
+
+fn close(what: &str, a: f64, b: f64) {
+    if a.is_nan() || b.is_nan() {
+        assert!(a.is_nan() && b.is_nan(), "{what}: {a} vs {b}");
+        return;
+    }
+    assert!((a - b).abs() <= 1e-10 * b.abs().max(1e-3), "{what}: closed form {a:.15} vs general {b:.15}");
+}
+
+fn compare(tag: &str, fast: &GroupTimeEffects, slow: &GroupTimeEffects) {
+    assert_eq!(fast.effects.len(), slow.effects.len(), "{tag}");
+    for (a, b) in fast.effects.iter().zip(&slow.effects) {
+        let cell = format!("{tag} g{} t{}", a.cohort, a.time);
+        assert_eq!((a.cohort, a.time, a.n_treated, a.n_control), (b.cohort, b.time, b.n_treated, b.n_control));
+        close(&format!("{cell} att"), a.estimate, b.estimate);
+        close(&format!("{cell} se"), a.std_error, b.std_error);
+    }
+    for kind in [AggregationKind::Simple, AggregationKind::Dynamic, AggregationKind::Group, AggregationKind::Calendar] {
+        let opts = Aggregate::new(kind);
+        let (a, b) = match (fast.aggregate(&opts), slow.aggregate(&opts)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (a, b) => {
+                assert_eq!(a.err().map(|e| e.to_string()), b.err().map(|e| e.to_string()), "{tag} {kind:?}");
+                continue;
+            }
+        };
+        for (x, y) in a.rows.iter().chain([&a.overall]).zip(b.rows.iter().chain([&b.overall])) {
+            assert_eq!(x.key, y.key);
+            close(&format!("{tag} {kind:?} {:?} att", x.key), x.estimate, y.estimate);
+            close(&format!("{tag} {kind:?} {:?} se", x.key), x.std_error, y.std_error);
+        }
+    }
+}
+
+#[test]
+fn closed_form_cells_equal_the_general_estimators() {
+    let mut cases = 0;
+    for seed in 0..4u64 {
+        let never = if seed == 3 { 0.0 } else { 0.3 };
+        let frame = panel(seed, 60 + 40 * seed as usize, 5 + seed as i64, never);
+        for control in [ControlGroup::NeverTreated, ControlGroup::NotYetTreated] {
+            if never == 0.0 && control == ControlGroup::NeverTreated {
+                continue;
+            }
+            for base in [BasePeriod::Varying, BasePeriod::Universal] {
+                for (k, method) in [EstMethod::Dr, EstMethod::Ipw, EstMethod::Reg].into_iter().enumerate() {
+                    let anticipation = (seed as i64 + k as i64) % 2;
+                    let mut p = AttGt::new("y", "id", "t", "g").control_group(control).base_period(base).method(method);
+                    p = p.anticipation(anticipation);
+                    if (seed + k as u64) % 2 == 0 {
+                        p = p.weights("w");
+                    }
+                    if (seed + k as u64) % 3 == 0 {
+                        p = p.cluster("cl");
+                    }
+                    let tag = format!("seed {seed} {control:?} {base:?} {method:?} ant {anticipation}");
+                    let v = p.validate().unwrap();
+                    let fast = estimate_all(&v, &frame, true).unwrap();
+                    let slow = estimate_all(&v, &frame, false).unwrap();
+                    compare(&tag, &fast, &slow);
+                    cases += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(cases, 42);
+}
