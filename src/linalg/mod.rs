@@ -18,4 +18,4 @@ pub use dense::{
 };
 pub use error::LinalgError;
 pub use product::{matmul_cm, pinv_sym};
-pub use simplex_qp::{regularised_fw, simplex_least_squares, ColMat, FwSolution, SimplexLsSolution};
+pub use simplex_qp::{regularised_fw, simplex_least_squares, ColMat, FwProblem, FwSolution, SimplexLsSolution};

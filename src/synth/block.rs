@@ -10,15 +10,15 @@
 //!   `zeta_w = (N1 T1)^(1/4) sigma` (SDID; intercept) or `1e-6 sigma` (SC; no intercept);
 //! * time weights `lambda`: the same with `zeta_l = 1e-6 sigma` on the collapsed matrix (SDID);
 //!   zero (SC) or uniform (DiD);
-//! * each weight vector solved by Frank-Wolfe ([`regularised_fw`]) for at most 100 steps, then
-//!   sparsified (weights at or below a quarter of the largest set to 0, renormalised) and solved
-//!   again for at most 10,000 steps; stopping when a step lowers the objective by less than
-//!   `(1e-5 sigma)^2`;
+//! * each weight vector solved by Frank-Wolfe ([`FwProblem`], `O(k)` per step on the Gram
+//!   matrix) for at most 100 steps, then sparsified (weights at or below a quarter of the
+//!   largest set to 0, renormalised) and solved again for at most 10,000 steps; stopping when a
+//!   step lowers the objective by less than `(1e-5 sigma)^2`;
 //! * `tau = (-omega, 1/N1)' Y (-lambda, 1/T1)`.
 
 use serde::{Deserialize, Serialize};
 
-use crate::linalg::{regularised_fw, ColMat};
+use crate::linalg::{ColMat, FwProblem};
 
 /// The three estimators of the framework.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -190,10 +190,11 @@ fn solve_weights(
     init: Option<&[f64]>,
     o: &Opts,
 ) -> (Vec<f64>, bool) {
-    let m = ColMat::new(mat, n, k1);
-    let first = regularised_fw(m, zeta, intercept, init, o.min_decrease, o.max_iter_pre_sparsify);
+    // Centring and the Gram matrix once for both rounds.
+    let problem = FwProblem::new(ColMat::new(mat, n, k1), zeta, intercept);
+    let first = problem.solve(init, o.min_decrease, o.max_iter_pre_sparsify);
     let start = sparsify(&first.weights);
-    let second = regularised_fw(m, zeta, intercept, Some(&start), o.min_decrease, o.max_iter);
+    let second = problem.solve(Some(&start), o.min_decrease, o.max_iter);
     (second.weights, second.converged)
 }
 
