@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable, Mapping, Sequence
 
 from virkning import _core, _data
-from virkning._typing import MdeSearchName, PowerEstimatorName, UnitSizesName
+from virkning._typing import MdeSearchName, PowerEstimatorName, SdidSeName, UnitSizesName
 from virkning.exceptions import InvalidParameterError
 from virkning.results.power import PowerResult
 
@@ -114,7 +114,7 @@ def simulate_panel(*, replicate: int = 0, backend: str = "pandas", **design: Any
 def power(
     effects: float | Sequence[float] | None = None,
     *,
-    estimator: PowerEstimatorName = "twfe",
+    estimator: PowerEstimatorName | Callable[[Any], Any] = "twfe",
     weighted: bool = False,
     reps: int = 1000,
     alpha: float = 0.05,
@@ -123,6 +123,8 @@ def power(
     threads: int | None = None,
     progress: bool | None = None,
     backend: str | None = None,
+    sdid_se: SdidSeName = "jackknife",
+    sdid_reps: int = 100,
     **design: Any,
 ) -> PowerResult:
     """Power, bias, RMSE, coverage and minimum detectable effect of a planned evaluation.
@@ -141,7 +143,31 @@ def power(
         aggregation, analytic SE clustered by unit); ``"sun_abraham"``: the Sun-Abraham
         interaction-weighted ATT (:func:`sun_abraham`);
         ``"imputation"``: the Borusyak-Jaravel-Spiess imputation ATT (:func:`did_imputation`,
-        conservative SE). Each estimates the average effect over treated unit-periods.
+        conservative SE); ``"sdid"``: synthetic difference-in-differences (:func:`sdid`,
+        never-treated controls, cohort by cohort under staggered adoption, aggregated by
+        treated unit-periods; standard error ``sdid_se``, normal tests as synthdid);
+        ``"synthetic_control"``: synthetic control on the pre-period outcomes
+        (:func:`synthetic_control`), only for designs with exactly one treated unit
+        (``treated=1``): the test is the placebo-in-space permutation p-value of the post/pre
+        RMSPE ratio, there is no standard error or interval, so ``coverage`` and ``mean_se``
+        are NaN and the analytic MDE uses the SD of the estimates under no effect.
+        Each estimates the average effect over treated unit-periods (SDID's unit and time
+        weights only reweight controls and pre-periods, so its target is the same ATT).
+
+        Or **any estimator**: a callable taking one simulated replicate (a DataFrame of the
+        ``backend`` type with columns ``unit, period, outcome, treated, cohort, size``;
+        ``cohort`` is the adoption period, 0 = never) and returning ``(estimate,
+        std_error)``, an object (or dict) with ``estimate`` and ``std_error`` (and optionally
+        ``p_value``, ``conf_low``, ``conf_high``), or a virkning result whose ``tidy()`` has one
+        row or a ``treated`` row (its p-value and interval are used). Missing p-values and
+        intervals are normal ones. Rust simulates the replicates (the same ones, with common
+        random numbers, as the built-in estimators) and summarises them with the same code;
+        the callable runs on Rust's threads, one at a time unless it releases the GIL (virkning
+        estimators do). With a callable, ``weighted=True`` only makes the estimand
+        size-weighted; weight inside the callable. An exception or an unusable return value
+        stops the run with a ``SimulationError`` naming the replicate (the original exception
+        is its ``__cause__``); :func:`simulate_panel` with the same design keywords, ``seed``,
+        ``effect`` and ``replicate`` gives the replicate's data.
     weighted : weight the estimator by unit size (``"twfe"`` and ``"att_gt"``).
     reps : replications per effect size.
     alpha : test level (two-sided).
@@ -150,7 +176,12 @@ def power(
         bisection over effect sizes), ``"analytic"`` or ``"none"``.
     threads : run on this many threads (default: all); results do not depend on it.
     progress : show a text progress line (``None``: only when the run takes over 2 s).
-    backend : frame type of ``tidy()``/``draws()`` (pandas when None).
+    backend : frame type of ``tidy()``/``draws()`` and of the replicates given to a callable
+        estimator (pandas when None).
+    sdid_se : standard error of ``"sdid"``: ``"jackknife"`` (default; fixed weights, needs two
+        or more treated units), ``"placebo"`` or ``"bootstrap"`` (``sdid_reps`` replications
+        per replicate, much slower).
+    sdid_reps : replications of the placebo or bootstrap ``sdid_se``.
     **design : the simulated design:
 
         - ``n_units`` (98), ``first_period`` (2010), ``last_period`` (2024);
@@ -173,8 +204,11 @@ def power(
     Raises
     ------
     DesignError (treated count above the number of units, no treated or no control units, no
-    pre or post periods), InvalidParameterError (``reps=0``, negative standard deviations,
-    levels outside (0, 1)), UnknownChoiceError, SimulationError (every replicate failed).
+    pre or post periods, ``synthetic_control`` with several treated units),
+    InvalidParameterError (``reps=0``, negative standard deviations, levels outside (0, 1),
+    ``weighted=True`` with an estimator that cannot weight), UnknownChoiceError,
+    SimulationError (every replicate failed; a callable estimator raised or returned something
+    that is not an estimate).
 
     References
     ----------
@@ -187,6 +221,15 @@ def power(
     >>> res = vk.power([0.0, 0.02], treated=17, start=2016, reps=50, seed=1, mde="analytic")
     >>> list(res.tidy()["effect"])
     [0.0, 0.02]
+
+    Any estimator, e.g. TWFE with a covariate, or a logistic GLM of counts:
+
+    >>> def twfe_cov(d):
+    ...     d = d.assign(x=d["size"] * d["period"] / 1e4)
+    ...     return vk.feols("outcome ~ treated + x | unit + period", d, vcov={"CR1": "unit"})
+    >>> res = vk.power(0.03, estimator=twfe_cov, reps=20, seed=1, mde="none", progress=False)
+    >>> res.tidy()["reps"][0]
+    20
     """
     params: dict[str, Any] = {
         "design": _design(**design),
@@ -196,10 +239,70 @@ def power(
         "alpha": _finite("alpha", alpha),
         "power_target": _finite("power_target", power_target),
         "threads": None if threads is None else _count("threads", threads),
+        "sdid_se": sdid_se,
+        "sdid_reps": _count("sdid_reps", sdid_reps),
     }
     handle = _core.PowerProgress()
-    inner = _with_progress(lambda: _core.power(json.dumps(params), estimator, mde, handle), handle, progress)
-    return PowerResult._from_inner(inner, backend)
+    if callable(estimator):
+        fit = _replicate_fit(estimator, backend)
+        run = lambda: _core.power_callable(json.dumps(params), mde, fit, handle)  # noqa: E731
+    else:
+        run = lambda: _core.power(json.dumps(params), estimator, mde, handle)  # noqa: E731
+    return PowerResult._from_inner(_with_progress(run, handle, progress), backend)
+
+
+_RETURNS = ("return (estimate, std_error), an object or dict with `estimate` and `std_error`, "
+            "or a virkning result whose tidy() has one row or a `treated` row")
+
+
+def _replicate_fit(estimator: Callable[[Any], Any], backend: Any) -> Callable[[dict, float, int], tuple]:
+    """Wrap a user estimator as Rust's per-replicate fit: columns in, a frame of ``backend`` to
+    the estimator, its answer out as ``(estimate, std_error, p_value, conf_low, conf_high)``
+    with NaN for what it does not report."""
+    module = __import__(backend) if isinstance(backend, str) else backend
+
+    def fit(columns: dict, effect: float, replicate: int) -> tuple:
+        out = estimator(_data.new_frame(dict(columns), module))
+        return _as_estimate(out)
+
+    return fit
+
+
+def _as_estimate(out: Any) -> tuple[float, float, float, float, float]:
+    """``(estimate, std_error, p_value, conf_low, conf_high)`` from what an estimator returned."""
+    nan = float("nan")
+    from virkning.results._base import Result  # noqa: PLC0415
+
+    if isinstance(out, Result):
+        rows = out._rows()
+        pick = rows if len(rows) == 1 else [r for r in rows if r.get("term") == "treated"]
+        if len(pick) != 1:
+            terms = [r.get("term") for r in rows]
+            raise TypeError(f"the result's tidy() has {len(rows)} rows ({terms}) and no single "
+                            f"`treated` row; {_RETURNS}")
+        out = pick[0]
+    if isinstance(out, Mapping):
+        get = out.get
+    elif isinstance(out, (tuple, list)):
+        if len(out) != 2:
+            raise TypeError(f"a tuple return must be (estimate, std_error), got {len(out)} values; {_RETURNS}")
+        values = dict(zip(("estimate", "std_error"), out))
+        get = values.get
+    elif hasattr(out, "estimate") and hasattr(out, "std_error"):
+        def get(k: str, default: Any = None) -> Any:
+            return getattr(out, k, default)
+    else:
+        raise TypeError(f"the estimator returned {type(out).__name__} {out!r:.80}; {_RETURNS}")
+    try:
+        est, se = float(get("estimate")), float(get("std_error"))
+        p, lo, hi = (float(nan if get(k) is None else get(k)) for k in ("p_value", "conf_low", "conf_high"))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"the estimator returned a non-numeric estimate or standard error ({e}); {_RETURNS}") from e
+    if not math.isfinite(est):
+        raise ValueError(f"the estimator returned a non-finite estimate ({est})")
+    if not (se >= 0 or math.isfinite(p)):
+        raise ValueError(f"the estimator returned a standard error of {se} and no p-value")
+    return est, se, p, lo, hi
 
 
 def _as_list(x: Any) -> list:

@@ -133,8 +133,11 @@ impl From<Error> for PyErr {
                     | S::NoTreated
                     | S::NoControls { .. }
                     | S::NoPostPeriods { .. }
-                    | S::NoPrePeriods { .. } => DesignError::new_err(msg),
-                    S::Cancelled { .. } | S::AllFailed { .. } => SimulationError::new_err(msg),
+                    | S::NoPrePeriods { .. }
+                    | S::NeedsOneTreated { .. } => DesignError::new_err(msg),
+                    S::Cancelled { .. } | S::AllFailed { .. } | S::CallableFailed { .. } => {
+                        SimulationError::new_err(msg)
+                    }
                     _ => InvalidParameterError::new_err(msg),
                 }
             }

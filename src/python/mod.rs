@@ -50,6 +50,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(power::simulate_cohort, m)?)?;
     m.add_function(wrap_pyfunction!(power::power_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(power::power, m)?)?;
+    m.add_function(wrap_pyfunction!(power::power_callable, m)?)?;
     m.add_class::<power::PyPowerProgress>()?;
     m.add_class::<power::PyPowerResult>()?;
     m.add_function(wrap_pyfunction!(did_event::event_study, m)?)?;

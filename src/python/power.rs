@@ -1,15 +1,18 @@
 //! pyo3 glue for the simulation designs and `power`: params as JSON, columns out as numpy
 //! arrays, progress through a shared atomic counter polled from Python.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::guard;
 use super::json::{from_json, to_json};
 use super::simulate::frame_to_dict;
-use crate::simulate::{CohortDesign, MdeSearch, PanelDesign, Power, PowerEstimator, PowerResult, Progress};
+use crate::simulate::{
+    CohortDesign, Fitted, MdeSearch, PanelDesign, PanelDraw, Power, PowerEstimator, PowerResult, Progress, ReplicateFit,
+};
 
 /// Simulate replicate `replicate` of a panel design; returns (columns, JSON with the seed used
 /// and the replicate's estimand).
@@ -111,6 +114,81 @@ pub(crate) fn power(
         })
     })?;
     Ok(PyPowerResult { inner })
+}
+
+/// A Python function fitting one replicate: called as `fit(columns, effect, replicate)` with the
+/// replicate's columns (`unit, period, outcome, treated, cohort, size` as numpy arrays; not the
+/// true effect), it returns `(estimate, std_error, p_value, conf_low, conf_high)`, NaN for what
+/// the estimator does not report. Called from rayon's threads, each holding the GIL for the
+/// call (estimators that release the GIL, as virkning's do, overlap).
+struct PyFit {
+    func: Py<PyAny>,
+    /// The Python exception of the earliest failing replicate, kept as the cause of the error.
+    error: Mutex<Option<(u64, PyErr)>>,
+}
+
+impl ReplicateFit for PyFit {
+    fn fit(&self, draw: &PanelDraw, effect: f64, replicate: u64) -> Result<Fitted, String> {
+        Python::attach(|py| {
+            let call = || -> PyResult<(f64, f64, f64, f64, f64)> {
+                let d = PyDict::new(py);
+                d.set_item("unit", draw.unit.clone().into_pyarray(py))?;
+                d.set_item("period", draw.period.clone().into_pyarray(py))?;
+                d.set_item("outcome", draw.outcome.clone().into_pyarray(py))?;
+                d.set_item("treated", draw.treated.clone().into_pyarray(py))?;
+                d.set_item("cohort", draw.cohort.clone().into_pyarray(py))?;
+                d.set_item("size", draw.size.clone().into_pyarray(py))?;
+                self.func.bind(py).call1((d, effect, replicate))?.extract()
+            };
+            match call() {
+                Ok((estimate, std_error, p_value, conf_low, conf_high)) => {
+                    Ok(Fitted { estimate, std_error, p_value, conf_low, conf_high })
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    if let Ok(mut slot) = self.error.lock() {
+                        if slot.as_ref().is_none_or(|(r, _)| replicate < *r) {
+                            *slot = Some((replicate, e));
+                        }
+                    }
+                    Err(message)
+                }
+            }
+        })
+    }
+}
+
+/// Run a power analysis of a Python estimator: `fit` (see [`PyFit`]) is called on every
+/// replicate, which Rust simulates (common random numbers across effect sizes) and summarises
+/// exactly as for the built-in estimators. `params` as for [`power`].
+#[pyfunction]
+#[pyo3(signature = (params, mde, fit, progress=None))]
+pub(crate) fn power_callable(
+    py: Python<'_>,
+    params: &str,
+    mde: &str,
+    fit: Py<PyAny>,
+    progress: Option<&Bound<'_, PyPowerProgress>>,
+) -> PyResult<PyPowerResult> {
+    let progress = progress.map_or_else(|| Arc::new(Progress::default()), |p| Arc::clone(&p.get().inner));
+    let fitter = PyFit { func: fit, error: Mutex::new(None) };
+    let out = py.detach(|| {
+        guard(std::panic::AssertUnwindSafe(|| {
+            let mut p: Power = from_json("params", params)?;
+            p.estimator = PowerEstimator::Callable;
+            p.mde = mde.parse::<MdeSearch>()?;
+            p.validate()?.run_with(&progress, Some(&fitter))
+        }))
+    });
+    match out {
+        Ok(inner) => Ok(PyPowerResult { inner }),
+        Err(e) => {
+            if let Some((_, cause)) = fitter.error.lock().ok().and_then(|mut s| s.take()) {
+                e.set_cause(py, Some(cause));
+            }
+            Err(e)
+        }
+    }
 }
 
 /// The result of a power analysis (wrapped by `virkning.results.PowerResult`).

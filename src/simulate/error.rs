@@ -60,6 +60,24 @@ pub enum SimulateError {
         /// Replications finished before the cancellation.
         done: usize,
     },
+    /// An estimator defined for a single treated unit, on a design with several.
+    #[error("the {estimator} estimator needs a design with exactly one treated unit (treated=1); this design treats {n_treated}")]
+    NeedsOneTreated {
+        /// The estimator.
+        estimator: &'static str,
+        /// Treated units of the design (at least this many).
+        n_treated: usize,
+    },
+    /// A user-supplied estimator failed or returned something that is not an estimate.
+    #[error("the estimator callable failed on replicate {replicate} (effect {effect}): {message}")]
+    CallableFailed {
+        /// Replicate (its random stream).
+        replicate: u64,
+        /// Effect size of the run.
+        effect: f64,
+        /// What went wrong.
+        message: String,
+    },
     /// Every replication failed to produce an estimate.
     #[error("all {reps} replications failed; the first error was: {first}")]
     AllFailed {

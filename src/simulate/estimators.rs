@@ -14,8 +14,27 @@
 //!   size: the ATT over treated unit-periods), analytic influence-function standard error
 //!   clustered by unit, normal p-value and interval. The 2x2 estimator is `reg`, which without
 //!   covariates equals `dr` and `ipw` (the plain DiD of means) and skips the logit.
+//! - `sdid`: synthetic difference-in-differences (Arkhangelsky et al. 2021, [`Sdid`]) with
+//!   never-treated controls; under staggered adoption cohort by cohort, aggregated with weights
+//!   proportional to each cohort's treated unit-periods, so the target is again the ATT over
+//!   treated unit-periods (SDID's unit and time weights only reweight the *controls* and the
+//!   *pre-periods*; the treated units and post-periods keep uniform weights). Standard error by
+//!   the fixed-weights jackknife (default; needs at least two treated units), or placebo /
+//!   bootstrap (`sdid_se`, `sdid_reps` replications drawn from a stream derived from the design
+//!   seed and the replicate, common to every effect size); normal p-value and interval as
+//!   `synthdid`.
+//! - `synthetic_control`: Abadie-Diamond-Hainmueller synthetic control ([`SyntheticControl`])
+//!   on the pre-period outcomes, for designs with exactly one treated unit. The estimate is the
+//!   mean post-period gap (the ATT of that unit over its treated periods); the test is the
+//!   placebo-in-space permutation p-value of the post/pre RMSPE ratio. There is no standard
+//!   error or interval: `std_error`, `conf_low` and `conf_high` are NaN and coverage is NaN.
+//! - `callable`: a user-supplied estimator (a Python callable), fitted through
+//!   [`super::power::ReplicateFit`]; reports its own estimate and standard error (and
+//!   optionally p-value and interval; normal ones are filled in otherwise).
 //!
-//! `twfe` and `att_gt` take unit-size weights (`weighted = true`); the others reject them.
+//! `twfe` and `att_gt` take unit-size weights (`weighted = true`); `sdid`, `synthetic_control`,
+//! `sun_abraham` and `imputation` reject them. With `callable`, `weighted` only makes the
+//! estimand size-weighted: the callable does its own weighting.
 
 use std::str::FromStr;
 
@@ -28,6 +47,7 @@ use crate::error::ParamsError;
 use crate::inference::RefDist;
 use crate::regression::{Feols, FeolsChecked, RegressionError, Vcov};
 use crate::results::Estimate;
+use crate::synth::{Draws, Sdid, SdidSe, SyntheticControl};
 use crate::traits::Validated;
 use crate::{Error, Result};
 
@@ -43,13 +63,22 @@ pub enum PowerEstimator {
     Imputation,
     /// Callaway-Sant'Anna ATT(g,t), simple aggregation, never-treated controls.
     AttGt,
+    /// Synthetic difference-in-differences, cohort by cohort, jackknife standard error.
+    Sdid,
+    /// Synthetic control for one treated unit, placebo-in-space p-value, no standard error.
+    SyntheticControl,
+    /// A user-supplied estimator (see [`super::power::ReplicateFit`]).
+    Callable,
 }
 
-const NAMES: [(&str, PowerEstimator); 4] = [
+const NAMES: [(&str, PowerEstimator); 7] = [
     ("twfe", PowerEstimator::Twfe),
     ("sun_abraham", PowerEstimator::SunAbraham),
     ("imputation", PowerEstimator::Imputation),
     ("att_gt", PowerEstimator::AttGt),
+    ("sdid", PowerEstimator::Sdid),
+    ("synthetic_control", PowerEstimator::SyntheticControl),
+    ("callable", PowerEstimator::Callable),
 ];
 
 impl FromStr for PowerEstimator {
@@ -66,7 +95,7 @@ impl FromStr for PowerEstimator {
 impl PowerEstimator {
     /// Whether the estimator can weight by unit size.
     pub fn takes_weights(self) -> bool {
-        matches!(self, PowerEstimator::Twfe | PowerEstimator::AttGt)
+        matches!(self, PowerEstimator::Twfe | PowerEstimator::AttGt | PowerEstimator::Callable)
     }
 
     /// The name used in Python and serde.
@@ -82,16 +111,29 @@ pub(crate) enum Prepared {
     SunAbraham(Validated<SunAbraham>),
     Imputation(Validated<DidImputation>),
     AttGt(Validated<AttGt>, Aggregate),
+    Sdid(Validated<Sdid>),
+    SyntheticControl,
+    /// Fitted outside (a callable given to [`super::power::Validated::run_with`]).
+    Callable,
 }
 
 impl Prepared {
     /// Validate `estimator`'s options for the simulated frame's columns.
-    pub(crate) fn new(estimator: PowerEstimator, weighted: bool, alpha: f64) -> Result<Prepared> {
+    pub(crate) fn new(
+        estimator: PowerEstimator,
+        weighted: bool,
+        alpha: f64,
+        sdid_se: SdidSe,
+        sdid_reps: usize,
+    ) -> Result<Prepared> {
         if weighted && !estimator.takes_weights() {
             return Err(ParamsError::InvalidParam {
                 name: "weighted",
                 value: "true".into(),
-                reason: format!("the {} estimator does not take unit-size weights; only twfe does", estimator.name()),
+                reason: format!(
+                    "the {} estimator does not take unit-size weights; only twfe and att_gt do",
+                    estimator.name()
+                ),
             }
             .into());
         }
@@ -120,11 +162,18 @@ impl Prepared {
                 }
                 Prepared::AttGt(cs.validate()?, Aggregate::new(AggregationKind::Simple))
             }
+            PowerEstimator::Sdid => {
+                let mut sdid = Sdid::new("outcome", "unit", "period", "treated").se(sdid_se).reps(sdid_reps);
+                sdid.alpha = alpha;
+                Prepared::Sdid(sdid.validate()?)
+            }
+            PowerEstimator::SyntheticControl => Prepared::SyntheticControl,
+            PowerEstimator::Callable => Prepared::Callable,
         })
     }
 
-    /// Fit one replicate and compare with its estimand.
-    pub(crate) fn estimate(&self, draw: &PanelDraw, weighted: bool) -> Result<Draw> {
+    /// Fit replicate `replicate` (drawn from `seed`) and compare with its estimand.
+    pub(crate) fn estimate(&self, draw: &PanelDraw, weighted: bool, seed: u64, replicate: u64) -> Result<Draw> {
         let frame = draw.frame()?;
         let missing = || Error::from(RegressionError::AllCollinear { names: vec!["treated".into()] });
         let e: Estimate = match self {
@@ -144,6 +193,31 @@ impl Prepared {
                     conf_high: o.conf_high,
                 }
             }
+            Prepared::Sdid(m) => {
+                let draws = Draws::Seeded(replicate_seed(seed, replicate));
+                m.fit_with(&frame, &draws)?.estimates.swap_remove(0)
+            }
+            Prepared::SyntheticControl => {
+                let (unit, start) = single_treated(draw)?;
+                let sc = SyntheticControl::new("outcome", "unit", "period", &unit.to_string(), start).fit(&frame)?;
+                Estimate {
+                    term: "ATT".into(),
+                    estimate: sc.fit.att,
+                    std_error: f64::NAN,
+                    statistic: sc.ratio,
+                    p_value: sc.p_value,
+                    conf_low: f64::NAN,
+                    conf_high: f64::NAN,
+                }
+            }
+            Prepared::Callable => {
+                return Err(ParamsError::InvalidParam {
+                    name: "estimator",
+                    value: "callable".into(),
+                    reason: "a callable estimator is fitted by the caller (run_with)".into(),
+                }
+                .into())
+            }
         };
         Ok(Draw {
             estimate: e.estimate,
@@ -154,4 +228,33 @@ impl Prepared {
             estimand: draw.estimand(weighted),
         })
     }
+}
+
+/// The seed of the SDID placebo/bootstrap draws of replicate `replicate`: a SplitMix64 mix of
+/// the design seed and the replicate, so every replicate has its own draws, the same at every
+/// effect size (common random numbers) and for any thread count.
+fn replicate_seed(seed: u64, replicate: u64) -> u64 {
+    let mut z = seed ^ replicate.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The single treated unit of a replicate and its adoption period.
+fn single_treated(draw: &PanelDraw) -> Result<(i64, i64)> {
+    let mut found: Option<(i64, i64)> = None;
+    for i in 0..draw.unit.len() {
+        if draw.cohort[i] > 0 {
+            match found {
+                None => found = Some((draw.unit[i], draw.cohort[i])),
+                Some((u, _)) if u != draw.unit[i] => {
+                    return Err(
+                        super::SimulateError::NeedsOneTreated { estimator: "synthetic_control", n_treated: 2 }.into()
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    found.ok_or_else(|| super::SimulateError::NoTreated.into())
 }

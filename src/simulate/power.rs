@@ -23,9 +23,15 @@
 //!
 //! [`PowerEstimator`] (see [`super::estimators`]): TWFE (`feols("outcome ~ treated | unit +
 //! period")` with CR1 errors by unit, optionally weighted by unit size), Sun-Abraham and the
-//! imputation estimator; each reports the ATT over treated unit-periods. Under staggered
-//! adoption with dynamic or heterogeneous effects TWFE is biased for the ATT (Goodman-Bacon
-//! 2021); the result warns.
+//! imputation estimator, Callaway-Sant'Anna, synthetic DiD and (one treated unit) synthetic
+//! control; each reports the ATT over treated unit-periods. Under staggered adoption with
+//! dynamic or heterogeneous effects TWFE is biased for the ATT (Goodman-Bacon 2021); the
+//! result warns. Any other estimator runs through [`ReplicateFit`] ([`Validated::run_with`]):
+//! the runner simulates the replicates and summarises; the caller only fits.
+//!
+//! Synthetic control has no standard error: its power is that of the placebo permutation test,
+//! its coverage is NaN, and the analytic MDE uses the standard deviation of the estimates
+//! under no effect in place of the mean standard error.
 //!
 //! # Determinism
 //!
@@ -48,10 +54,12 @@ use super::error::SimulateError;
 pub use super::estimators::PowerEstimator;
 use super::estimators::Prepared;
 use super::panel::PanelDesign;
+use super::panel::PanelDraw;
 use super::power_result::{Draw, Mde, PowerResult, PowerRow};
 use crate::error::ParamsError;
 use crate::inference::RefDist;
 use crate::results::Diagnostic;
+use crate::synth::SdidSe;
 use crate::traits::Validated;
 use crate::{Error, Result};
 
@@ -97,12 +105,16 @@ impl FromStr for MdeSearch {
 /// - `effects`: empty, meaning the design's `effect` only.
 /// - `reps`: 1000; `alpha`: 0.05; `power_target`: 0.8; `mde`: `bisection`.
 /// - `threads`: `None` (rayon's global pool; results do not depend on it).
+/// - `sdid_se`: `jackknife`; `sdid_reps`: 100 (placebo/bootstrap replications of `sdid`).
 ///
 /// # Errors
 ///
 /// [`SimulateError::NoReplications`] for `reps = 0`; the design's errors (see
 /// [`PanelDesign`]); [`ParamsError::InvalidParam`] for `alpha` or `power_target` outside
-/// $(0, 1)$, `power_target <= alpha`, non-finite effects or `threads = 0`.
+/// $(0, 1)$, `power_target <= alpha`, non-finite effects or `threads = 0`;
+/// [`SimulateError::NeedsOneTreated`] for `synthetic_control` on a design with several treated
+/// units; `InvalidParam` for `weighted` with an estimator that cannot weight, and for `sdid`
+/// with a jackknife or bootstrap standard error and one treated unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Power {
@@ -124,6 +136,10 @@ pub struct Power {
     pub mde: MdeSearch,
     /// Threads (`None`: rayon's global pool).
     pub threads: Option<usize>,
+    /// Standard error of the `sdid` estimator.
+    pub sdid_se: SdidSe,
+    /// Placebo or bootstrap replications of the `sdid` standard error.
+    pub sdid_reps: usize,
 }
 
 impl Default for Power {
@@ -138,6 +154,8 @@ impl Default for Power {
             power_target: 0.8,
             mde: MdeSearch::Bisection,
             threads: None,
+            sdid_se: SdidSe::Jackknife,
+            sdid_reps: 100,
         }
     }
 }
@@ -220,7 +238,21 @@ impl Power {
             return Err(bad("threads", "0".into(), "must be at least 1"));
         }
         let design = self.design.clone().validate()?;
-        let estimator = Prepared::new(self.estimator, self.weighted, self.alpha)?;
+        let n_treated: usize = design.cohorts.iter().map(|c| c.n_units).sum();
+        if self.estimator == PowerEstimator::SyntheticControl && n_treated != 1 {
+            return Err(SimulateError::NeedsOneTreated { estimator: "synthetic_control", n_treated }.into());
+        }
+        if self.estimator == PowerEstimator::Sdid
+            && matches!(self.sdid_se, SdidSe::Jackknife | SdidSe::Bootstrap)
+            && n_treated < 2
+        {
+            return Err(bad(
+                "sdid_se",
+                format!("{:?}", self.sdid_se).to_lowercase(),
+                "needs at least two treated units (the design treats one); use sdid_se=\"placebo\"",
+            ));
+        }
+        let estimator = Prepared::new(self.estimator, self.weighted, self.alpha, self.sdid_se, self.sdid_reps)?;
         Ok(Validated::new(PowerChecked { params: self, design, estimator }))
     }
 
@@ -273,6 +305,53 @@ impl Progress {
     }
 }
 
+/// What a user-supplied estimator reports for one replicate; missing p-value or interval
+/// (NaN) are filled in from the normal distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fitted {
+    /// Point estimate.
+    pub estimate: f64,
+    /// Standard error.
+    pub std_error: f64,
+    /// Two-sided p-value (NaN: normal, from estimate / std_error).
+    pub p_value: f64,
+    /// Interval (NaN: estimate -/+ z_{1-alpha/2} std_error).
+    pub conf_low: f64,
+    /// Upper end of the interval.
+    pub conf_high: f64,
+}
+
+/// An estimator fitted outside the runner (e.g. a Python callable): the runner simulates
+/// replicate `replicate` at effect `effect` and calls `fit`; it must be deterministic in the
+/// draw. An `Err` stops the run with [`SimulateError::CallableFailed`] naming the replicate.
+pub trait ReplicateFit: Sync {
+    /// Fit one replicate.
+    ///
+    /// # Errors
+    /// Whatever message explains the failure.
+    fn fit(&self, draw: &PanelDraw, effect: f64, replicate: u64) -> std::result::Result<Fitted, String>;
+}
+
+impl Draw {
+    /// A draw from a user fit, with normal p-value and interval where they are missing.
+    fn from_fitted(f: Fitted, alpha: f64, estimand: f64) -> Draw {
+        let normal = crate::results::Estimate::new("", f.estimate, f.std_error, &RefDist::Normal, alpha);
+        let (conf_low, conf_high) = if f.conf_low.is_finite() && f.conf_high.is_finite() {
+            (f.conf_low, f.conf_high)
+        } else {
+            (normal.conf_low, normal.conf_high)
+        };
+        Draw {
+            estimate: f.estimate,
+            std_error: f.std_error,
+            p_value: if f.p_value.is_finite() { f.p_value } else { normal.p_value },
+            conf_low,
+            conf_high,
+            estimand,
+        }
+    }
+}
+
 /// The draws of one effect size: estimates in replicate order, failures and the first message.
 struct Batch {
     draws: Vec<Draw>,
@@ -287,8 +366,27 @@ impl Validated<PowerChecked> {
     /// [`SimulateError::Cancelled`] when cancelled through `progress`;
     /// [`SimulateError::AllFailed`] when no replicate of an effect size produced an estimate.
     pub fn run(&self, progress: &Progress) -> Result<PowerResult> {
+        self.run_with(progress, None)
+    }
+
+    /// Run with the replicates fitted by `fit` when given (it replaces the built-in
+    /// estimator; required when the estimator is `callable`).
+    ///
+    /// # Errors
+    /// As [`Self::run`]; [`SimulateError::CallableFailed`] when `fit` fails (the run stops;
+    /// the replicate named is the earliest failure among those run, which on several threads
+    /// need not be the earliest overall); `InvalidParam` for `callable` without `fit`.
+    pub fn run_with(&self, progress: &Progress, fit: Option<&dyn ReplicateFit>) -> Result<PowerResult> {
+        if fit.is_none() && self.params.estimator == PowerEstimator::Callable {
+            return Err(ParamsError::InvalidParam {
+                name: "estimator",
+                value: "callable".into(),
+                reason: "a callable estimator needs the function that fits each replicate".into(),
+            }
+            .into());
+        }
         match self.params.threads {
-            None => self.run_here(progress),
+            None => self.run_here(progress, fit),
             Some(n) => rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
                 .build()
@@ -299,11 +397,11 @@ impl Validated<PowerChecked> {
                         reason: e.to_string(),
                     })
                 })?
-                .install(|| self.run_here(progress)),
+                .install(|| self.run_here(progress, fit)),
         }
     }
 
-    fn run_here(&self, progress: &Progress) -> Result<PowerResult> {
+    fn run_here(&self, progress: &Progress, fit: Option<&dyn ReplicateFit>) -> Result<PowerResult> {
         let p = &self.params;
         let effects = if p.effects.is_empty() { vec![self.design.effect] } else { p.effects.clone() };
         let null_needed = p.mde != MdeSearch::None && !effects.contains(&0.0);
@@ -316,7 +414,7 @@ impl Validated<PowerChecked> {
         let mut failures = 0usize;
         let mut first_error: Option<String> = None;
         let mut batch = |effect: f64| -> Result<(Vec<Draw>, usize)> {
-            let b = self.batch(effect, &sizes, progress)?;
+            let b = self.batch(effect, &sizes, progress, fit)?;
             failures += b.n_failed;
             if first_error.is_none() {
                 first_error = b.first_error.clone();
@@ -346,10 +444,12 @@ impl Validated<PowerChecked> {
                 }
             };
             let multiplier = RefDist::Normal.critical(p.alpha) + RefDist::Normal.critical(2.0 * (1.0 - p.power_target));
-            let analytic = multiplier * null_row.mean_se;
+            // Without standard errors (synthetic control), the simulated sampling SD.
+            let se_null = if null_row.mean_se.is_finite() { null_row.mean_se } else { null_row.sd_estimate };
+            let analytic = multiplier * se_null;
             let mut mde = Mde {
                 power_target: p.power_target,
-                se_null: null_row.mean_se,
+                se_null,
                 multiplier,
                 analytic,
                 simulated: None,
@@ -372,6 +472,21 @@ impl Validated<PowerChecked> {
             Some(mde)
         };
 
+        let no_p: usize = draws.iter().flatten().filter(|d| !d.p_value.is_finite()).count();
+        if no_p > 0 {
+            let why = if p.estimator == PowerEstimator::SyntheticControl {
+                ": the treated unit was fitted exactly before treatment (few pre-periods, many donors), so the RMSPE ratio is not informative; use more pre-periods or fewer units"
+            } else {
+                ""
+            };
+            warnings.push(Diagnostic::new(
+                "no_p_value",
+                format!(
+                    "{no_p} of {} replicates on the power curve have no p-value and count as not rejecting{why}",
+                    draws.iter().map(Vec::len).sum::<usize>()
+                ),
+            ));
+        }
         if failures > 0 {
             warnings.push(Diagnostic::new(
                 "failed_replicates",
@@ -404,16 +519,29 @@ impl Validated<PowerChecked> {
         })
     }
 
-    /// All replicates at one effect size, in parallel, collected in replicate order.
-    fn batch(&self, effect: f64, sizes: &[f64], progress: &Progress) -> Result<Batch> {
-        let results: Vec<Option<std::result::Result<Draw, String>>> = (0..self.params.reps as u64)
+    /// All replicates at one effect size, in parallel, collected in replicate order. Built-in
+    /// estimators that fail on a replicate are counted; a failing `fit` stops the run.
+    fn batch(&self, effect: f64, sizes: &[f64], progress: &Progress, fit: Option<&dyn ReplicateFit>) -> Result<Batch> {
+        let p = &self.params;
+        let seed = self.design.seed_used();
+        let stop = AtomicBool::new(false);
+        let results: Vec<Option<std::result::Result<Draw, Error>>> = (0..p.reps as u64)
             .into_par_iter()
             .map(|r| {
-                if progress.cancelled() {
+                if progress.cancelled() || stop.load(Ordering::Relaxed) {
                     return None;
                 }
                 let draw = self.design.simulate_with(r, sizes, effect);
-                let out = self.estimator.estimate(&draw, self.params.weighted).map_err(|e| e.to_string());
+                let out = match fit {
+                    None => self.estimator.estimate(&draw, p.weighted, seed, r),
+                    Some(f) => f
+                        .fit(&draw, effect, r)
+                        .map(|f| Draw::from_fitted(f, p.alpha, draw.estimand(p.weighted)))
+                        .map_err(|message| {
+                            stop.store(true, Ordering::Relaxed);
+                            SimulateError::CallableFailed { replicate: r, effect, message }.into()
+                        }),
+                };
                 progress.done.fetch_add(1, Ordering::Relaxed);
                 Some(out)
             })
@@ -425,9 +553,10 @@ impl Validated<PowerChecked> {
         for r in results.into_iter().flatten() {
             match r {
                 Ok(d) => b.draws.push(d),
+                Err(e @ Error::Simulate(SimulateError::CallableFailed { .. })) => return Err(e),
                 Err(e) => {
                     b.n_failed += 1;
-                    b.first_error.get_or_insert(e);
+                    b.first_error.get_or_insert(e.to_string());
                 }
             }
         }

@@ -46,7 +46,8 @@ pub struct PowerRow {
     pub bias: f64,
     /// Root mean squared error around the estimand.
     pub rmse: f64,
-    /// Share of intervals containing the estimand.
+    /// Share of intervals containing the estimand (over replicates with an interval; NaN for
+    /// estimators without one, such as synthetic control).
     pub coverage: f64,
     /// Mean reported standard error.
     pub mean_se: f64,
@@ -75,11 +76,21 @@ impl PowerRow {
             power_mc_se: (power * (1.0 - power) / r).sqrt(),
             bias: mean(&|d| d.estimate - d.estimand),
             rmse: mean(&|d| (d.estimate - d.estimand).powi(2)).sqrt(),
-            coverage: mean(&|d| if d.conf_low <= d.estimand && d.estimand <= d.conf_high { 1.0 } else { 0.0 }),
+            coverage: coverage(draws),
             mean_se: mean(&|d| d.std_error),
             sd_estimate: var.sqrt(),
         }
     }
+}
+
+/// Share of intervals containing the estimand, over the draws with an interval; NaN when no
+/// draw has one (synthetic control).
+fn coverage(draws: &[Draw]) -> f64 {
+    let with: Vec<&Draw> = draws.iter().filter(|d| d.conf_low.is_finite() && d.conf_high.is_finite()).collect();
+    if with.is_empty() {
+        return f64::NAN;
+    }
+    with.iter().filter(|d| d.conf_low <= d.estimand && d.estimand <= d.conf_high).count() as f64 / with.len() as f64
 }
 
 /// Minimum detectable effect of the design.

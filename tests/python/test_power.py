@@ -58,7 +58,8 @@ def test_python_defaults_equal_rust_defaults():
     rust = json.loads(_core.power_defaults())
     assert _design() == rust["design"]
     sig = inspect.signature(vk.power).parameters
-    for name in ["weighted", "reps", "alpha", "power_target", "mde", "estimator", "threads"]:
+    for name in ["weighted", "reps", "alpha", "power_target", "mde", "estimator", "threads", "sdid_se",
+                 "sdid_reps"]:
         assert sig[name].default == rust[name], name
 
 
@@ -161,7 +162,7 @@ def test_progress_line(capsys):
         (dict(cohorts=[2016, 17]), exc.InvalidParameterError, "mapping"),
         (dict(estimator="cs_did_typo"), exc.UnknownChoiceError, "valid values are: twfe"),
         (dict(mde="grid"), exc.UnknownChoiceError, "bisection"),
-        (dict(estimator="imputation", weighted=True), exc.InvalidParameterError, "only twfe does"),
+        (dict(estimator="imputation", weighted=True), exc.InvalidParameterError, "only twfe and att_gt do"),
         (dict(sizes="huge"), exc.InvalidParameterError, "huge"),
     ],
 )

@@ -12,17 +12,23 @@ CURVE_COLUMNS = ["effect", "estimand", "power", "power_mc_se", "bias", "rmse", "
 DRAW_COLUMNS = ["estimate", "std_error", "p_value", "conf_low", "conf_high", "estimand"]
 
 
+def _num(x: Any) -> Any:
+    """JSON null (a NaN in Rust: no standard error or interval) back to NaN."""
+    return float("nan") if x is None else x
+
+
 class PowerResult(Result):
     """Power, bias, RMSE and coverage by effect size, and the minimum detectable effect.
 
     ``tidy()`` has one row per effect size (columns ``effect, estimand, power, power_mc_se,
     bias, rmse, coverage, mean_se, sd_estimate, reps, n_failed``); ``mde`` is a dict
     (``analytic``, ``simulated``, ``se_null``, ``multiplier``, ``search``) or None;
-    ``draws()`` has every replicate's estimate; ``plot()`` draws the power curve.
+    ``draws()`` has every replicate's estimate; ``plot()`` draws the power curve. Estimators
+    without a standard error (``synthetic_control``) have NaN ``mean_se`` and ``coverage``.
     """
 
     def _rows(self) -> list[dict]:
-        return [{c: r[c] for c in CURVE_COLUMNS} for r in self._dict["curve"]]
+        return [{c: _num(r[c]) for c in CURVE_COLUMNS} for r in self._dict["curve"]]
 
     @property
     def mde(self) -> dict | None:
@@ -47,7 +53,7 @@ class PowerResult(Result):
                 data["effect"].append(row["effect"])
                 data["replicate"].append(r)
                 for c in DRAW_COLUMNS:
-                    data[c].append(d[c])
+                    data[c].append(_num(d[c]))
         return self._frame(data)
 
     def _design_text(self) -> str:
