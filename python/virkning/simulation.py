@@ -222,13 +222,14 @@ def power(
     >>> list(res.tidy()["effect"])
     [0.0, 0.02]
 
-    Any estimator, e.g. TWFE with a covariate, or a logistic GLM of counts:
+    Any estimator, e.g. TWFE with a covariate (any callable returning an estimate and its
+    standard error works: ``estimator=lambda d: vk.glm(...)``, statsmodels, ...):
 
     >>> def twfe_cov(d):
     ...     d = d.assign(x=d["size"] * d["period"] / 1e4)
     ...     return vk.feols("outcome ~ treated + x | unit + period", d, vcov={"CR1": "unit"})
     >>> res = vk.power(0.03, estimator=twfe_cov, reps=20, seed=1, mde="none", progress=False)
-    >>> res.tidy()["reps"][0]
+    >>> int(res.tidy()["reps"][0])
     20
     """
     params: dict[str, Any] = {
