@@ -209,3 +209,15 @@ def test_callable_raising_names_the_first_failing_replicate():
     with pytest.raises(exc.SimulationError, match=r"replicate 2 .*RuntimeError: estimator exploded") as e:
         vk.power(0.02, estimator=flaky, reps=6, seed=1, progress=False, mde="none", threads=1)
     assert isinstance(e.value.__cause__, RuntimeError)
+
+
+def test_sdid_placebo_se_is_deterministic_and_thread_independent():
+    kw = dict(estimator="sdid", sdid_se="placebo", sdid_reps=20, reps=4, seed=9, mde="none", progress=False,
+              n_units=40, treated=6)
+    one = vk.power([0.0, 0.02], threads=1, **kw).draws()
+    two = vk.power([0.0, 0.02], threads=2, **kw).draws()
+    pd.testing.assert_frame_equal(one, two)
+    # Common random numbers: the placebo draws of a replicate are the same at every effect, and
+    # SDID is linear in the outcome, so the standard errors agree across effects.
+    np.testing.assert_allclose(one["std_error"][:4].to_numpy(), one["std_error"][4:].to_numpy(), rtol=1e-9)
+    assert (one["std_error"] > 0).all()
