@@ -46,6 +46,30 @@ pub struct EventTimeEstimate {
     pub estimate: Estimate,
     /// Observations of treated cohorts at this event time behind the estimate.
     pub n_obs: usize,
+    /// Wild cluster bootstrap p-value of `effect = 0` (when the `wildboot` option is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_p_value: Option<f64>,
+    /// Lower end of the bootstrap (test-inversion) confidence interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_conf_low: Option<f64>,
+    /// Upper end of the bootstrap (test-inversion) confidence interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_conf_high: Option<f64>,
+}
+
+impl EventTimeEstimate {
+    /// An event-time effect without bootstrap inference.
+    pub(crate) fn new(event_time: i64, estimate: Estimate, n_obs: usize) -> Self {
+        EventTimeEstimate { event_time, estimate, n_obs, boot_p_value: None, boot_conf_low: None, boot_conf_high: None }
+    }
+
+    /// Attach a wild cluster bootstrap p-value and interval.
+    pub(crate) fn with_boot(mut self, b: &crate::inference::WildBootResult) -> Self {
+        self.boot_p_value = Some(b.p_value);
+        self.boot_conf_low = b.conf_int.map(|c| c.0);
+        self.boot_conf_high = b.conf_int.map(|c| c.1);
+        self
+    }
 }
 
 /// One cohort x event-time cell (Sun-Abraham's interaction coefficients).

@@ -438,7 +438,7 @@ impl Validated<DidImputation> {
                 if (n_used as f64) < MIN_EFFECTIVE_N {
                     effective.push(h.to_string());
                 }
-                event_times.push(EventTimeEstimate { event_time: h, estimate: est, n_obs: n_used });
+                event_times.push(EventTimeEstimate::new(h, est, n_used));
             }
         }
         if !effective.is_empty() {
@@ -544,11 +544,7 @@ impl Validated<DidImputation> {
             if let Some(j) = fit.coefficients.iter().position(|e| e.term == name) {
                 let c = &fit.coefficients[j];
                 let n_obs = rows0.iter().filter(|&&i| data.event_time(i) == Some(-h)).count();
-                out.push(EventTimeEstimate {
-                    event_time: -h,
-                    estimate: Estimate { term: format!("event_time::{}", -h), ..c.clone() },
-                    n_obs,
-                });
+                out.push(EventTimeEstimate::new(-h, Estimate { term: format!("event_time::{}", -h), ..c.clone() }, n_obs));
                 idx.push(j);
             }
         }

@@ -19,6 +19,17 @@
 //! pooled into the end bins). Biased under heterogeneous dynamic effects; kept as the
 //! benchmark the robust estimators are compared with.
 //!
+//! **Wild cluster bootstrap** (`wildboot`). After the fit, each event-time effect
+//! $\hat\beta_e = r_e'\hat\delta$ is tested ($r_e'\delta = 0$) and given a test-inversion interval by
+//! the `feols` wild cluster bootstrap ([`Validated::<FeolsChecked>::wildboot_each`](crate::regression::FeolsChecked),
+//! bootstrapped and clustered by the fit's cluster variable) with the linear combination $r_e$ of
+//! the cell coefficients: the same numbers as `feols(...).wildboot` of that combination on the same
+//! model and seed. The cohort shares in $r_e$ are treated as fixed, as in the delta-method
+//! standard errors (and fixest's aggregation). One seed serves every event time (drawn once when
+//! none is given, and reported in the result's params). The interval's level is the option's own
+//! `alpha` (Python passes the estimator's). With Rademacher weights and $2^G \le$ `reps` every
+//! sign vector is used (exact, seed-free). The ATT of Sun-Abraham gets no bootstrap.
+//!
 //! # Defaults
 //! Standard errors CR1 clustered by unit (or `cluster`) with fixest's small-sample correction,
 //! t(G - 1) tests; `alpha = 0.05`; no covariates; TWFE reference `-1`, no binning.
@@ -44,7 +55,7 @@ use super::event_result::{
 use super::staggered::{model_frame, quote, require_name, timing_source, Staggered, TIME, UNIT, Y};
 use super::DidError;
 use crate::data::{Column, Frame};
-use crate::inference::{RefDist, FEW_TREATED};
+use crate::inference::{fresh_seed, RefDist, WildBoot, WildBootResult, FEW_TREATED};
 use crate::regression::{Feols, FeolsResult, Vcov};
 use crate::results::{Diagnostic, Estimate};
 use crate::traits::Validated;
@@ -77,6 +88,8 @@ pub struct SunAbraham {
     pub cluster: Option<String>,
     /// 1 - confidence level.
     pub alpha: f64,
+    /// Wild cluster bootstrap p-values and intervals for the event-time effects (default: none).
+    pub wildboot: Option<WildBoot>,
 }
 
 /// TWFE event study with relative-time dummies.
@@ -109,6 +122,8 @@ pub struct TwfeEventStudy {
     pub cluster: Option<String>,
     /// 1 - confidence level.
     pub alpha: f64,
+    /// Wild cluster bootstrap p-values and intervals for the event-time effects (default: none).
+    pub wildboot: Option<WildBoot>,
 }
 
 impl Default for SunAbraham {
@@ -130,6 +145,7 @@ fn check_common(
     cohort: &str,
     treatment: Option<&str>,
     alpha: f64,
+    wildboot: Option<&WildBoot>,
 ) -> Result<()> {
     require_name("outcome", outcome)?;
     require_name("unit", unit)?;
@@ -142,6 +158,9 @@ fn check_common(
             reason: "must be between 0 and 1".into(),
         }
         .into());
+    }
+    if let Some(w) = wildboot {
+        w.clone().validate()?;
     }
     Ok(())
 }
@@ -163,6 +182,7 @@ impl SunAbraham {
             covariates: Vec::new(),
             cluster: None,
             alpha: 0.05,
+            wildboot: None,
         }
     }
 
@@ -178,6 +198,12 @@ impl SunAbraham {
         self
     }
 
+    /// Add wild cluster bootstrap p-values and intervals to the event-time effects.
+    pub fn wildboot(mut self, boot: WildBoot) -> Self {
+        self.wildboot = Some(boot);
+        self
+    }
+
     /// Take the timing from a 0/1 treatment column instead of the cohort column.
     pub fn treatment(mut self, col: impl Into<String>) -> Self {
         self.cohort.clear();
@@ -190,7 +216,7 @@ impl SunAbraham {
     /// # Errors
     /// [`crate::ParamsError::InvalidParam`] for an empty column name or alpha outside (0, 1).
     pub fn validate(self) -> Result<Validated<SunAbraham>> {
-        check_common(&self.outcome, &self.unit, &self.time, &self.cohort, self.treatment.as_deref(), self.alpha)?;
+        check_common(&self.outcome, &self.unit, &self.time, &self.cohort, self.treatment.as_deref(), self.alpha, self.wildboot.as_ref())?;
         Ok(Validated::new(self))
     }
 
@@ -223,7 +249,14 @@ impl TwfeEventStudy {
             covariates: Vec::new(),
             cluster: None,
             alpha: 0.05,
+            wildboot: None,
         }
+    }
+
+    /// Add wild cluster bootstrap p-values and intervals to the event-time effects.
+    pub fn wildboot(mut self, boot: WildBoot) -> Self {
+        self.wildboot = Some(boot);
+        self
     }
 
     /// Take the timing from a 0/1 treatment column instead of the cohort column.
@@ -246,7 +279,7 @@ impl TwfeEventStudy {
     /// [`crate::ParamsError::InvalidParam`] for an empty column name, alpha outside (0, 1), or a
     /// reference outside the bins.
     pub fn validate(self) -> Result<Validated<TwfeEventStudy>> {
-        check_common(&self.outcome, &self.unit, &self.time, &self.cohort, self.treatment.as_deref(), self.alpha)?;
+        check_common(&self.outcome, &self.unit, &self.time, &self.cohort, self.treatment.as_deref(), self.alpha, self.wildboot.as_ref())?;
         let lo = self.min_event_time.unwrap_or(i64::MIN);
         let hi = self.max_event_time.unwrap_or(i64::MAX);
         if lo > hi || self.reference < lo || self.reference > hi {
@@ -279,6 +312,9 @@ struct CellFit {
     counts: Vec<usize>,
     n_units: usize,
     cluster: (String, usize),
+    /// The model frame and `feols` params of the fit (for the bootstrap).
+    mf: Frame<'static>,
+    params: Feols,
 }
 
 struct Spec<'p> {
@@ -312,7 +348,7 @@ fn fit_cells(
     let cluster = spec.cluster.unwrap_or(UNIT);
     let mut params = Feols::new(formula).vcov(Vcov::cr1([cluster]));
     params.alpha = spec.alpha;
-    let fit = params.fit(&mf)?;
+    let fit = params.clone().fit(&mf)?;
     let mut counts = vec![0usize; labels.len()];
     let mut seen = vec![false; data.panel.unit.n_levels()];
     for k in 0..fit.rows.len() {
@@ -322,7 +358,7 @@ fn fit_cells(
     }
     let n_clusters = fit.clusters.first().map_or(0, |c| c.1);
     let cluster = (spec.cluster.unwrap_or(spec.unit).to_string(), n_clusters);
-    Ok(CellFit { labels, fit, counts, n_units: seen.iter().filter(|s| **s).count(), cluster })
+    Ok(CellFit { labels, fit, counts, n_units: seen.iter().filter(|s| **s).count(), cluster, mf, params })
 }
 
 impl CellFit {
@@ -348,6 +384,23 @@ impl CellFit {
         let est: f64 = r.iter().zip(&self.fit.coefficients).map(|(a, e)| a * e.estimate).sum();
         let var: f64 = (0..k).map(|a| (0..k).map(|b| r[a] * self.fit.vcov[a][b] * r[b]).sum::<f64>()).sum();
         Some((Estimate::new(term, est, var.max(0.0).sqrt(), &RefDist::StudentT(self.fit.df_t), alpha), r))
+    }
+
+    /// Wild cluster bootstrap of `r'coef = 0` for every `r` by the `feols` bootstrap of this fit
+    /// (the design partialled once; the same options and seed for each).
+    fn wildboot(&self, rs: &[&[f64]], boot: &Validated<WildBoot>) -> Result<Vec<WildBootResult>> {
+        let terms: Vec<Vec<(String, f64)>> = rs
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .zip(&self.fit.coefficients)
+                    .filter(|(w, _)| **w != 0.0)
+                    .map(|(w, e)| (e.term.clone(), *w))
+                    .collect()
+            })
+            .collect();
+        let hyps: Vec<&[(String, f64)]> = terms.iter().map(Vec::as_slice).collect();
+        self.params.clone().validate()?.wildboot_each(&self.mf, &hyps, 0.0, None, None, boot)
     }
 
     fn drop_missing(&self) -> usize {
@@ -392,20 +445,46 @@ fn quad(rs: &[Vec<f64>], v: &[Vec<f64>]) -> Vec<Vec<f64>> {
     rs.iter().map(|a| vr.iter().map(|b| a.iter().zip(b).map(|(x, y)| x * y).sum()).collect()).collect()
 }
 
-/// Event-time table, post-period covariance and pre-trend test from aggregation rows.
+/// The bootstrap options with the seed fixed (one seed for every event time), validated.
+fn boot_options(wildboot: &Option<WildBoot>) -> Result<Option<Validated<WildBoot>>> {
+    match wildboot {
+        None => Ok(None),
+        Some(w) => {
+            let seed = w.seed.unwrap_or_else(fresh_seed);
+            Ok(Some(w.clone().seed(seed).validate()?))
+        }
+    }
+}
+
+/// Event-time table (with bootstrap inference when `boot` is set), post-period covariance and
+/// pre-trend test from aggregation rows.
 fn assemble(
     cf: &CellFit,
     rows: Vec<(i64, Estimate, Vec<f64>, usize)>,
-) -> (Vec<EventTimeEstimate>, Vec<Vec<f64>>, Option<WaldTest>) {
+    boot: Option<&Validated<WildBoot>>,
+) -> Result<(Vec<EventTimeEstimate>, Vec<Vec<f64>>, Option<WaldTest>)> {
     let post: Vec<Vec<f64>> = rows.iter().filter(|r| r.0 >= 0).map(|r| r.2.clone()).collect();
     let pre: Vec<&(i64, Estimate, Vec<f64>, usize)> = rows.iter().filter(|r| r.0 < 0).collect();
     let pre_rows: Vec<Vec<f64>> = pre.iter().map(|r| r.2.clone()).collect();
     let pre_b: Vec<f64> = pre.iter().map(|r| r.1.estimate).collect();
     let test = WaldTest::chi2("every pre-treatment event-time effect is zero", &pre_b, &quad(&pre_rows, &cf.fit.vcov));
     let vcov = quad(&post, &cf.fit.vcov);
-    let table =
-        rows.into_iter().map(|(e, estimate, _, n_obs)| EventTimeEstimate { event_time: e, estimate, n_obs }).collect();
-    (table, vcov, test)
+    let boots = match boot {
+        Some(b) => cf.wildboot(&rows.iter().map(|r| r.2.as_slice()).collect::<Vec<_>>(), b)?.into_iter().map(Some).collect(),
+        None => vec![None; rows.len()],
+    };
+    let table = rows
+        .into_iter()
+        .zip(boots)
+        .map(|((e, estimate, _, n_obs), b)| {
+            let row = EventTimeEstimate::new(e, estimate, n_obs);
+            match b {
+                Some(b) => row.with_boot(&b),
+                None => row,
+            }
+        })
+        .collect();
+    Ok((table, vcov, test))
 }
 
 impl Validated<SunAbraham> {
@@ -499,7 +578,8 @@ impl Validated<SunAbraham> {
         let n_post: usize = post.iter().map(|x| x.1).sum();
         let att_w: Vec<(usize, f64)> = post.iter().map(|&(j, n)| (j, n as f64 / n_post as f64)).collect();
         let att = cf.combine("ATT".into(), &att_w, p.alpha).map(|x| x.0);
-        let (event_times, vcov, pretrend) = assemble(&cf, agg);
+        let boot = boot_options(&p.wildboot)?;
+        let (event_times, vcov, pretrend) = assemble(&cf, agg, boot.as_ref())?;
         Ok(EventStudyResult {
             method: EventStudyMethod::SunAbraham,
             event_times,
@@ -515,7 +595,7 @@ impl Validated<SunAbraham> {
             control,
             timing: data.timing.report.clone(),
             warnings,
-            params: EventStudyParams::SunAbraham(p.clone()),
+            params: EventStudyParams::SunAbraham(SunAbraham { wildboot: boot.map(|b| b.into_inner()), ..p.clone() }),
             version: crate::VERSION.to_string(),
         })
     }
@@ -556,7 +636,8 @@ impl Validated<TwfeEventStudy> {
                     .map(|(est, r)| (e, est, r, cf.counts[j + 1]))
             })
             .collect();
-        let (event_times, vcov, pretrend) = assemble(&cf, agg);
+        let boot = boot_options(&p.wildboot)?;
+        let (event_times, vcov, pretrend) = assemble(&cf, agg, boot.as_ref())?;
         let has_never = rows.iter().any(|&i| data.cohort(i).is_none());
         let mut warnings = cf.warnings("event_time::", "event-time");
         let dropped: Vec<String> =
@@ -585,7 +666,7 @@ impl Validated<TwfeEventStudy> {
             control: if has_never { "never_treated".into() } else { "not_yet_treated".into() },
             timing: data.timing.report.clone(),
             warnings,
-            params: EventStudyParams::Twfe(p.clone()),
+            params: EventStudyParams::Twfe(TwfeEventStudy { wildboot: boot.map(|b| b.into_inner()), ..p.clone() }),
             version: crate::VERSION.to_string(),
         })
     }

@@ -12,7 +12,7 @@ mod ssc;
 mod vcov;
 mod wildboot;
 
-pub use boot_weights::{BootWeights, DrawPlan};
+pub use boot_weights::{fresh_seed, BootWeights, DrawPlan};
 pub use bootstrap::{multiplier_bootstrap, MultiplierDraws};
 pub use dist::RefDist;
 pub use error::InferenceError;

@@ -126,6 +126,25 @@ impl Validated<FeolsChecked> {
         bootcluster: Option<&str>,
         params: &Validated<crate::inference::WildBoot>,
     ) -> Result<crate::inference::WildBootResult> {
+        let mut out = self.wildboot_each(frame, std::slice::from_ref(&terms), r, cluster, bootcluster, params)?;
+        Ok(out.remove(0))
+    }
+
+    /// [`Self::wildboot`] for several hypotheses $\sum_j c_j \beta_{name_j} = r$ on one
+    /// partialled design (fixed effects absorbed once), each with the same options and seed; the
+    /// results equal separate `wildboot` calls.
+    ///
+    /// # Errors
+    /// As [`Self::wildboot`].
+    pub fn wildboot_each(
+        &self,
+        frame: &Frame<'_>,
+        hypotheses: &[&[(String, f64)]],
+        r: f64,
+        cluster: Option<&[String]>,
+        bootcluster: Option<&str>,
+        params: &Validated<crate::inference::WildBoot>,
+    ) -> Result<Vec<crate::inference::WildBootResult>> {
         use crate::inference::{wild_bootstrap, BootProblem, Hypothesis, InferenceError};
         let clusters: Vec<String> = cluster.map_or_else(|| self.vcov.cluster.clone(), <[String]>::to_vec);
         if clusters.is_empty() {
@@ -137,22 +156,6 @@ impl Validated<FeolsChecked> {
             .into());
         }
         let d = self.partial_out(frame, &clusters, bootcluster)?;
-        let kept = d.names.join(", ");
-        let mut r_vec = vec![0.0; d.k];
-        for (name, c) in terms {
-            match d.names.iter().position(|n| n == name) {
-                Some(j) => r_vec[j] += c,
-                None if d.collinear.contains(name) => {
-                    return Err(InferenceError::DroppedCoefficient { name: name.clone(), kept }.into())
-                }
-                None => return Err(InferenceError::UnknownCoefficient { name: name.clone(), kept }.into()),
-            }
-        }
-        let label = terms
-            .iter()
-            .map(|(n, c)| if *c == 1.0 { n.clone() } else { format!("{c}*{n}") })
-            .collect::<Vec<_>>()
-            .join(" + ");
         let prob = BootProblem {
             x: &d.x,
             y: &d.y,
@@ -163,7 +166,28 @@ impl Validated<FeolsChecked> {
             ssc: self.params.ssc,
             n_params: d.n_params,
         };
-        wild_bootstrap(&prob, &Hypothesis { label, r_vec, r }, params)
+        hypotheses
+            .iter()
+            .map(|terms| {
+                let kept = d.names.join(", ");
+                let mut r_vec = vec![0.0; d.k];
+                for (name, c) in terms.iter() {
+                    match d.names.iter().position(|n| n == name) {
+                        Some(j) => r_vec[j] += c,
+                        None if d.collinear.contains(name) => {
+                            return Err(InferenceError::DroppedCoefficient { name: name.clone(), kept }.into())
+                        }
+                        None => return Err(InferenceError::UnknownCoefficient { name: name.clone(), kept }.into()),
+                    }
+                }
+                let label = terms
+                    .iter()
+                    .map(|(n, c)| if *c == 1.0 { n.clone() } else { format!("{c}*{n}") })
+                    .collect::<Vec<_>>()
+                    .join(" + ");
+                wild_bootstrap(&prob, &Hypothesis { label, r_vec, r }, params)
+            })
+            .collect()
     }
 }
 
