@@ -29,13 +29,21 @@ fn cell_frame(frame: &Frame<'_>, labels: Vec<String>, cell: Vec<i64>) -> Frame<'
     out
 }
 
+/// Each row's cell (`label(cohort, event time)`); `None` for controls and event time -1.
+fn cell_keys(frame: &Frame<'_>, label: impl Fn(i64, i64) -> String) -> Vec<Option<String>> {
+    let (year, first) = (floats(frame, "year"), floats(frame, "first_treat"));
+    let cell = |t: f64, g: f64| Some(((t - g) as i64, g as i64)).filter(|(e, _)| g > 0.0 && *e != -1);
+    year.iter().zip(&first).map(|(t, g)| cell(*t, *g).map(|(e, g)| label(g, e))).collect()
+}
+
 /// Labels "ref" then the sorted distinct keys, and each row's code.
 fn cells(keys: &[Option<String>], order: impl Fn(&String) -> (i64, i64)) -> (Vec<String>, Vec<i64>) {
     let mut labels: Vec<String> = keys.iter().flatten().cloned().collect();
     labels.sort_by_key(&order);
     labels.dedup();
     labels.insert(0, "ref".into());
-    let codes = keys.iter().map(|k| k.as_ref().map_or(0, |k| labels.iter().position(|l| l == k).unwrap() as i64)).collect();
+    let codes =
+        keys.iter().map(|k| k.as_ref().map_or(0, |k| labels.iter().position(|l| l == k).unwrap() as i64)).collect();
     (labels, codes)
 }
 
@@ -43,7 +51,8 @@ fn cells(keys: &[Option<String>], order: impl Fn(&String) -> (i64, i64)) -> (Vec
 fn feols_boot(frame: &Frame<'_>, combo: &[(String, f64)], boot: &WildBoot) -> (f64, (f64, f64)) {
     let params = Feols::new("lemp ~ i(cell, ref=ref) | countyreal + year").vcov(Vcov::cr1(["countyreal"]));
     let terms: Vec<(String, f64)> = combo.iter().map(|(l, w)| (format!("cell::{l}"), *w)).collect();
-    let b = params.validate().unwrap().wildboot(frame, &terms, 0.0, None, None, &boot.clone().validate().unwrap()).unwrap();
+    let b =
+        params.validate().unwrap().wildboot(frame, &terms, 0.0, None, None, &boot.clone().validate().unwrap()).unwrap();
     (b.p_value, b.conf_int.unwrap())
 }
 
@@ -55,16 +64,12 @@ fn boot_of(r: &EventStudyResult, e: i64) -> (f64, (f64, f64)) {
 #[test]
 fn twfe_event_study_bootstrap_equals_feols_wildboot() {
     let frame = read_csv(DATA);
-    let (year, first) = (floats(&frame, "year"), floats(&frame, "first_treat"));
-    let keys: Vec<Option<String>> = year
-        .iter()
-        .zip(&first)
-        .map(|(t, g)| Some(t - g).filter(|_| *g > 0.0).filter(|e| *e != -1.0).map(|e| format!("{}", e as i64)))
-        .collect();
+    let keys = cell_keys(&frame, |_, e| e.to_string());
     let (labels, codes) = cells(&keys, |l| (l.parse().unwrap(), 0));
     let direct = cell_frame(&frame, labels, codes);
     let boot = WildBoot::default().reps(999).weights(BootWeights::Webb).seed(7);
-    let r = TwfeEventStudy::new("lemp", "countyreal", "year", "first_treat").wildboot(boot.clone()).fit(&frame).unwrap();
+    let r =
+        TwfeEventStudy::new("lemp", "countyreal", "year", "first_treat").wildboot(boot.clone()).fit(&frame).unwrap();
     assert_eq!(r.event_times.len(), 7);
     for e in [-4, -2, 0, 3] {
         let ours = boot_of(&r, e);
@@ -87,12 +92,7 @@ fn twfe_event_study_bootstrap_equals_feols_wildboot() {
 #[test]
 fn sun_abraham_bootstrap_equals_feols_wildboot_of_the_weighted_cells() {
     let frame = read_csv(DATA);
-    let (year, first) = (floats(&frame, "year"), floats(&frame, "first_treat"));
-    let keys: Vec<Option<String>> = year
-        .iter()
-        .zip(&first)
-        .map(|(t, g)| Some(t - g).filter(|_| *g > 0.0).filter(|e| *e != -1.0).map(|e| format!("{}:{}", *g as i64, e as i64)))
-        .collect();
+    let keys = cell_keys(&frame, |g, e| format!("{g}:{e}"));
     let (labels, codes) = cells(&keys, |l| {
         let (g, e) = l.split_once(':').unwrap();
         (g.parse().unwrap(), e.parse().unwrap())

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from virkning import _core, _data
+from virkning.inference import boot_option
 from virkning.results.event_study import BaconResult, EventStudyResult
 
 
@@ -95,6 +96,7 @@ def sun_abraham(
     covariates: list[str] | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
+    wildboot: bool | dict | None = None,
 ) -> EventStudyResult:
     """Sun & Abraham (2021) interaction-weighted event study.
 
@@ -114,18 +116,33 @@ def sun_abraham(
     covariates : time-varying covariates added linearly.
     cluster : cluster column (default ``unit``).
     alpha : 1 - confidence level.
+    wildboot : wild cluster bootstrap p-value and test-inversion interval for every event time
+        (added to ``tidy()`` as ``boot_p_value, boot_conf_low, boot_conf_high``): ``True`` for
+        the defaults of ``FeolsResult.wildboot`` (9,999 Rademacher draws, WCR, a fresh seed,
+        reported in ``params``), or a dict of its options ``reps, weights, impose_null, seed,
+        bootstrap_type``, e.g. ``wildboot=dict(reps=9999, weights="webb", seed=1)``. Each
+        event time's combination of cell coefficients is bootstrapped exactly as
+        ``feols(...).wildboot({cell: share, ...}, ...)`` on the same model (cohort shares fixed),
+        clustered and bootstrapped by ``cluster``, one seed for all event times; with Rademacher
+        weights and ``2**G <= reps`` every sign vector is used (exact). The ATT is not bootstrapped.
 
     Returns
     -------
     EventStudyResult: ``tidy()`` (``event_time`` rows), ``att``, ``cohort_effects()``,
     ``pretrend`` (joint Wald test of the pre-treatment effects), ``plot()``.
 
+    Raises
+    ------
+    InvalidParameterError (``wildboot`` with ``reps=0`` or an unknown key), UnknownChoiceError
+    (``wildboot`` weights name), SingleClusterError / InferenceError from the bootstrap.
+
     References
     ----------
     Sun & Abraham (2021), Journal of Econometrics 225(2). Equals pyfixest 0.60's saturated event
     study (= fixest ``sunab``) on mpdta to 1e-13.
     """
-    options = {"covariates": list(covariates or []), "cluster": cluster, "alpha": float(alpha)}
+    options = {"covariates": list(covariates or []), "cluster": cluster, "alpha": float(alpha),
+               "wildboot": boot_option(wildboot, alpha)}
     return _event_study("sun_abraham", data, {"outcome": outcome, "unit": unit, "time": time, **_timing(cohort, treatment)},
                         options, [*(covariates or []), cluster])
 
@@ -144,6 +161,7 @@ def event_study(
     covariates: list[str] | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
+    wildboot: bool | dict | None = None,
 ) -> EventStudyResult:
     """TWFE event study: ``outcome ~ i(event_time, ref=reference) + covariates | unit + time``.
 
@@ -153,9 +171,15 @@ def event_study(
     effects differ across cohorts or change over time (see :func:`bacon`); use
     :func:`sun_abraham`, :func:`did_imputation` or ``att_gt`` for estimates and this as the
     comparison. Equals pyfixest 0.60 on mpdta to 1e-13.
+
+    ``wildboot`` adds wild cluster bootstrap p-values and intervals by event time, as in
+    :func:`sun_abraham` (each event-time coefficient bootstrapped as ``feols(...).wildboot``
+    would on the same model and seed). With few clusters (2**G <= reps, Rademacher) the
+    bootstrap enumerates every sign vector and is exact and seed-free.
     """
     options = {"reference": int(reference), "min_event_time": min_event_time, "max_event_time": max_event_time,
-               "covariates": list(covariates or []), "cluster": cluster, "alpha": float(alpha)}
+               "covariates": list(covariates or []), "cluster": cluster, "alpha": float(alpha),
+               "wildboot": boot_option(wildboot, alpha)}
     return _event_study("twfe", data, {"outcome": outcome, "unit": unit, "time": time, **_timing(cohort, treatment)},
                         options, [*(covariates or []), cluster])
 
@@ -190,6 +214,10 @@ def did_imputation(
     ----------
     Borusyak, Jaravel & Spiess (2024), Review of Economic Studies 91(6). Equals did-imputation
     0.1.0 (Stata ``did_imputation``) on mpdta to 1e-6 (effects, standard errors, ATT).
+
+    No wild bootstrap option: the imputation effects are not coefficients of one regression
+    (use :func:`sun_abraham` or :func:`event_study` with ``wildboot=``, or ``att_gt`` with its
+    multiplier bootstrap ``bootstrap=``).
     """
     options = {"covariates": list(covariates or []), "horizons": None if horizons is None else [int(h) for h in horizons],
                "pretrends": int(pretrends), "cluster": cluster, "alpha": float(alpha)}

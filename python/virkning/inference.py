@@ -20,6 +20,44 @@ def _names(x: Any, what: str) -> list[str]:
     raise InvalidParameterError(f"{what} must be a column name or a list of names, got {x!r}")
 
 
+def _check_draws(reps: Any, seed: Any) -> None:
+    """Type checks of ``reps`` and ``seed`` (Rust rejects ``reps=0`` with the reason)."""
+    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 0:
+        raise InvalidParameterError(f"reps must be a non-negative integer, got {reps!r}")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+#: Keys of the ``wildboot=`` option of the event studies (as in :func:`wildboot`).
+BOOT_OPTION_KEYS = ("reps", "weights", "impose_null", "seed", "bootstrap_type")
+
+
+def boot_option(wildboot: bool | dict | None, alpha: float) -> dict | None:
+    """The ``wildboot=`` option of an estimator as the JSON of Rust's ``WildBoot``.
+
+    ``None``/``False``: no bootstrap; ``True``: the defaults of :func:`wildboot` (9,999
+    Rademacher draws, WCR, a fresh seed); a dict sets any of ``reps, weights, impose_null, seed,
+    bootstrap_type`` (same meaning and defaults as :func:`wildboot`). The interval's level is
+    the estimator's ``alpha``.
+    """
+    if wildboot is None or wildboot is False:
+        return None
+    if wildboot is True:
+        opts: dict = {}
+    elif isinstance(wildboot, dict):
+        opts = dict(wildboot)
+    else:
+        raise InvalidParameterError(f"wildboot must be True, None or a dict of options, got {wildboot!r}")
+    unknown = sorted(set(opts) - set(BOOT_OPTION_KEYS))
+    if unknown:
+        raise InvalidParameterError(f"unknown wildboot option(s) {unknown}; valid: {list(BOOT_OPTION_KEYS)}")
+    _check_draws(opts.get("reps", 9999), opts.get("seed"))
+    for key, kind in (("weights", str), ("bootstrap_type", str), ("impose_null", bool)):
+        if key in opts and not isinstance(opts[key], kind):
+            raise InvalidParameterError(f"wildboot option {key} must be a {kind.__name__}, got {opts[key]!r}")
+    return {**opts, "alpha": float(alpha)}
+
+
 def wildboot(
     fit: Any,
     param: str | dict[str, float],
@@ -85,10 +123,7 @@ def wildboot(
         terms = [(str(k), float(v)) for k, v in param.items()]
     else:
         raise InvalidParameterError(f"param must be a coefficient name or a dict of weights, got {param!r}")
-    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 0:
-        raise InvalidParameterError(f"reps must be a non-negative integer, got {reps!r}")
-    if seed is not None and (not isinstance(seed, int) or seed < 0):
-        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    _check_draws(reps, seed)
     df, params, kind, vcov_cluster = fit._call
     clusters = _names(cluster, "cluster") if cluster is not None else None
     names = list(fit._formula_columns) + (clusters or []) + ([bootcluster] if bootcluster else [])
@@ -140,10 +175,7 @@ def ritest(
     InferenceError (treatment not 0/1 absorbing; no treated or untreated unit), ColumnNotFoundError,
     InvalidParameterError (``reps=0``).
     """
-    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 0:
-        raise InvalidParameterError(f"reps must be a non-negative integer, got {reps!r}")
-    if seed is not None and (not isinstance(seed, int) or seed < 0):
-        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    _check_draws(reps, seed)
     treatment = treatment or param
     df, params, kind, vcov_cluster = fit._call
     names = list(dict.fromkeys(list(fit._formula_columns) + [unit, time, treatment]))

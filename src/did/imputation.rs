@@ -544,7 +544,11 @@ impl Validated<DidImputation> {
             if let Some(j) = fit.coefficients.iter().position(|e| e.term == name) {
                 let c = &fit.coefficients[j];
                 let n_obs = rows0.iter().filter(|&&i| data.event_time(i) == Some(-h)).count();
-                out.push(EventTimeEstimate::new(-h, Estimate { term: format!("event_time::{}", -h), ..c.clone() }, n_obs));
+                out.push(EventTimeEstimate::new(
+                    -h,
+                    Estimate { term: format!("event_time::{}", -h), ..c.clone() },
+                    n_obs,
+                ));
                 idx.push(j);
             }
         }

@@ -145,7 +145,6 @@ fn check_common(
     cohort: &str,
     treatment: Option<&str>,
     alpha: f64,
-    wildboot: Option<&WildBoot>,
 ) -> Result<()> {
     require_name("outcome", outcome)?;
     require_name("unit", unit)?;
@@ -159,6 +158,11 @@ fn check_common(
         }
         .into());
     }
+    Ok(())
+}
+
+/// Check the bootstrap options (`reps = 0`, alpha) before fitting.
+fn check_boot(wildboot: Option<&WildBoot>) -> Result<()> {
     if let Some(w) = wildboot {
         w.clone().validate()?;
     }
@@ -216,7 +220,8 @@ impl SunAbraham {
     /// # Errors
     /// [`crate::ParamsError::InvalidParam`] for an empty column name or alpha outside (0, 1).
     pub fn validate(self) -> Result<Validated<SunAbraham>> {
-        check_common(&self.outcome, &self.unit, &self.time, &self.cohort, self.treatment.as_deref(), self.alpha, self.wildboot.as_ref())?;
+        check_common(&self.outcome, &self.unit, &self.time, &self.cohort, self.treatment.as_deref(), self.alpha)?;
+        check_boot(self.wildboot.as_ref())?;
         Ok(Validated::new(self))
     }
 
@@ -279,7 +284,8 @@ impl TwfeEventStudy {
     /// [`crate::ParamsError::InvalidParam`] for an empty column name, alpha outside (0, 1), or a
     /// reference outside the bins.
     pub fn validate(self) -> Result<Validated<TwfeEventStudy>> {
-        check_common(&self.outcome, &self.unit, &self.time, &self.cohort, self.treatment.as_deref(), self.alpha, self.wildboot.as_ref())?;
+        check_common(&self.outcome, &self.unit, &self.time, &self.cohort, self.treatment.as_deref(), self.alpha)?;
+        check_boot(self.wildboot.as_ref())?;
         let lo = self.min_event_time.unwrap_or(i64::MIN);
         let hi = self.max_event_time.unwrap_or(i64::MAX);
         if lo > hi || self.reference < lo || self.reference > hi {
@@ -470,7 +476,9 @@ fn assemble(
     let test = WaldTest::chi2("every pre-treatment event-time effect is zero", &pre_b, &quad(&pre_rows, &cf.fit.vcov));
     let vcov = quad(&post, &cf.fit.vcov);
     let boots = match boot {
-        Some(b) => cf.wildboot(&rows.iter().map(|r| r.2.as_slice()).collect::<Vec<_>>(), b)?.into_iter().map(Some).collect(),
+        Some(b) => {
+            cf.wildboot(&rows.iter().map(|r| r.2.as_slice()).collect::<Vec<_>>(), b)?.into_iter().map(Some).collect()
+        }
         None => vec![None; rows.len()],
     };
     let table = rows

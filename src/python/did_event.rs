@@ -9,8 +9,17 @@ use super::errors::guard;
 use super::json::{from_json, invalid, to_json};
 use crate::did::{Bacon, BaconDecomposition, DidImputation, EventStudyResult, SunAbraham, TwfeEventStudy};
 
+/// Parse params; the bootstrap weights' name is checked first (any case), so a typo raises
+/// `UnknownChoiceError` with the valid names.
 fn parse<P: serde::de::DeserializeOwned>(params: &str) -> crate::Result<P> {
-    from_json("params", params)
+    let mut v: serde_json::Value = from_json("params", params)?;
+    if let Some(w) = v.get_mut("wildboot").and_then(|b| b.get_mut("weights")) {
+        if let Some(name) = w.as_str() {
+            *w = serde_json::to_value(name.parse::<crate::inference::BootWeights>()?)
+                .map_err(|e| invalid("params", e.to_string()))?;
+        }
+    }
+    serde_json::from_value(v).map_err(|e| invalid("params", e.to_string()))
 }
 
 /// Goodman-Bacon decomposition. `params` is the JSON of [`Bacon`].

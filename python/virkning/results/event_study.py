@@ -99,6 +99,8 @@ _METHOD_TITLES = {
 }
 
 
+_BOOT_COLUMNS = ["boot_p_value", "boot_conf_low", "boot_conf_high"]
+
 _METHOD_LABELS = {"sun_abraham": "Sun-Abraham", "twfe": "TWFE event study", "imputation": "imputation (BJS)"}
 
 
@@ -110,17 +112,43 @@ class EventStudyResult(Result):
     ``timing`` (dropped or recoded cohorts), ``method``.
     """
 
+    def _boot(self) -> dict | None:
+        """The wild bootstrap options used (with the seed), or None."""
+        return self._dict["params"].get("wildboot")
+
     def _rows(self) -> list[dict]:
+        nan = float("nan")
+        boot = self._boot() is not None
         return [{"term": r["estimate"]["term"], "event_time": r["event_time"],
                  **{k: r["estimate"][k] for k in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")},
-                 "n_obs": r["n_obs"], "band": "pointwise"}
+                 "n_obs": r["n_obs"], "band": "pointwise",
+                 **({k: r.get(k, nan) for k in _BOOT_COLUMNS} if boot else {})}
                 for r in self._dict["event_times"]]
 
     def tidy(self, alpha: float | None = None) -> Any:
         """One row per event time: ``term, event_time, estimate, std_error, statistic, p_value,
-        conf_low, conf_high, n_obs, band`` (``band`` is ``pointwise``). For the imputation
+        conf_low, conf_high, n_obs, band`` (``band`` is ``pointwise``), and with the
+        ``wildboot`` option ``boot_p_value, boot_conf_low, boot_conf_high``. For the imputation
         estimator, negative event times are the pre-trend test's coefficients."""
         return super().tidy()
+
+    def _table(self) -> tuple[list[str], list[list]]:
+        head = ["term", "estimate", "std.error", "t", "p", "low", "high"]
+        keys = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+        if self._boot() is not None:
+            head += ["boot p", "boot low", "boot high"]
+            keys += _BOOT_COLUMNS
+        return head, [[r[k] for k in keys] for r in self._rows()]
+
+    def summary(self) -> str:
+        """Text summary (returned, not printed); bootstrap columns when ``wildboot`` was set."""
+        head, rows = self._table()
+        return "\n".join([self._title(), text_table(head, rows), *self._footer()])
+
+    def _repr_html_(self) -> str:
+        head, rows = self._table()
+        foot = "".join(f"<div>{line}</div>" for line in self._footer())
+        return f"<div class='virkning'><b>{self._title()}</b>{html_table(head, rows)}<small>{foot}</small></div>"
 
     def cohort_effects(self) -> Any:
         """Cohort x event-time pieces: ``cohort, event_time, estimate, std_error, weight, n_obs``."""
@@ -158,6 +186,12 @@ class EventStudyResult(Result):
                      f"Standard errors clustered by {d['cluster'][0]} ({d['cluster'][1]} clusters); pointwise intervals.")
         if d.get("reference") is not None:
             lines.append(f"Reference event time: {d['reference']}.")
+        b = self._boot()
+        if b is not None:
+            kind = ("WCR" if b["impose_null"] else "WCU") + b["bootstrap_type"]
+            lines.append(f"Wild cluster bootstrap ({kind}, {b['weights']} weights, {b['reps']} draws or all 2^G sign "
+                         f"vectors when fewer, seed {b['seed']}) by {d['cluster'][0]}: boot p and "
+                         f"{100 * (1 - b['alpha']):g}% test-inversion intervals.")
         if d["n_missing"]:
             lines.append(f"Note: {d['n_missing']} row(s) with a missing outcome or covariate dropped.")
         timing = d["timing"]
