@@ -432,7 +432,7 @@ impl CellFit {
             out.push(Diagnostic::new(
                 "small_clusters",
                 format!(
-                    "{} of {} {what} coefficients rest on fewer than {FEW_TREATED} treated clusters ({}{}): their cluster-robust standard errors are likely too small; read them with caution",
+                    "{} of {} {what} coefficients rest on fewer than {FEW_TREATED} treated clusters ({}{}): their cluster-robust standard errors are likely too small; use the restricted wild cluster bootstrap option (`wildboot=dict(weights=\"webb\")`)",
                     few.len(),
                     self.labels.len() - 1,
                     shown.join(", "),
