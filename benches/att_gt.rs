@@ -60,7 +60,7 @@ fn main() {
     let sizes = if sizes.is_empty() { vec![50_000, 500_000] } else { sizes };
     for n in sizes {
         let f = frame(n);
-        let reps = if n > 100_000 { 2 } else { 5 };
+        let reps = if n > 100_000 { 4 } else { 10 };
         let (t_panel, _) = best(reps, || Panel::new(&f, "id", "t").unwrap());
         let p = AttGt::new("y", "id", "t", "g");
         let (t_fit, fit) = best(reps, || p.fit(&f).unwrap());

@@ -49,10 +49,7 @@ impl Ctx<'_> {
 
     /// Add `a * psi` of a compact influence function to a dense one.
     fn add(&self, dense: &mut [f64], cell: &CellInfluence, a: f64) {
-        let units = cell.ranges.iter().flat_map(|&(s, e)| s..e);
-        for (u, v) in units.zip(&cell.values) {
-            dense[u] += a * v;
-        }
+        self.inf.for_each(cell, |u, v| dense[u] += a * v);
     }
 
     /// Add the weight-estimation term for kept items `(cohort, pg, att)`.
@@ -262,9 +259,9 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
     let (mut band, mut crit, mut se_type) = (Band::Pointwise, z, "analytic".to_string());
     if let Some(b) = bootstrap {
         let cells: Vec<CellInfluence> =
-            all.iter().map(|r| CellInfluence { ranges: vec![(0, n)], values: r.2.clone() }).collect();
+            all.iter().map(|r| CellInfluence { ranges: vec![(0, n)], values: r.2.clone(), closed: None }).collect();
         let refs: Vec<&CellInfluence> = cells.iter().collect();
-        let sums = cluster_sums(&inf.unit_cluster, inf.n_clusters, &refs);
+        let sums = cluster_sums(inf, &refs);
         let draws = multiplier_bootstrap(
             &sums,
             inf.n_clusters,

@@ -33,7 +33,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 use super::cohort::{CohortSource, ControlGroup, Timing};
 use super::drdid::{estimate, Cell, CellFailure};
 use super::params::{AttGt, BasePeriod};
-use super::result::{Band, CellInfluence, DidDrops, GroupTimeEffect, GroupTimeEffects, Influence};
+use super::result::{Band, CellInfluence, ClosedForm, DidDrops, GroupTimeEffect, GroupTimeEffects, Influence};
 use super::DidError;
 use crate::data::{Column, DataError, Factor, Frame, Panel, Rows};
 use crate::inference::multiplier_bootstrap;
@@ -44,7 +44,8 @@ use crate::traits::Validated;
 pub(crate) struct Prepared {
     pub n: usize,
     pub periods: Vec<i64>,
-    /// Outcome, `n x T` row-major.
+    /// Outcome, period after period (`T x n`: unit `u` in period `s` at `s * n + u`), so
+    /// that the change between two periods streams through two contiguous rows.
     pub y: Vec<f64>,
     /// Covariates, `(unit, period, k)` row-major.
     pub x: Vec<f64>,
@@ -189,9 +190,18 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>) -> crate::Result<Prepared> {
         }
     }
     let cohort_of = |u: usize| timing.cohort[u].unwrap_or(0);
-    let mut units: Vec<usize> = (0..n_units_all).filter(|&u| !timing.dropped[u] && count[u] == nt).collect();
     drops.n_unbalanced_units = (0..n_units_all).filter(|&u| !timing.dropped[u] && count[u] != nt).count();
-    units.sort_by_key(|&u| (cohort_of(u), u));
+    // Units sorted by (cohort, unit): a bucket per cohort (few), filled in unit order.
+    let mut levels: Vec<i64> = kept_cohorts.iter().map(|c| c.cohort).collect();
+    levels.push(0);
+    levels.sort_unstable();
+    levels.dedup();
+    let mut buckets: Vec<Vec<usize>> = vec![Vec::new(); levels.len()];
+    for u in (0..n_units_all).filter(|&u| !timing.dropped[u] && count[u] == nt) {
+        let b = levels.binary_search(&cohort_of(u)).expect("kept units have kept cohorts");
+        buckets[b].push(u);
+    }
+    let units: Vec<usize> = buckets.concat();
     let n = units.len();
     if n == 0 {
         return Err(DataError::Empty { reason: "no unit is observed with complete data in every period".into() }.into());
@@ -210,7 +220,7 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>) -> crate::Result<Prepared> {
         if pos == usize::MAX || !usable[i] {
             continue;
         }
-        y[pos * nt + s] = ycol.value(i).unwrap_or(f64::NAN);
+        y[s * n + pos] = ycol.value(i).unwrap_or(f64::NAN);
         for (j, c) in xcols.iter().enumerate() {
             x[(pos * nt + s) * k + j] = c.value(i).unwrap_or(f64::NAN);
         }
@@ -386,7 +396,7 @@ fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan, closed_form: bool) -> CellOut
     let mut r = 0;
     for &(a, b) in &ranges {
         for u in a..b {
-            cell.dy.push(prep.y[u * nt + pl.cur] - prep.y[u * nt + pl.base]);
+            cell.dy.push(prep.y[pl.cur * prep.n + u] - prep.y[pl.base * prep.n + u]);
             cell.d.push(if prep.cohort[u] == pl.g { 1.0 } else { 0.0 });
             cell.w.push(prep.w[u]);
             for j in 0..prep.k {
@@ -408,7 +418,7 @@ fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan, closed_form: bool) -> CellOut
         Ok(fit) => {
             let scale = prep.n as f64 / n1 as f64;
             let values: Vec<f64> = fit.inf.iter().map(|v| v * scale).collect();
-            let inf = CellInfluence { ranges, values };
+            let inf = CellInfluence { ranges, values, closed: None };
             let se = if n_treated < 2 { f64::NAN } else { cell_se(prep, &inf) };
             CellOut { att: fit.att, se, inf, n_treated, n_control, trimmed: fit.n_trimmed, failure: None }
         }
@@ -434,12 +444,15 @@ fn closed_form_cell(
     n_treated: usize,
     n_control: usize,
 ) -> Option<CellOut> {
-    let nt = prep.periods.len();
-    let dy = |u: usize| prep.y[u * nt + pl.cur] - prep.y[u * nt + pl.base];
-    let sums = |a: usize, b: usize| (a..b).fold((0.0, 0.0), |(sw, swy), u| (sw + prep.w[u], swy + prep.w[u] * dy(u)));
+    let n_units = prep.n;
+    let (ycur, ybase) = (&prep.y[pl.cur * n_units..], &prep.y[pl.base * n_units..]);
     let (mut w0, mut s0, mut w1, mut s1) = (0.0, 0.0, 0.0, 0.0);
     for &(a, b) in &ranges {
-        let (sw, swy) = sums(a, b);
+        let (mut sw, mut swy) = (0.0, 0.0);
+        for ((w, yc), yb) in prep.w[a..b].iter().zip(&ycur[a..b]).zip(&ybase[a..b]) {
+            sw += w;
+            swy += w * (yc - yb);
+        }
         if a == treated_start {
             (w1, s1) = (sw, swy);
         } else {
@@ -457,46 +470,42 @@ fn closed_form_cell(
         }
     }
     let (m1, m0) = (s1 / w1, s0 / w0);
-    let n = prep.n as f64;
-    let mut values = Vec::with_capacity(n_treated + n_control);
-    for &(a, b) in &ranges {
-        let (m, c) = if a == treated_start { (m1, n / w1) } else { (m0, -n / w0) };
-        values.extend((a..b).map(|u| c * prep.w[u] * (dy(u) - m)));
-    }
-    let inf = CellInfluence { ranges, values };
+    let n = n_units as f64;
+    let closed = ClosedForm { cur: pl.cur, base: pl.base, treated_start, mean: [m0, m1], scale: [-n / w0, n / w1] };
+    let inf = CellInfluence { ranges, values: Vec::new(), closed: Some(closed) };
     let se = if n_treated < 2 { f64::NAN } else { cell_se(prep, &inf) };
     Some(CellOut { att: m1 - m0, se, inf, n_treated, n_control, trimmed: 0, failure: None })
 }
 
-/// Clustered standard error of a compact influence function.
-fn cell_se(prep: &Prepared, inf: &CellInfluence) -> f64 {
-    let n = prep.n as f64;
-    let units = inf.ranges.iter().flat_map(|&(a, b)| a..b);
-    let ss = if prep.n_clusters == prep.n {
-        inf.values.iter().map(|v| v * v).sum::<f64>()
-    } else {
-        let mut sums = std::collections::HashMap::new();
-        for (u, v) in units.zip(&inf.values) {
-            *sums.entry(prep.cluster[u]).or_insert(0.0) += v;
-        }
-        sums.values().map(|s: &f64| s * s).sum()
-    };
-    let se = ss.sqrt() / n;
-    if se > 0.0 && se.is_finite() {
-        se
+/// `x` when it is a positive finite standard error, else `NaN`.
+fn positive(x: f64) -> f64 {
+    if x > 0.0 && x.is_finite() {
+        x
     } else {
         f64::NAN
     }
 }
 
+/// Clustered standard error of a compact influence function.
+fn cell_se(prep: &Prepared, inf: &CellInfluence) -> f64 {
+    let ss = if prep.n_clusters == prep.n {
+        let mut ss = 0.0;
+        inf.for_each(&prep.y, &prep.w, |_, v| ss += v * v);
+        ss
+    } else {
+        let mut sums = vec![0.0; prep.n_clusters];
+        inf.for_each(&prep.y, &prep.w, |u, v| sums[prep.cluster[u] as usize] += v);
+        sums.iter().map(|s| s * s).sum()
+    };
+    positive(ss.sqrt() / prep.n as f64)
+}
+
 /// Cluster sums (column-major `n_clusters x k`) of compact influence functions.
-pub(crate) fn cluster_sums(cluster: &[u32], n_clusters: usize, cells: &[&CellInfluence]) -> Vec<f64> {
-    let mut out = vec![0.0; n_clusters * cells.len()];
-    out.par_chunks_mut(n_clusters).zip(cells.par_iter()).for_each(|(col, c)| {
-        let units = c.ranges.iter().flat_map(|&(a, b)| a..b);
-        for (u, v) in units.zip(&c.values) {
-            col[cluster[u] as usize] += v;
-        }
+pub(crate) fn cluster_sums(inf: &Influence, cells: &[&CellInfluence]) -> Vec<f64> {
+    let g = inf.n_clusters;
+    let mut out = vec![0.0; g * cells.len()];
+    out.par_chunks_mut(g).zip(cells.par_iter()).for_each(|(col, c)| {
+        inf.for_each(c, |u, v| col[inf.unit_cluster[u] as usize] += v);
     });
     out
 }
@@ -512,9 +521,9 @@ pub(crate) fn estimate_all(
     frame: &Frame<'_>,
     closed_form: bool,
 ) -> crate::Result<GroupTimeEffects> {
-    let prep = prepare(p, frame)?;
+    let mut prep = prepare(p, frame)?;
     let plans = plan(&prep, p);
-    let outs: Vec<CellOut> = plans.par_iter().map(|pl| run_cell(&prep, p, pl, closed_form)).collect();
+    let mut outs: Vec<CellOut> = plans.par_iter().map(|pl| run_cell(&prep, p, pl, closed_form)).collect();
     let mut warnings = Vec::new();
     let failed: Vec<&str> = outs.iter().filter_map(|o| o.failure.as_deref()).collect();
     if !failed.is_empty() {
@@ -555,10 +564,18 @@ pub(crate) fn estimate_all(
     }
     let z = Normal::standard().inverse_cdf(1.0 - p.alpha / 2.0);
     let mut se: Vec<f64> = outs.iter().map(|o| o.se).collect();
+    let influence = Influence {
+        unit_cohort: prep.cohort.clone(),
+        unit_weight: prep.w.clone(),
+        unit_cluster: prep.cluster.clone(),
+        n_clusters: prep.n_clusters,
+        y: std::mem::take(&mut prep.y),
+        cells: outs.iter_mut().map(|o| std::mem::take(&mut o.inf)).collect(),
+    };
     let (mut band, mut crit, mut se_type) = (Band::Pointwise, z, "analytic".to_string());
     if let Some(b) = p.bootstrap {
-        let cells: Vec<&CellInfluence> = outs.iter().map(|o| &o.inf).collect();
-        let sums = cluster_sums(&prep.cluster, prep.n_clusters, &cells);
+        let cells: Vec<&CellInfluence> = influence.cells.iter().collect();
+        let sums = cluster_sums(&influence, &cells);
         let draws = multiplier_bootstrap(
             &sums,
             prep.n_clusters,
@@ -615,13 +632,6 @@ pub(crate) fn estimate_all(
     let clusters = match &p.cluster {
         Some(c) if *c != p.unit => Some((c.clone(), prep.n_clusters)),
         _ => None,
-    };
-    let influence = Influence {
-        unit_cohort: prep.cohort.clone(),
-        unit_weight: prep.w.clone(),
-        unit_cluster: prep.cluster.clone(),
-        n_clusters: prep.n_clusters,
-        cells: outs.into_iter().map(|o| o.inf).collect(),
     };
     Ok(GroupTimeEffects {
         effects,

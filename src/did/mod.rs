@@ -28,6 +28,7 @@ pub use event_result::{
 pub use imputation::DidImputation;
 pub use params::{Aggregate, AggregationKind, AttGt, BasePeriod, Bootstrap, BootstrapWeights, EstMethod};
 pub use result::{
-    AggregateRow, AggregatedEffects, Band, CellInfluence, DidDrops, GroupTimeEffect, GroupTimeEffects, Influence,
+    AggregateRow, AggregatedEffects, Band, CellInfluence, ClosedForm, DidDrops, GroupTimeEffect, GroupTimeEffects,
+    Influence,
 };
 pub use sun_abraham::{SunAbraham, TwfeEventStudy};

@@ -90,14 +90,53 @@ impl DidDrops {
     }
 }
 
-/// Influence function of one ATT(g,t) over the units it uses: `values` run over the unit
-/// ranges `ranges` (positions in the cohort-sorted unit order), concatenated.
+/// Influence function of one ATT(g,t) over the units it uses (positions in the cohort-sorted
+/// unit order, the half-open `ranges`): stored `values`, range after range, or for a cell
+/// without covariates the closed form [`ClosedForm`] (then `values` is empty).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CellInfluence {
     /// Half-open ranges of unit positions.
     pub ranges: Vec<(usize, usize)>,
-    /// Values, range after range (empty when the cell has no estimate).
+    /// Values, range after range (empty when the cell has no estimate or is in closed form).
     pub values: Vec<f64>,
+    /// The closed form of the values, if the cell has one.
+    pub closed: Option<ClosedForm>,
+}
+
+/// Influence function of a cell without covariates:
+/// $\psi_i = s_d\, w_i\, (Y_{i,cur} - Y_{i,base} - m_d)$ with $d = 1$ on the treated range
+/// ($s_1 = n/W_1$, $m_1$ the treated mean change) and $d = 0$ on the control ranges
+/// ($s_0 = -n/W_0$, $m_0$ the control mean change). Evaluated from the stored outcomes
+/// ([`Influence::y`]) instead of holding one value per unit and cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClosedForm {
+    /// Period index of the current and base periods.
+    pub cur: usize,
+    /// Base period index.
+    pub base: usize,
+    /// First unit position of the treated range.
+    pub treated_start: usize,
+    /// Mean change of the controls and of the treated.
+    pub mean: [f64; 2],
+    /// Scale of the controls and of the treated.
+    pub scale: [f64; 2],
+}
+
+impl ClosedForm {
+    /// Call `f(unit, psi)` for every unit of `ranges`; `y` is the outcome period after period
+    /// (`T x n`), `w` the unit weights.
+    #[inline]
+    pub fn for_each(&self, ranges: &[(usize, usize)], y: &[f64], w: &[f64], mut f: impl FnMut(usize, f64)) {
+        let n = w.len();
+        let (ycur, ybase) = (&y[self.cur * n..(self.cur + 1) * n], &y[self.base * n..(self.base + 1) * n]);
+        for &(a, b) in ranges {
+            let d = usize::from(a == self.treated_start);
+            let (m, s) = (self.mean[d], self.scale[d]);
+            for (k, ((wu, yc), yb)) in w[a..b].iter().zip(&ycur[a..b]).zip(&ybase[a..b]).enumerate() {
+                f(a + k, s * wu * ((yc - yb) - m));
+            }
+        }
+    }
 }
 
 /// What aggregations and the bootstrap need: per-unit cohort, weight and cluster, and the
@@ -112,8 +151,32 @@ pub struct Influence {
     pub unit_cluster: Vec<u32>,
     /// Number of clusters.
     pub n_clusters: usize,
+    /// Outcome period after period (`T x n`, units in the order above), for closed-form cells.
+    pub y: Vec<f64>,
     /// One per ATT(g,t), in the order of `effects`.
     pub cells: Vec<CellInfluence>,
+}
+
+impl Influence {
+    /// Call `f(unit, psi)` for every unit `cell` uses.
+    #[inline]
+    pub fn for_each(&self, cell: &CellInfluence, f: impl FnMut(usize, f64)) {
+        cell.for_each(&self.y, &self.unit_weight, f);
+    }
+}
+
+impl CellInfluence {
+    /// Call `f(unit, psi)` for every unit of the cell; `y` and `w` as in [`Influence`].
+    #[inline]
+    pub fn for_each(&self, y: &[f64], w: &[f64], mut f: impl FnMut(usize, f64)) {
+        match &self.closed {
+            Some(c) => c.for_each(&self.ranges, y, w, f),
+            None => {
+                let units = self.ranges.iter().flat_map(|&(a, b)| a..b);
+                units.zip(&self.values).for_each(|(u, v)| f(u, *v));
+            }
+        }
+    }
 }
 
 /// Callaway & Sant'Anna group-time average treatment effects.
