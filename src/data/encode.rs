@@ -70,7 +70,11 @@ impl Factor {
     /// Levels are ordered by value (numbers) or by category order (categoricals).
     pub fn encode(column: &Column<'_>, rows: &Rows) -> Factor {
         match column {
-            Column::Int(v) => encode_keys(rows.len(), |k| v[rows.get(k)], |k| k.to_string()),
+            Column::Int(v) => match rows {
+                // All rows: a plain slice, so the passes over the keys vectorise.
+                Rows::All(n) => encode_keys(*n, |k| v[k], |k| k.to_string()),
+                Rows::Subset(_) => encode_keys(rows.len(), |k| v[rows.get(k)], |k| k.to_string()),
+            },
             Column::Float(v) => {
                 let whole = rows.iter().all(|i| v[i].fract() == 0.0 && v[i].abs() < 9e15);
                 if whole {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DataError, Factor, Frame, Rows};
+use super::{Column, DataError, Factor, Frame, Rows};
 
 /// A validated unit x period panel over a frame.
 ///
@@ -61,7 +61,8 @@ impl Panel {
                 });
             }
         }
-        if let Some(i) = (0..n).find(|&i| tcol.value(i).is_some_and(|t| t.fract() != 0.0 || !t.is_finite())) {
+        let whole = |i: usize| tcol.value(i).is_none_or(|t| t.fract() == 0.0 && t.is_finite());
+        if let Some(i) = (0..n).find(|&i| matches!(tcol, Column::Float(_)) && !whole(i)) {
             return Err(DataError::InvalidValue {
                 name: time.to_string(),
                 reason: format!("periods must be whole numbers (row {i} has {})", tcol.label(i)),

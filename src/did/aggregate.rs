@@ -15,7 +15,6 @@
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::att_gt::cluster_sums;
 use super::params::{check_alpha, Aggregate, AggregationKind};
 use super::result::{AggregateRow, AggregatedEffects, Band, CellInfluence, GroupTimeEffects, Influence};
 use super::DidError;
@@ -37,13 +36,15 @@ fn blocks(inf: &Influence) -> Vec<(i64, usize, usize)> {
 struct Ctx<'a> {
     inf: &'a Influence,
     blocks: Vec<(i64, usize, usize)>,
+    /// Weight total of each block.
+    block_weight: Vec<f64>,
     n: usize,
 }
 
 impl Ctx<'_> {
     /// Share of (weighted) units in cohort g.
     fn pg(&self, g: i64) -> f64 {
-        self.blocks.iter().filter(|b| b.0 == g).map(|b| self.inf.unit_weight[b.1..b.2].iter().sum::<f64>()).sum::<f64>()
+        self.blocks.iter().zip(&self.block_weight).filter(|(b, _)| b.0 == g).map(|(_, w)| w).sum::<f64>()
             / self.n as f64
     }
 
@@ -88,6 +89,21 @@ impl Ctx<'_> {
 /// A row under construction: key, estimate, dense influence function.
 type Built = (Option<i64>, f64, Vec<f64>);
 
+/// Cluster sums (column-major `n_clusters x rows`) of dense influence functions; by unit they
+/// are the functions themselves.
+fn dense_cluster_sums(inf: &Influence, rows: &[Built]) -> Vec<f64> {
+    if inf.unit_cluster.iter().enumerate().all(|(u, &c)| c as usize == u) {
+        return rows.iter().flat_map(|r| r.2.iter().copied()).collect();
+    }
+    let mut out = vec![0.0; inf.n_clusters * rows.len()];
+    for (col, r) in out.chunks_mut(inf.n_clusters).zip(rows) {
+        for (c, v) in inf.unit_cluster.iter().zip(&r.2) {
+            col[*c as usize] += v;
+        }
+    }
+    out
+}
+
 impl GroupTimeEffects {
     /// Aggregate the ATT(g,t) (simple, dynamic, group or calendar).
     ///
@@ -106,7 +122,9 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
     let kind_name = opts.kind.as_str();
     let inf = &res.influence;
     let n = inf.unit_cohort.len();
-    let ctx = Ctx { inf, blocks: blocks(inf), n };
+    let blocks = blocks(inf);
+    let block_weight = blocks.iter().map(|b| inf.unit_weight[b.1..b.2].iter().sum::<f64>()).collect();
+    let ctx = Ctx { inf, blocks, block_weight, n };
     let fx = &res.effects;
     let mut warnings = Vec::new();
     let valid: Vec<bool> = fx.iter().map(|e| e.estimate.is_finite()).collect();
@@ -258,10 +276,7 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
     let mut se: Vec<f64> = all.iter().map(|r| ctx.se(&r.2)).collect();
     let (mut band, mut crit, mut se_type) = (Band::Pointwise, z, "analytic".to_string());
     if let Some(b) = bootstrap {
-        let cells: Vec<CellInfluence> =
-            all.iter().map(|r| CellInfluence { ranges: vec![(0, n)], values: r.2.clone(), closed: None }).collect();
-        let refs: Vec<&CellInfluence> = cells.iter().collect();
-        let sums = cluster_sums(inf, &refs);
+        let sums = dense_cluster_sums(inf, &all);
         let draws = multiplier_bootstrap(
             &sums,
             inf.n_clusters,

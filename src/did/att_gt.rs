@@ -119,34 +119,39 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>) -> crate::Result<Prepared> {
     let n_rows = frame.n_rows();
     let nt_all = panel.time.n_levels();
     let n_units_all = panel.unit.n_levels();
-    // Usable rows: unit kept and outcome, covariates, weight present.
-    let mut missing: Vec<(String, usize)> = Vec::new();
-    let mut usable: Vec<bool> = (0..n_rows).map(|i| !timing.dropped[panel.unit.codes[i] as usize]).collect();
+    // Usable rows: unit kept and outcome, covariates, weight present. One pass counts the
+    // missing values (of kept units) by column, the periods with data and each unit's usable rows.
     let mut cols: Vec<(&str, &Column<'_>)> = vec![(&p.outcome, ycol)];
     cols.extend(p.covariates.iter().map(String::as_str).zip(xcols.iter().copied()));
     if let (Some(w), Some(name)) = (wcol, &p.weights) {
         cols.push((name, w));
     }
-    for (name, col) in &cols {
-        let mut c = 0;
-        for (i, u) in usable.iter().enumerate() {
-            if col.is_missing(i) && *u {
-                c += 1;
+    let (ucodes, tcodes) = (&panel.unit.codes, &panel.time.codes);
+    let usable = |i: usize| !timing.dropped[ucodes[i] as usize] && !cols.iter().any(|(_, c)| c.is_missing(i));
+    let mut n_missing = vec![0usize; cols.len()];
+    let mut has_period = vec![false; nt_all];
+    let mut count = vec![0u32; n_units_all];
+    for i in 0..n_rows {
+        let u = ucodes[i] as usize;
+        if timing.dropped[u] {
+            continue;
+        }
+        let mut ok = true;
+        for (m, (_, c)) in n_missing.iter_mut().zip(&cols) {
+            if c.is_missing(i) {
+                *m += 1;
+                ok = false;
             }
         }
-        missing.push((name.to_string(), c));
-    }
-    for (i, u) in usable.iter_mut().enumerate() {
-        if *u && cols.iter().any(|(_, c)| c.is_missing(i)) {
-            *u = false;
+        if ok {
+            has_period[tcodes[i] as usize] = true;
+            count[u] += 1;
         }
     }
+    let missing: Vec<(String, usize)> =
+        cols.iter().zip(&n_missing).map(|((name, _), &c)| (name.to_string(), c)).collect();
     // Periods with data; with no never-treated units and not-yet-treated controls, periods
     // from the last cohort's (anticipated) treatment on have no controls.
-    let mut has_period = vec![false; nt_all];
-    for i in (0..n_rows).filter(|&i| usable[i]) {
-        has_period[panel.time.codes[i] as usize] = true;
-    }
     let mut drops = DidDrops { n_input_rows: n_rows, missing_by_column: missing, ..Default::default() };
     let kept_cohorts = timing.cohorts();
     let mut treated: Vec<i64> = kept_cohorts.iter().map(|c| c.cohort).collect();
@@ -182,22 +187,24 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>) -> crate::Result<Prepared> {
             DidError::NothingToEstimate { reason: format!("{nt} period(s) with data; at least 2 are needed") }.into()
         );
     }
-    // Balance: a unit is used when it has a usable row in every kept period.
-    let mut count = vec![0usize; n_units_all];
-    for i in 0..n_rows {
-        if usable[i] && period_pos[panel.time.codes[i] as usize].is_some() {
-            count[panel.unit.codes[i] as usize] += 1;
+    // Balance: a unit is used when it has a usable row in every kept period (recounted when
+    // periods with data were dropped).
+    if !drops.dropped_periods.is_empty() {
+        count.iter_mut().for_each(|c| *c = 0);
+        for i in (0..n_rows).filter(|&i| usable(i) && period_pos[tcodes[i] as usize].is_some()) {
+            count[ucodes[i] as usize] += 1;
         }
     }
+    let count = |u: usize| count[u] as usize;
     let cohort_of = |u: usize| timing.cohort[u].unwrap_or(0);
-    drops.n_unbalanced_units = (0..n_units_all).filter(|&u| !timing.dropped[u] && count[u] != nt).count();
+    drops.n_unbalanced_units = (0..n_units_all).filter(|&u| !timing.dropped[u] && count(u) != nt).count();
     // Units sorted by (cohort, unit): a bucket per cohort (few), filled in unit order.
     let mut levels: Vec<i64> = kept_cohorts.iter().map(|c| c.cohort).collect();
     levels.push(0);
     levels.sort_unstable();
     levels.dedup();
     let mut buckets: Vec<Vec<usize>> = vec![Vec::new(); levels.len()];
-    for u in (0..n_units_all).filter(|&u| !timing.dropped[u] && count[u] == nt) {
+    for u in (0..n_units_all).filter(|&u| !timing.dropped[u] && count(u) == nt) {
         let b = levels.binary_search(&cohort_of(u)).expect("kept units have kept cohorts");
         buckets[b].push(u);
     }
@@ -217,7 +224,7 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>) -> crate::Result<Prepared> {
     for i in 0..n_rows {
         let pos = pos_of[panel.unit.codes[i] as usize];
         let Some(s) = period_pos[panel.time.codes[i] as usize] else { continue };
-        if pos == usize::MAX || !usable[i] {
+        if pos == usize::MAX || !usable(i) {
             continue;
         }
         y[s * n + pos] = ycol.value(i).unwrap_or(f64::NAN);

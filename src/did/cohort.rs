@@ -211,15 +211,23 @@ fn first_treated(frame: &Frame<'_>, panel: &Panel, name: &str) -> Result<Vec<Opt
     };
     for i in 0..col.len() {
         let u = panel.unit.codes[i] as usize;
-        let v = col.value(i).unwrap_or(f64::NAN);
-        let g = if v.is_nan() || v == 0.0 || v == f64::INFINITY {
-            None
-        } else if v < 0.0 || !v.is_finite() {
-            return Err(invalid(u, v, "a cohort must be a period (positive), 0 or missing for never treated").into());
-        } else if v.fract() != 0.0 {
-            return Err(invalid(u, v, "a cohort must be a whole period").into());
-        } else {
-            Some(v as i64)
+        let g = match col {
+            // Integers need no check beyond the sign.
+            Column::Int(c) if c[i] >= 0 => (c[i] != 0).then_some(c[i]),
+            _ => {
+                let v = col.value(i).unwrap_or(f64::NAN);
+                if v.is_nan() || v == 0.0 || v == f64::INFINITY {
+                    None
+                } else if v < 0.0 || !v.is_finite() {
+                    return Err(
+                        invalid(u, v, "a cohort must be a period (positive), 0 or missing for never treated").into()
+                    );
+                } else if v.fract() != 0.0 {
+                    return Err(invalid(u, v, "a cohort must be a whole period").into());
+                } else {
+                    Some(v as i64)
+                }
+            }
         };
         match seen[u] {
             None => seen[u] = Some(g),
