@@ -40,6 +40,7 @@ fn prop99(second: Option<i64>) -> Frame<'static> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let dump = args.iter().position(|a| a == "--dump").map(|i| args[i + 1].clone());
+    let only = args.iter().position(|a| a == "--only").map(|i| args[i + 1].clone());
     let mut out = String::new();
     let cases: [(&str, Option<i64>, SdidMethod, SdidSe, usize); 7] = [
         ("sdid_placebo", None, SdidMethod::Sdid, SdidSe::Placebo, 200),
@@ -51,6 +52,9 @@ fn main() {
         ("sdid_staggered_bootstrap", Some(1995), SdidMethod::Sdid, SdidSe::Bootstrap, 200),
     ];
     for (name, second, method, se, reps) in cases {
+        if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
+            continue;
+        }
         let frame = prop99(second);
         let p = Sdid::new("PacksPerCapita", "State", "Year", "treated").method(method).se(se).reps(reps.max(2)).seed(1);
         let mut best = f64::INFINITY;

@@ -167,22 +167,13 @@ impl FwProblem {
         let min_dec2 = min_decrease * min_decrease;
         let mut last_decrease = f64::INFINITY;
         let mut t = 0usize;
+        // The vertex of the next step and the scalars of the current point; `x'x` and `c'x`
+        // are carried along each step, `g'x` (whose difference with `g_i` is the Frank-Wolfe
+        // gap, small near the end) is summed afresh with the gradient update.
+        let (mut i, mut gx) = min_and_dot(&grad, &x);
+        let (mut xx, mut cx) = (dot(&x, &x), dot(&self.c, &x));
         while t < max_iter && (t < 2 || last_decrease > min_dec2) {
             t += 1;
-            // First index of the minimum (R's which.min), and the scalars of the current point.
-            let (mut i_min, mut g_min) = (0, grad[0]);
-            let (mut gx, mut xx, mut cx) = (0.0, 0.0, 0.0);
-            for j in 0..k {
-                let (g, xj) = (grad[j], x[j]);
-                if g < g_min {
-                    g_min = g;
-                    i_min = j;
-                }
-                gx += g * xj;
-                xx += xj * xj;
-                cx += self.c[j] * xj;
-            }
-            let i = i_min;
             let gd = grad[i] - gx;
             let dxx = 1.0 - 2.0 * x[i] + xx;
             let gw_i = grad[i] + self.c[i] - eta * x[i];
@@ -193,12 +184,15 @@ impl FwProblem {
                 let step = (-gd / denom).clamp(0.0, 1.0);
                 if step > 0.0 {
                     let xi = x[i];
-                    let hi = &self.h[i * k..(i + 1) * k];
-                    for ((xj, g), &hv) in x.iter_mut().zip(grad.iter_mut()).zip(hi) {
-                        *xj -= step * *xj;
-                        *g = (1.0 - step) * *g + step * hv;
-                    }
-                    x[i] = xi + step * (1.0 - xi);
+                    let xi_new = xi + step * (1.0 - xi);
+                    let (i_new, gx_new) = step_and_scan(&mut x, &mut grad, &self.h[i * k..(i + 1) * k], step);
+                    // x_i was scaled with the rest; R moves it to x_i + step (1 - x_i).
+                    gx = gx_new + grad[i] * (xi_new - x[i]);
+                    x[i] = xi_new;
+                    let a = 1.0 - step;
+                    xx = a * a * (xx - xi * xi) + xi_new * xi_new;
+                    cx = a * (cx - self.c[i] * xi) + self.c[i] * xi_new;
+                    i = i_new;
                     last_decrease = -(2.0 * step * gd + step * step * denom) / n as f64;
                 }
             }
@@ -218,6 +212,41 @@ impl FwProblem {
         }
         self.zeta2 * dot(x, x) + dot(&r, &r) / n as f64
     }
+}
+
+/// The first index of the smallest `g_j` (R's `which.min`; 0 when all are NaN) and `g'x`.
+#[inline]
+fn min_and_dot(g: &[f64], x: &[f64]) -> (usize, f64) {
+    let m = g.iter().copied().fold(f64::INFINITY, f64::min);
+    (g.iter().position(|&v| v == m).unwrap_or(0), dot(g, x))
+}
+
+/// One Frank-Wolfe move of every coordinate, `x_j <- x_j - s x_j`, `g_j <- (1 - s) g_j + s h_j`
+/// (the caller sets `x_i`), fused with the scan of the new point: the first index of the
+/// smallest `g_j` and `g'x`, in four independent lanes so that the loop vectorises.
+#[inline]
+fn step_and_scan(x: &mut [f64], g: &mut [f64], h: &[f64], s: f64) -> (usize, f64) {
+    let a = 1.0 - s;
+    let (mut mn, mut gx) = ([f64::INFINITY; 4], [0.0; 4]);
+    let mut xc = x.chunks_exact_mut(4);
+    let mut gc = g.chunks_exact_mut(4);
+    let mut hc = h.chunks_exact(4);
+    for ((x4, g4), h4) in (&mut xc).zip(&mut gc).zip(&mut hc) {
+        for l in 0..4 {
+            x4[l] -= s * x4[l];
+            g4[l] = a * g4[l] + s * h4[l];
+            mn[l] = mn[l].min(g4[l]);
+            gx[l] += g4[l] * x4[l];
+        }
+    }
+    for ((xj, gj), &hj) in xc.into_remainder().iter_mut().zip(gc.into_remainder()).zip(hc.remainder()) {
+        *xj -= s * *xj;
+        *gj = a * *gj + s * hj;
+        mn[0] = mn[0].min(*gj);
+        gx[0] += *gj * *xj;
+    }
+    let m = mn[0].min(mn[1]).min(mn[2].min(mn[3]));
+    (g.iter().position(|&v| v == m).unwrap_or(0), (gx[0] + gx[1]) + (gx[2] + gx[3]))
 }
 
 /// The outcome of [`simplex_least_squares`].
