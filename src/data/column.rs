@@ -28,6 +28,17 @@ impl<'a> Column<'a> {
         }
     }
 
+    /// A borrowed view of the same values (no copy).
+    pub fn view(&self) -> Column<'_> {
+        match self {
+            Column::Float(v) => Column::Float(Cow::Borrowed(&v[..])),
+            Column::Int(v) => Column::Int(Cow::Borrowed(&v[..])),
+            Column::Categorical { codes, labels } => {
+                Column::Categorical { codes: Cow::Borrowed(&codes[..]), labels: labels.clone() }
+            }
+        }
+    }
+
     /// Whether the column has no rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

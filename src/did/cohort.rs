@@ -110,10 +110,7 @@ impl Timing {
         anticipation: i64,
     ) -> Result<Timing, crate::Error> {
         let n_units = panel.unit.n_levels();
-        let raw = match source {
-            CohortSource::FirstTreated(name) => first_treated(frame, panel, name)?,
-            CohortSource::Treatment(name) => from_treatment(frame, panel, name)?,
-        };
+        let raw = raw_cohorts(frame, panel, source)?;
         let first = panel.periods.first().copied().unwrap_or_default();
         let last = panel.periods.last().copied().unwrap_or_default();
         let mut report = TimingReport { n_units, ..Default::default() };
@@ -191,6 +188,17 @@ impl Timing {
             }
         }
         Ok(())
+    }
+}
+
+/// Each unit's first treated period as given (no recoding or dropping), for permutations.
+///
+/// # Errors
+/// As [`Timing::new`].
+pub(crate) fn raw_cohorts(frame: &Frame<'_>, panel: &Panel, source: CohortSource<'_>) -> Result<Vec<Option<i64>>, crate::Error> {
+    match source {
+        CohortSource::FirstTreated(name) => first_treated(frame, panel, name),
+        CohortSource::Treatment(name) => from_treatment(frame, panel, name),
     }
 }
 

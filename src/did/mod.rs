@@ -16,6 +16,7 @@ mod event_result;
 mod imputation;
 mod params;
 mod result;
+mod ritest;
 mod staggered;
 mod sun_abraham;
 
@@ -31,4 +32,5 @@ pub use result::{
     AggregateRow, AggregatedEffects, Band, CellInfluence, ClosedForm, DidDrops, GroupTimeEffect, GroupTimeEffects,
     Influence,
 };
+pub use ritest::PermutedTiming;
 pub use sun_abraham::{SunAbraham, TwfeEventStudy};

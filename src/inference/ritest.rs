@@ -7,7 +7,8 @@
 //! carry "never"), so the number of treated units and the distribution of adoption times are
 //! kept. The statistic is recomputed by any estimator (a closure), and
 //! $p = \#\{b : |T_b| \ge |T|\} / B$ (two-sided, as `ritest`), with Monte Carlo standard error
-//! $\sqrt{p(1-p)/B}$.
+//! $\sqrt{p(1-p)/B}$. Replicates whose statistic cannot be computed are `NaN`, counted in
+//! `n_failed` and left out of $B$.
 //!
 //! Replicate `b` draws its permutation from `ChaCha8Rng::seed_from_u64(seed)` on stream `b`, so
 //! results do not depend on the number of threads.
@@ -84,8 +85,12 @@ pub struct RiResult {
     pub p_value: f64,
     /// Its Monte Carlo standard error.
     pub p_value_se: f64,
-    /// Permutations used.
+    /// Permutations with a finite statistic (those the p-value is computed from).
     pub reps: usize,
+    /// Permutations whose re-estimation failed (e.g. a permuted cohort too small to estimate):
+    /// `NaN` in `distribution`, left out of the p-value and reported.
+    #[serde(default)]
+    pub n_failed: usize,
     /// Units permuted.
     pub n_units: usize,
     /// Units ever treated.
@@ -124,7 +129,9 @@ pub fn randomization_test<F>(
 where
     F: Fn(&[usize]) -> crate::Result<f64> + Sync,
 {
-    if n_units < 2 || n_treated == 0 || n_treated == n_units {
+    // Every unit may be treated (staggered timing is still permuted); callers reject
+    // assignments that no permutation changes.
+    if n_units < 2 || n_treated == 0 {
         return Err(InferenceError::BadHypothesis {
             reason: format!(
                 "randomization inference needs treated and untreated units ({n_treated} of {n_units} treated)"
@@ -152,6 +159,7 @@ where
         p_value: p,
         p_value_se: (p * (1.0 - p) / reps as f64).sqrt(),
         reps: valid.len(),
+        n_failed: params.reps - valid.len(),
         n_units,
         n_treated,
         params: RiTest { reps: params.reps, seed: Some(seed) },

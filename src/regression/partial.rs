@@ -191,18 +191,6 @@ impl Validated<FeolsChecked> {
     }
 }
 
-/// A borrowed view of a column (no copy).
-fn view<'b>(c: &'b crate::data::Column<'_>) -> crate::data::Column<'b> {
-    use crate::data::Column;
-    use std::borrow::Cow;
-    match c {
-        Column::Float(v) => Column::Float(Cow::Borrowed(&v[..])),
-        Column::Int(v) => Column::Int(Cow::Borrowed(&v[..])),
-        Column::Categorical { codes, labels } => {
-            Column::Categorical { codes: Cow::Borrowed(&codes[..]), labels: labels.clone() }
-        }
-    }
-}
 
 impl Validated<FeolsChecked> {
     /// Randomization inference on coefficient `term`: permute the adoption times of the 0/1
@@ -243,6 +231,12 @@ impl Validated<FeolsChecked> {
         let codes: Vec<u32> = observed.iter().map(|&i| units.codes[i]).collect();
         let first = adoption_times(&codes, &sub(&times), &sub(&d), units.n_levels())?;
         let n_treated = first.iter().filter(|f| f.is_some()).count();
+        if first.iter().all(|f| Some(f) == first.first()) {
+            return Err(InferenceError::BadHypothesis {
+                reason: "randomization inference needs treated and untreated units, or differing adoption times".into(),
+            }
+            .into());
+        }
         let mut p = self.params.clone();
         p.vcov = Some(super::Vcov::new(crate::inference::VcovType::Iid));
         let chk = p.validate()?;
@@ -265,7 +259,7 @@ impl Validated<FeolsChecked> {
                 let col = if name == treatment {
                     Column::Float(std::borrow::Cow::Borrowed(&permuted[..]))
                 } else {
-                    view(frame.column(name)?)
+                    frame.column(name)?.view()
                 };
                 f.push(name.clone(), col)?;
             }
