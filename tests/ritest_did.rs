@@ -38,7 +38,9 @@ impl Owned for Column<'_> {
         match self {
             Column::Float(v) => Column::Float(Cow::Owned(v.into_owned())),
             Column::Int(v) => Column::Int(Cow::Owned(v.into_owned())),
-            Column::Categorical { codes, labels } => Column::Categorical { codes: Cow::Owned(codes.into_owned()), labels },
+            Column::Categorical { codes, labels } => {
+                Column::Categorical { codes: Cow::Owned(codes.into_owned()), labels }
+            }
         }
     }
 }
@@ -126,7 +128,12 @@ fn strong_effect_small_p_value_and_null_not_small() {
     let ps: Vec<f64> = (0..8)
         .map(|s| {
             let f = panel(0.0, 100 + s);
-            DidImputation::new("y", "unit", "period", "cohort").validate().unwrap().ritest(&f, &ri(49, s)).unwrap().p_value
+            DidImputation::new("y", "unit", "period", "cohort")
+                .validate()
+                .unwrap()
+                .ritest(&f, &ri(49, s))
+                .unwrap()
+                .p_value
         })
         .collect();
     let small = ps.iter().filter(|&&p| p < 0.05).count();
@@ -142,8 +149,7 @@ fn bad_input_errors() {
     let n = f.n_rows();
     let d = f.column("d").unwrap();
     let per = f.column("period").unwrap();
-    let sw: Vec<f64> =
-        (0..n).map(|i| if per.value(i) == Some(6.0) { 0.0 } else { d.value(i).unwrap() }).collect();
+    let sw: Vec<f64> = (0..n).map(|i| if per.value(i) == Some(6.0) { 0.0 } else { d.value(i).unwrap() }).collect();
     let mut g = Frame::new();
     for name in ["unit", "period", "y"] {
         g.push(name, f.column(name).unwrap().view()).unwrap();

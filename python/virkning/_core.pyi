@@ -140,6 +140,14 @@ def ritest(
     ri: str,
 ) -> RiResult: ...
 
+def ritest_staggered(
+    columns: Columns,
+    estimator: str,
+    params: str,
+    ri: str,
+    aggregation: str | None = None,
+) -> RiResult: ...
+
 class RiResult:
     def to_json(self) -> str: ...
 

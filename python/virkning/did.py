@@ -154,4 +154,6 @@ def att_gt(
         "trim_level": float(trim_level),
     }
     inner = _core.att_gt(cols, json.dumps(params))
-    return GroupTimeEffects._from_inner(inner, _data.backend_of(df))
+    res = GroupTimeEffects._from_inner(inner, _data.backend_of(df))
+    res._ri_call = ("att_gt", cols, json.dumps(params))
+    return res

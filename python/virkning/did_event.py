@@ -82,7 +82,9 @@ def _event_study(method: str, data: Any, roles: dict, options: dict, extra_colum
     df, cols = _columns(data, names)
     params = {**roles, **options}
     inner = _core.event_study(cols, method, json.dumps(params))
-    return EventStudyResult._from_inner(inner, _data.backend_of(df))
+    res = EventStudyResult._from_inner(inner, _data.backend_of(df))
+    res._ri_call = (method, cols, json.dumps(params))
+    return res
 
 
 def sun_abraham(

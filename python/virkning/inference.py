@@ -143,43 +143,94 @@ def wildboot(
 
 def ritest(
     fit: Any,
-    param: str,
+    param: str | None = None,
     *,
-    unit: str,
-    time: str,
+    unit: str | None = None,
+    time: str | None = None,
     treatment: str | None = None,
     reps: int = 999,
     seed: int | None = None,
+    aggregation: str | None = None,
 ) -> RiTestResult:
-    """Randomization inference for a coefficient of a fitted :func:`virkning.feols` model.
+    """Randomization inference: permute adoption times across units and re-estimate.
 
     Each of ``reps`` permutations gives every unit the adoption time of another unit (so the
-    number of treated units and the adoption-time distribution are kept), rebuilds the 0/1
-    absorbing ``treatment`` column and refits the model; the p-value is the share of permuted
-    estimates at least as large in absolute value as the actual one (Hess 2017's ``ritest``).
+    number of treated units and the adoption-time distribution are kept; never treated stays
+    never treated) and re-estimates; the p-value is the share of permuted estimates at least as
+    large in absolute value as the actual one (Hess 2017's ``ritest``). Works on:
+
+    - a ``FeolsResult``: the coefficient ``param`` after rebuilding the 0/1 absorbing
+      ``treatment`` column (default ``param``) of the ``unit``/``time`` panel;
+    - the staggered estimators' results (``att_gt`` and its ``aggregate()``, ``sun_abraham``,
+      ``twfe_event_study``, ``did_imputation``, ``sdid``): their ATT, after rewriting the timing
+      column they were fitted with (the cohort column, or the 0/1 treatment column from the
+      permuted adoption time). The result keeps the columns it was fitted on, so only ``reps``,
+      ``seed`` (and for ``att_gt`` the ``aggregation``: ``"simple"`` by default, or the overall
+      effect of ``"dynamic"``, ``"group"``, ``"calendar"``; an ``AggregatedEffects`` uses its own)
+      are given. Bootstraps and resampled standard errors are off in the refits (they do not
+      change the ATT). Units keep their own rows (unbalanced panels stay unbalanced).
+
+    Permutations whose re-estimation fails (e.g. a permuted cohort too small for the estimator)
+    are ``nan`` in ``distribution()``, counted in ``n_failed`` (shown by ``summary()`` and
+    ``glance()``) and left out of the p-value; ``reps`` in the result counts the valid ones.
 
     Parameters
     ----------
-    fit : a ``FeolsResult`` whose formula uses ``treatment``.
-    param : the coefficient tested.
-    unit, time : columns of the unit (e.g. municipality) and period.
-    treatment : the 0/1 column to permute (default: ``param``).
+    fit : a ``FeolsResult`` (then ``param``, ``unit`` and ``time`` are required) or a staggered
+        estimator's result.
+    param : the coefficient tested (feols only).
+    unit, time : columns of the unit (e.g. municipality) and period (feols only).
+    treatment : the 0/1 column to permute (feols only; default ``param``).
     reps, seed : permutations and their seed (one ChaCha stream each; thread-count independent).
+    aggregation : which overall ATT of ``att_gt`` (only for a ``GroupTimeEffects``).
 
     Returns
     -------
-    RiTestResult with ``p_value``, ``p_value_se``, ``statistic``, ``distribution()``, ``tidy()``, ``plot()``.
+    RiTestResult with ``p_value``, ``p_value_se``, ``statistic``, ``n_failed``, ``distribution()``,
+    ``tidy()``, ``plot()``.
 
     Raises
     ------
-    InferenceError (treatment not 0/1 absorbing; no treated or untreated unit), ColumnNotFoundError,
-    InvalidParameterError (``reps=0``).
+    InferenceError (treatment not 0/1 absorbing; no treated unit; every unit with the same
+    adoption time), DataError (timing switching off or varying within a unit, for the staggered
+    estimators), ColumnNotFoundError, InvalidParameterError (``reps=0``, missing arguments).
+
+    Examples
+    --------
+    >>> import virkning as vk
+    >>> panel = vk.datasets.municipalities()
+    >>> es = vk.did_imputation(panel, outcome="employment_rate", unit="municipality_code",
+    ...                        time="year", cohort="igu_year")
+    >>> ri = es.ritest(reps=99, seed=1)
+    >>> 0 <= ri.p_value <= 1
+    True
     """
     _check_draws(reps, seed)
+    ri = json.dumps({"reps": reps, "seed": seed})
+    call = getattr(fit, "_ri_call", None)
+    if call is not None:
+        if param is not None or unit is not None or time is not None or treatment is not None:
+            raise InvalidParameterError("param, unit, time and treatment apply to feols results only; "
+                                        "a staggered estimator's result permutes the timing it was fitted with")
+        estimator, cols, params = call
+        agg = getattr(fit, "_ri_aggregation", None)
+        if aggregation is not None:
+            if estimator != "att_gt" or agg is not None:
+                raise InvalidParameterError("aggregation applies to att_gt results (GroupTimeEffects) only")
+            if not isinstance(aggregation, str):
+                raise InvalidParameterError(f"aggregation must be a string, got {aggregation!r}")
+            agg = json.dumps({"kind": aggregation})
+        inner = _core.ritest_staggered(cols, estimator, params, ri, agg)
+        return RiTestResult._from_inner(inner, fit._backend)
+    if not hasattr(fit, "_call"):
+        raise InvalidParameterError(f"ritest needs a feols result or a staggered estimator's result, got {type(fit).__name__}")
+    if param is None or unit is None or time is None:
+        raise InvalidParameterError("ritest on a feols result needs param, unit= and time=")
+    if aggregation is not None:
+        raise InvalidParameterError("aggregation applies to att_gt results only")
     treatment = treatment or param
     df, params, kind, vcov_cluster = fit._call
     names = list(dict.fromkeys(list(fit._formula_columns) + [unit, time, treatment]))
     cols = _data.columns(df, names)
-    inner = _core.ritest(cols, params, kind, vcov_cluster, param, treatment, unit, time,
-                         json.dumps({"reps": reps, "seed": seed}))
+    inner = _core.ritest(cols, params, kind, vcov_cluster, param, treatment, unit, time, ri)
     return RiTestResult._from_inner(inner, fit._backend)

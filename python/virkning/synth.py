@@ -70,7 +70,9 @@ def sdid(
         "se": se, "reps": int(reps), "seed": None if seed is None else int(seed), "alpha": float(alpha),
     }
     inner = _core.sdid(cols, json.dumps(params))
-    return SdidResult._from_inner(inner, _data.backend_of(df))
+    res = SdidResult._from_inner(inner, _data.backend_of(df))
+    res._ri_call = ("sdid", cols, json.dumps(params))
+    return res
 
 
 def synthetic_control(

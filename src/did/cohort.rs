@@ -195,7 +195,11 @@ impl Timing {
 ///
 /// # Errors
 /// As [`Timing::new`].
-pub(crate) fn raw_cohorts(frame: &Frame<'_>, panel: &Panel, source: CohortSource<'_>) -> Result<Vec<Option<i64>>, crate::Error> {
+pub(crate) fn raw_cohorts(
+    frame: &Frame<'_>,
+    panel: &Panel,
+    source: CohortSource<'_>,
+) -> Result<Vec<Option<i64>>, crate::Error> {
     match source {
         CohortSource::FirstTreated(name) => first_treated(frame, panel, name),
         CohortSource::Treatment(name) => from_treatment(frame, panel, name),

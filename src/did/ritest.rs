@@ -106,8 +106,11 @@ impl<'f, 'a> PermutedTiming<'f, 'a> {
     pub fn frame<'b>(&'b self, column: &'b [f64]) -> crate::Result<Frame<'b>> {
         let mut f = Frame::new();
         for name in self.frame.names() {
-            let col =
-                if *name == self.column { Column::Float(Cow::Borrowed(column)) } else { self.frame.column(name)?.view() };
+            let col = if *name == self.column {
+                Column::Float(Cow::Borrowed(column))
+            } else {
+                self.frame.column(name)?.view()
+            };
             f.push(name.clone(), col)?;
         }
         Ok(f)
@@ -136,9 +139,10 @@ fn source<'p>(cohort: &'p str, treatment: Option<&'p str>) -> CohortSource<'p> {
 }
 
 fn att_of(fit: &super::EventStudyResult) -> crate::Result<f64> {
-    fit.att.as_ref().map(|e| e.estimate).ok_or_else(|| {
-        InferenceError::BadHypothesis { reason: "the estimator reports no ATT to test".into() }.into()
-    })
+    fit.att
+        .as_ref()
+        .map(|e| e.estimate)
+        .ok_or_else(|| InferenceError::BadHypothesis { reason: "the estimator reports no ATT to test".into() }.into())
 }
 
 impl Validated<AttGt> {
@@ -198,8 +202,7 @@ impl Validated<DidImputation> {
     /// # Errors
     /// As [`PermutedTiming::new`] and the fit on the actual data.
     pub fn ritest(&self, frame: &Frame<'_>, params: &Validated<RiTest>) -> crate::Result<RiResult> {
-        let perm =
-            PermutedTiming::new(frame, &self.unit, &self.time, source(&self.cohort, self.treatment.as_deref()))?;
+        let perm = PermutedTiming::new(frame, &self.unit, &self.time, source(&self.cohort, self.treatment.as_deref()))?;
         perm.test("ATT", params, |f| att_of(&self.fit(f)?))
     }
 }

@@ -217,6 +217,25 @@ mod tests {
     }
 
     #[test]
+    fn failed_replicates_are_nan_counted_and_left_out() {
+        // The statistic fails whenever unit 0 keeps its own assignment (about 1 in 5 draws).
+        let stat = |perm: &[usize]| -> crate::Result<f64> {
+            if perm[0] == 0 && perm != [0, 1, 2, 3, 4] {
+                return Err(InferenceError::BadHypothesis { reason: "refit failed".into() }.into());
+            }
+            Ok(perm[1] as f64 - 2.0)
+        };
+        let p = RiTest::default().reps(500).seed(2).validate().unwrap();
+        let r = randomization_test("s", 5, 2, &p, stat).unwrap();
+        let nan = r.distribution.iter().filter(|v| v.is_nan()).count();
+        assert!(nan > 50 && nan < 150, "{nan}");
+        assert_eq!((r.n_failed, r.reps), (nan, 500 - nan));
+        let valid: Vec<f64> = r.distribution.iter().copied().filter(|v| v.is_finite()).collect();
+        let expect = valid.iter().filter(|v| v.abs() >= 1.0 - 1e-10).count() as f64 / valid.len() as f64;
+        assert_eq!(r.p_value, expect);
+    }
+
+    #[test]
     fn difference_in_means_p_value_is_exact_under_enumerable_null() {
         // Unit outcomes 0..8, units 6 and 7 treated: the difference is the largest possible.
         let y: Vec<f64> = (0..8).map(f64::from).collect();

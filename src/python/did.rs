@@ -34,7 +34,7 @@ fn check_choices(v: &serde_json::Value) -> crate::Result<()> {
     Ok(())
 }
 
-fn parse<T: serde::de::DeserializeOwned>(json: &str) -> crate::Result<T> {
+pub(super) fn parse<T: serde::de::DeserializeOwned>(json: &str) -> crate::Result<T> {
     let v: serde_json::Value = from_json("params", json)?;
     check_choices(&v)?;
     serde_json::from_value(v).map_err(|e| invalid("params", e.to_string()))

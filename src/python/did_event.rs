@@ -11,7 +11,7 @@ use crate::did::{Bacon, BaconDecomposition, DidImputation, EventStudyResult, Sun
 
 /// Parse params; the bootstrap weights' name is checked first (any case), so a typo raises
 /// `UnknownChoiceError` with the valid names.
-fn parse<P: serde::de::DeserializeOwned>(params: &str) -> crate::Result<P> {
+pub(super) fn parse<P: serde::de::DeserializeOwned>(params: &str) -> crate::Result<P> {
     let mut v: serde_json::Value = from_json("params", params)?;
     if let Some(w) = v.get_mut("wildboot").and_then(|b| b.get_mut("weights")) {
         if let Some(name) = w.as_str() {

@@ -114,6 +114,53 @@ pub(crate) fn ritest(
     Ok(PyRiResult { inner })
 }
 
+/// Randomization inference on the ATT of a staggered estimator (permuted adoption times):
+/// `estimator` is `att_gt`, `sun_abraham`, `twfe`, `imputation` or `sdid`, `params` the JSON
+/// of its params (as fitted), `ri` the JSON of [`RiTest`], `aggregation` the JSON of
+/// [`crate::did::Aggregate`] for `att_gt` (default `simple`).
+#[pyfunction]
+#[pyo3(signature = (columns, estimator, params, ri, aggregation=None))]
+pub(crate) fn ritest_staggered(
+    py: Python<'_>,
+    columns: &Bound<'_, PyDict>,
+    estimator: &str,
+    params: &str,
+    ri: &str,
+    aggregation: Option<&str>,
+) -> PyResult<PyRiResult> {
+    use crate::did::{Aggregate, AttGt, DidImputation, SunAbraham, TwfeEventStudy};
+    let held = hold(columns)?;
+    let frame = frame(&held)?;
+    let inner = py.detach(|| {
+        rayon::scope(|_| {
+            guard(|| {
+                let r: RiTest = from_json("ritest", ri)?;
+                let r = r.validate()?;
+                match estimator {
+                    "att_gt" => {
+                        let agg: Aggregate = match aggregation {
+                            Some(a) => super::did::parse(a)?,
+                            None => Aggregate::default(),
+                        };
+                        super::did::parse::<AttGt>(params)?.validate()?.ritest(&frame, &agg, &r)
+                    }
+                    "sun_abraham" => super::did_event::parse::<SunAbraham>(params)?.validate()?.ritest(&frame, &r),
+                    "twfe" => super::did_event::parse::<TwfeEventStudy>(params)?.validate()?.ritest(&frame, &r),
+                    "imputation" => super::did_event::parse::<DidImputation>(params)?.validate()?.ritest(&frame, &r),
+                    "sdid" => from_json::<crate::synth::Sdid>("params", params)?.validate()?.ritest(&frame, &r),
+                    other => Err(crate::ParamsError::UnknownChoice {
+                        name: "estimator",
+                        value: other.to_string(),
+                        valid: ["att_gt", "sun_abraham", "twfe", "imputation", "sdid"].map(String::from).to_vec(),
+                    }
+                    .into()),
+                }
+            })
+        })
+    })?;
+    Ok(PyRiResult { inner })
+}
+
 /// A randomization-inference result (wrapped by `virkning.results.RiTestResult`).
 #[pyclass(name = "RiResult", module = "virkning._core", frozen)]
 pub(crate) struct PyRiResult {

@@ -45,6 +45,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(inference::wildboot_defaults, m)?)?;
     m.add_class::<inference::PyWildBootResult>()?;
     m.add_function(wrap_pyfunction!(inference::ritest, m)?)?;
+    m.add_function(wrap_pyfunction!(inference::ritest_staggered, m)?)?;
     m.add_class::<inference::PyRiResult>()?;
     m.add_function(wrap_pyfunction!(power::simulate_panel, m)?)?;
     m.add_function(wrap_pyfunction!(power::simulate_cohort, m)?)?;

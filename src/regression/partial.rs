@@ -191,7 +191,6 @@ impl Validated<FeolsChecked> {
     }
 }
 
-
 impl Validated<FeolsChecked> {
     /// Randomization inference on coefficient `term`: permute the adoption times of the 0/1
     /// absorbing `treatment` across the units of `unit` (observed at `time`) and refit (see

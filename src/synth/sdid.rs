@@ -231,16 +231,16 @@ impl Validated<Sdid> {
     ///
     /// # Errors
     /// As [`crate::did::PermutedTiming::new`] and the fit on the actual data.
-    pub fn ritest(&self, frame: &Frame<'_>, params: &Validated<crate::inference::RiTest>) -> crate::Result<crate::inference::RiResult> {
+    pub fn ritest(
+        &self,
+        frame: &Frame<'_>,
+        params: &Validated<crate::inference::RiTest>,
+    ) -> crate::Result<crate::inference::RiResult> {
         let mut p: Sdid = (**self).clone();
         p.se = SdidSe::None;
         let p = p.validate()?;
-        let perm = crate::did::PermutedTiming::new(
-            frame,
-            &p.unit,
-            &p.time,
-            crate::did::CohortSource::Treatment(&p.treated),
-        )?;
+        let perm =
+            crate::did::PermutedTiming::new(frame, &p.unit, &p.time, crate::did::CohortSource::Treatment(&p.treated))?;
         perm.test("ATT", params, |f| Ok(p.fit_with(f, &Draws::Seeded(0))?.att()))
     }
 }

@@ -8,6 +8,7 @@ from typing import Any
 
 from virkning.report.html import html_table, text_table
 from virkning.results._base import Result
+from virkning.results.wildboot import Permutable, RiTestResult
 
 _Z = {"pointwise": "pointwise", "simultaneous": "simultaneous"}
 
@@ -59,7 +60,7 @@ class _DidResult(Result):
         raise NotImplementedError("influence-function results expose standard errors, not a vcov matrix")
 
 
-class GroupTimeEffects(_DidResult):
+class GroupTimeEffects(Permutable, _DidResult):
     """Callaway & Sant'Anna ATT(g,t): one row per cohort and period.
 
     Attributes come from the Rust result: ``n_units``, ``periods``, ``cohorts``,
@@ -148,7 +149,20 @@ class GroupTimeEffects(_DidResult):
         if force:
             payload["bootstrap"] = None
         inner = self._inner.aggregate(json.dumps(payload))
-        return AggregatedEffects._from_inner(inner, self._backend)
+        out = AggregatedEffects._from_inner(inner, self._backend)
+        if hasattr(self, "_ri_call"):
+            out._ri_call = self._ri_call
+            out._ri_aggregation = json.dumps(payload)
+        return out
+
+    def ritest(self, *, reps: int = 999, seed: int | None = None,  # type: ignore[override]
+               aggregation: str = "simple") -> RiTestResult:
+        """Randomization inference on the overall ATT of ``aggregation`` (``"simple"``,
+        ``"dynamic"``, ``"group"``, ``"calendar"``): permute adoption times across units and
+        re-estimate; see :func:`virkning.ritest`."""
+        from virkning.inference import ritest
+
+        return ritest(self, reps=reps, seed=seed, aggregation=aggregation)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """ATT(g,t) by cohort against period, with intervals; returns the matplotlib Axes."""
@@ -158,7 +172,7 @@ class GroupTimeEffects(_DidResult):
         return att_gt_plot(self._rows(), ax=ax, **kwargs)
 
 
-class AggregatedEffects(_DidResult):
+class AggregatedEffects(Permutable, _DidResult):
     """An aggregation of ATT(g,t). ``overall`` holds the overall effect (for dynamic: the mean
     over event times >= 0); ``tidy()`` has one row per event time / cohort / period, and a
     single row for ``simple``."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from virkning.report.html import html_table, text_table
 from virkning.results._base import Result
+from virkning.results.wildboot import Permutable
 
 _TYPE_LABELS = {
     "treated_vs_never": "treated vs never treated",
@@ -104,7 +105,7 @@ _BOOT_COLUMNS = ["boot_p_value", "boot_conf_low", "boot_conf_high"]
 _METHOD_LABELS = {"sun_abraham": "Sun-Abraham", "twfe": "TWFE event study", "imputation": "imputation (BJS)"}
 
 
-class EventStudyResult(Result):
+class EventStudyResult(Permutable, Result):
     """Effects by event time (Sun-Abraham, TWFE event study or BJS imputation).
 
     Attributes: ``att`` (dict with the overall average effect, ``None`` for TWFE), ``pretrend``

@@ -6,11 +6,12 @@ from typing import Any
 
 from virkning.report.html import html_table, text_table
 from virkning.results._base import Result
+from virkning.results.wildboot import Permutable
 
 _METHOD_NAMES = {"sdid": "Synthetic DiD", "sc": "Synthetic control (SDID framework)", "did": "Difference-in-differences"}
 
 
-class SdidResult(Result):
+class SdidResult(Permutable, Result):
     """A synthetic DiD fit: the aggregate ATT, cohorts, unit and time weights, paths."""
 
     def _rows(self) -> list[dict]:

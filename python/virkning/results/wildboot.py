@@ -101,6 +101,21 @@ class WildBootResult(Result):
         return ax
 
 
+class Permutable:
+    """``ritest()`` on the results of the staggered estimators (they keep the columns they were
+    fitted on, as ``_ri_call = (estimator, columns, params_json)``)."""
+
+    _ri_call: tuple
+    _ri_aggregation: str | None = None
+
+    def ritest(self, *, reps: int = 999, seed: int | None = None) -> RiTestResult:
+        """Randomization inference on the ATT: permute adoption times across units and refit;
+        see :func:`virkning.ritest`."""
+        from virkning.inference import ritest
+
+        return ritest(self, reps=reps, seed=seed)
+
+
 class RiTestResult(Result):
     """Randomization inference: ``p_value`` (with ``p_value_se``), ``statistic``, ``reps``,
     ``n_units``, ``n_treated`` and the permutation ``distribution()``."""
@@ -141,7 +156,7 @@ class RiTestResult(Result):
         return f"Randomization inference: {self._dict['term']}"
 
     def _glance(self) -> dict:
-        return {k: self._dict[k] for k in ("reps", "n_units", "n_treated", "p_value_se")}
+        return {k: self._dict.get(k, 0) for k in ("reps", "n_failed", "n_units", "n_treated", "p_value_se")}
 
     def _footer(self) -> list[str]:
         d = self._dict
@@ -149,7 +164,8 @@ class RiTestResult(Result):
             f"{d['reps']} permutations of adoption across {d['n_units']} units ({d['n_treated']} treated); "
             f"seed {d['params']['seed']}. p = #(|T_b| >= |T|)/B, MC s.e. {d['p_value_se']:.4f}.",
             "std_error, conf_low and conf_high describe the permutation (null) distribution.",
-        ]
+        ] + ([f"{d['n_failed']} of {d['params']['reps']} permutations failed to re-estimate (nan in "
+              "distribution()) and are left out of the p-value."] if d.get("n_failed") else [])
 
     def plot(self, ax: Any = None, *, bins: int = 50, **kwargs: Any) -> Any:
         """Histogram of the permutation distribution with the actual estimate; returns the Axes."""
