@@ -6,7 +6,7 @@
 
 use virkning::regression::{Feols, Vcov};
 use virkning::simulate::{
-    Fitted, MdeSearch, PanelDesign, PanelDraw, Power, PowerEstimator, ReplicateFit, SimulateError,
+    Fitted, MdeSearch, PanelDesign, PanelDraw, Power, PowerEstimator, ReplicateFit, ScUnit, SimulateError,
 };
 use virkning::Error;
 
@@ -31,6 +31,15 @@ fn sdid_recovers_the_att_under_staggered_dynamic_effects() {
 fn synthetic_control_needs_one_treated_unit_and_has_no_interval() {
     let err = Power::new(PanelDesign::default().seed(1)).estimator(PowerEstimator::SyntheticControl).validate();
     assert!(matches!(err, Err(Error::Simulate(SimulateError::NeedsOneTreated { n_treated: 17, .. }))));
+    let chosen = Power::new(PanelDesign::default().seed(1))
+        .estimator(PowerEstimator::SyntheticControl)
+        .sc_unit(ScUnit::Largest)
+        .reps(2)
+        .mde(MdeSearch::None)
+        .run()
+        .unwrap();
+    // The estimand is the chosen unit's own effect (the design's, as the effect is constant).
+    assert!(chosen.draws[0].iter().all(|d| d.estimand == 0.0 && d.std_error.is_nan()));
     let design = PanelDesign::default().units(12).periods(2000, 2024).treated(1, 2016).effect(0.05).seed(3);
     let res = Power::new(design)
         .estimator(PowerEstimator::SyntheticControl)

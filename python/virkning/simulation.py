@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable, Mapping, Sequence
 
 from virkning import _core, _data
-from virkning._typing import MdeSearchName, PowerEstimatorName, SdidSeName, UnitSizesName
+from virkning._typing import MdeSearchName, PowerEstimatorName, ScUnitName, SdidSeName, UnitSizesName
 from virkning.exceptions import InvalidParameterError
 from virkning.results.power import PowerResult
 
@@ -125,6 +125,7 @@ def power(
     backend: str | None = None,
     sdid_se: SdidSeName = "jackknife",
     sdid_reps: int = 100,
+    sc_unit: ScUnitName = "only",
     **design: Any,
 ) -> PowerResult:
     """Power, bias, RMSE, coverage and minimum detectable effect of a planned evaluation.
@@ -147,8 +148,9 @@ def power(
         never-treated controls, cohort by cohort under staggered adoption, aggregated by
         treated unit-periods; standard error ``sdid_se``, normal tests as synthdid);
         ``"synthetic_control"``: synthetic control on the pre-period outcomes
-        (:func:`synthetic_control`), only for designs with exactly one treated unit
-        (``treated=1``): the test is the placebo-in-space permutation p-value of the post/pre
+        (:func:`synthetic_control`), for designs with exactly one treated unit (``treated=1``)
+        or one treated unit chosen by ``sc_unit``: the test is the placebo-in-space permutation
+        p-value of the post/pre
         RMSPE ratio, there is no standard error or interval, so ``coverage`` and ``mean_se``
         are NaN and the analytic MDE uses the SD of the estimates under no effect.
         Each estimates the average effect over treated unit-periods (SDID's unit and time
@@ -182,6 +184,10 @@ def power(
         or more treated units), ``"placebo"`` or ``"bootstrap"`` (``sdid_reps`` replications
         per replicate, much slower).
     sdid_reps : replications of the placebo or bootstrap ``sdid_se``.
+    sc_unit : which treated unit ``"synthetic_control"`` analyses: ``"only"`` (the design must
+        treat one unit), or, of several, the ``"largest"``, the ``"smallest"`` or a
+        ``"random"`` one in each replicate; the other treated units are left out (donors are
+        the never-treated units) and the estimand is the chosen unit's mean effect.
     **design : the simulated design:
 
         - ``n_units`` (98), ``first_period`` (2010), ``last_period`` (2024);
@@ -204,7 +210,7 @@ def power(
     Raises
     ------
     DesignError (treated count above the number of units, no treated or no control units, no
-    pre or post periods, ``synthetic_control`` with several treated units),
+    pre or post periods, ``synthetic_control`` with several treated units and no ``sc_unit``),
     InvalidParameterError (``reps=0``, negative standard deviations, levels outside (0, 1),
     ``weighted=True`` with an estimator that cannot weight), UnknownChoiceError,
     SimulationError (every replicate failed; a callable estimator raised or returned something
@@ -242,6 +248,7 @@ def power(
         "threads": None if threads is None else _count("threads", threads),
         "sdid_se": sdid_se,
         "sdid_reps": _count("sdid_reps", sdid_reps),
+        "sc_unit": sc_unit,
     }
     handle = _core.PowerProgress()
     if callable(estimator):

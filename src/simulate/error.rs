@@ -61,7 +61,7 @@ pub enum SimulateError {
         done: usize,
     },
     /// An estimator defined for a single treated unit, on a design with several.
-    #[error("the {estimator} estimator needs a design with exactly one treated unit (treated=1); this design treats {n_treated}")]
+    #[error("the {estimator} estimator needs a design with exactly one treated unit (treated=1), or sc_unit=\"largest\", \"smallest\" or \"random\" to analyse one of several; this design treats {n_treated}")]
     NeedsOneTreated {
         /// The estimator.
         estimator: &'static str,

@@ -24,10 +24,13 @@
 //!   seed and the replicate, common to every effect size); normal p-value and interval as
 //!   `synthdid`.
 //! - `synthetic_control`: Abadie-Diamond-Hainmueller synthetic control ([`SyntheticControl`])
-//!   on the pre-period outcomes, for designs with exactly one treated unit. The estimate is the
-//!   mean post-period gap (the ATT of that unit over its treated periods); the test is the
-//!   placebo-in-space permutation p-value of the post/pre RMSPE ratio. There is no standard
-//!   error or interval: `std_error`, `conf_low` and `conf_high` are NaN and coverage is NaN.
+//!   on the pre-period outcomes, for designs with exactly one treated unit, or for one chosen
+//!   treated unit of several ([`ScUnit`]: the largest, the smallest or a random one; the other
+//!   treated units are left out, so the donors are the never-treated units, and the estimand
+//!   is the chosen unit's mean effect over its treated periods). The estimate is the mean
+//!   post-period gap; the test is the placebo-in-space permutation p-value of the post/pre
+//!   RMSPE ratio. There is no standard error or interval: `std_error`, `conf_low` and
+//!   `conf_high` are NaN and coverage is NaN.
 //! - `callable`: a user-supplied estimator (a Python callable), fitted through
 //!   [`super::power::ReplicateFit`]; reports its own estimate and standard error (and
 //!   optionally p-value and interval; normal ones are filled in otherwise).
@@ -42,6 +45,7 @@ use serde::{Deserialize, Serialize};
 
 use super::panel::PanelDraw;
 use super::power_result::Draw;
+use super::SimulateError;
 use crate::did::{Aggregate, AggregationKind, AttGt, DidImputation, EstMethod, SunAbraham};
 use crate::error::ParamsError;
 use crate::inference::RefDist;
@@ -104,6 +108,38 @@ impl PowerEstimator {
     }
 }
 
+/// Which treated unit `synthetic_control` analyses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScUnit {
+    /// The design's only treated unit (a design with several is an error).
+    #[default]
+    Only,
+    /// The largest treated unit of the replicate (by size; ties: the lowest unit id).
+    Largest,
+    /// The smallest treated unit of the replicate (ties: the lowest unit id).
+    Smallest,
+    /// The treated unit with the lowest id: a random one, as units are assigned at random.
+    Random,
+}
+
+impl FromStr for ScUnit {
+    type Err = ParamsError;
+    fn from_str(s: &str) -> std::result::Result<Self, ParamsError> {
+        match s {
+            "only" => Ok(ScUnit::Only),
+            "largest" => Ok(ScUnit::Largest),
+            "smallest" => Ok(ScUnit::Smallest),
+            "random" => Ok(ScUnit::Random),
+            _ => Err(ParamsError::UnknownChoice {
+                name: "sc_unit",
+                value: s.into(),
+                valid: ["only", "largest", "smallest", "random"].map(String::from).to_vec(),
+            }),
+        }
+    }
+}
+
 /// An estimator with validated options, ready to fit replicates.
 #[derive(Debug, Clone)]
 pub(crate) enum Prepared {
@@ -112,7 +148,7 @@ pub(crate) enum Prepared {
     Imputation(Validated<DidImputation>),
     AttGt(Validated<AttGt>, Aggregate),
     Sdid(Validated<Sdid>),
-    SyntheticControl,
+    SyntheticControl(ScUnit),
     /// Fitted outside (a callable given to [`super::power::Validated::run_with`]).
     Callable,
 }
@@ -125,6 +161,7 @@ impl Prepared {
         alpha: f64,
         sdid_se: SdidSe,
         sdid_reps: usize,
+        sc_unit: ScUnit,
     ) -> Result<Prepared> {
         if weighted && !estimator.takes_weights() {
             return Err(ParamsError::InvalidParam {
@@ -167,13 +204,16 @@ impl Prepared {
                 sdid.alpha = alpha;
                 Prepared::Sdid(sdid.validate()?)
             }
-            PowerEstimator::SyntheticControl => Prepared::SyntheticControl,
+            PowerEstimator::SyntheticControl => Prepared::SyntheticControl(sc_unit),
             PowerEstimator::Callable => Prepared::Callable,
         })
     }
 
     /// Fit replicate `replicate` (drawn from `seed`) and compare with its estimand.
     pub(crate) fn estimate(&self, draw: &PanelDraw, weighted: bool, seed: u64, replicate: u64) -> Result<Draw> {
+        if let Prepared::SyntheticControl(which) = self {
+            return synthetic_control(draw, *which);
+        }
         let frame = draw.frame()?;
         let missing = || Error::from(RegressionError::AllCollinear { names: vec!["treated".into()] });
         let e: Estimate = match self {
@@ -197,20 +237,7 @@ impl Prepared {
                 let draws = Draws::Seeded(replicate_seed(seed, replicate));
                 m.fit_with(&frame, &draws)?.estimates.swap_remove(0)
             }
-            Prepared::SyntheticControl => {
-                let (unit, start) = single_treated(draw)?;
-                let sc = SyntheticControl::new("outcome", "unit", "period", &unit.to_string(), start).fit(&frame)?;
-                Estimate {
-                    term: "ATT".into(),
-                    estimate: sc.fit.att,
-                    std_error: f64::NAN,
-                    statistic: sc.ratio,
-                    p_value: sc.p_value,
-                    conf_low: f64::NAN,
-                    conf_high: f64::NAN,
-                }
-            }
-            Prepared::Callable => {
+            Prepared::SyntheticControl(_) | Prepared::Callable => {
                 return Err(ParamsError::InvalidParam {
                     name: "estimator",
                     value: "callable".into(),
@@ -240,21 +267,40 @@ fn replicate_seed(seed: u64, replicate: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The single treated unit of a replicate and its adoption period.
-fn single_treated(draw: &PanelDraw) -> Result<(i64, i64)> {
-    let mut found: Option<(i64, i64)> = None;
+/// Synthetic control for the chosen treated unit, the other treated units left out: the
+/// estimate is the mean post-period gap, the p-value the placebo-in-space permutation p-value,
+/// no standard error or interval (NaN); the estimand is the unit's mean effect.
+fn synthetic_control(draw: &PanelDraw, which: ScUnit) -> Result<Draw> {
+    // Treated units as (unit, adoption, size), in unit order.
+    let mut treated: Vec<(i64, i64, f64)> = Vec::new();
     for i in 0..draw.unit.len() {
-        if draw.cohort[i] > 0 {
-            match found {
-                None => found = Some((draw.unit[i], draw.cohort[i])),
-                Some((u, _)) if u != draw.unit[i] => {
-                    return Err(
-                        super::SimulateError::NeedsOneTreated { estimator: "synthetic_control", n_treated: 2 }.into()
-                    )
-                }
-                Some(_) => {}
-            }
+        if draw.cohort[i] > 0 && treated.last().is_none_or(|t| t.0 != draw.unit[i]) {
+            treated.push((draw.unit[i], draw.cohort[i], draw.size[i]));
         }
     }
-    found.ok_or_else(|| super::SimulateError::NoTreated.into())
+    let chosen = match which {
+        ScUnit::Only if treated.len() > 1 => {
+            return Err(
+                SimulateError::NeedsOneTreated { estimator: "synthetic_control", n_treated: treated.len() }.into()
+            )
+        }
+        ScUnit::Only | ScUnit::Random => treated.first(),
+        ScUnit::Largest => treated.iter().max_by(|a, b| a.2.total_cmp(&b.2).then(b.0.cmp(&a.0))),
+        ScUnit::Smallest => treated.iter().min_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0))),
+    };
+    let &(unit, start, _) = chosen.ok_or(SimulateError::NoTreated)?;
+    let keep: Vec<usize> = (0..draw.unit.len()).filter(|&i| draw.cohort[i] == 0 || draw.unit[i] == unit).collect();
+    let sub = if keep.len() == draw.unit.len() { None } else { Some(draw.rows(&keep)) };
+    let d = sub.as_ref().unwrap_or(draw);
+    let sc = SyntheticControl::new("outcome", "unit", "period", &unit.to_string(), start).fit(&d.frame()?)?;
+    let effects: Vec<f64> =
+        (0..d.unit.len()).filter(|&i| d.unit[i] == unit && d.treated[i] == 1.0).map(|i| d.true_effect[i]).collect();
+    Ok(Draw {
+        estimate: sc.fit.att,
+        std_error: f64::NAN,
+        p_value: sc.p_value,
+        conf_low: f64::NAN,
+        conf_high: f64::NAN,
+        estimand: effects.iter().sum::<f64>() / effects.len() as f64,
+    })
 }

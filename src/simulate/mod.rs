@@ -28,6 +28,6 @@ pub use municipalities::{
     MUNICIPALITY_GROUPS, SPROGPRAKTIK_KEY,
 };
 pub use panel::{Cohort, PanelDesign, PanelDraw, UnitSizes};
-pub use power::{Fitted, MdeSearch, Power, PowerChecked, PowerEstimator, Progress, ReplicateFit};
+pub use power::{Fitted, MdeSearch, Power, PowerChecked, PowerEstimator, Progress, ReplicateFit, ScUnit};
 pub use power_result::{Draw, Mde, PowerResult, PowerRow};
 pub use staggered::{simulate_staggered, staggered_true_effect, StaggeredPanelParams};

@@ -362,6 +362,22 @@ impl PanelDraw {
         num / den
     }
 
+    /// The rows `rows` (in that order).
+    pub fn rows(&self, rows: &[usize]) -> PanelDraw {
+        fn pick<T: Copy>(v: &[T], rows: &[usize]) -> Vec<T> {
+            rows.iter().map(|&i| v[i]).collect()
+        }
+        PanelDraw {
+            unit: pick(&self.unit, rows),
+            period: pick(&self.period, rows),
+            outcome: pick(&self.outcome, rows),
+            treated: pick(&self.treated, rows),
+            cohort: pick(&self.cohort, rows),
+            size: pick(&self.size, rows),
+            true_effect: pick(&self.true_effect, rows),
+        }
+    }
+
     /// A frame viewing the columns (`unit, period, outcome, treated, cohort, size, true_effect`).
     pub fn frame(&self) -> Result<Frame<'_>, DataError> {
         fn f(v: &[f64]) -> Column<'_> {

@@ -51,8 +51,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::error::SimulateError;
-pub use super::estimators::PowerEstimator;
 use super::estimators::Prepared;
+pub use super::estimators::{PowerEstimator, ScUnit};
 use super::panel::PanelDesign;
 use super::panel::PanelDraw;
 use super::power_result::{Draw, Mde, PowerResult, PowerRow};
@@ -106,6 +106,7 @@ impl FromStr for MdeSearch {
 /// - `reps`: 1000; `alpha`: 0.05; `power_target`: 0.8; `mde`: `bisection`.
 /// - `threads`: `None` (rayon's global pool; results do not depend on it).
 /// - `sdid_se`: `jackknife`; `sdid_reps`: 100 (placebo/bootstrap replications of `sdid`).
+/// - `sc_unit`: `only` (`synthetic_control` needs a design with one treated unit).
 ///
 /// # Errors
 ///
@@ -113,7 +114,7 @@ impl FromStr for MdeSearch {
 /// [`PanelDesign`]); [`ParamsError::InvalidParam`] for `alpha` or `power_target` outside
 /// $(0, 1)$, `power_target <= alpha`, non-finite effects or `threads = 0`;
 /// [`SimulateError::NeedsOneTreated`] for `synthetic_control` on a design with several treated
-/// units; `InvalidParam` for `weighted` with an estimator that cannot weight, and for `sdid`
+/// units and `sc_unit = only`; `InvalidParam` for `weighted` with an estimator that cannot weight, and for `sdid`
 /// with a jackknife or bootstrap standard error and one treated unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -140,6 +141,8 @@ pub struct Power {
     pub sdid_se: SdidSe,
     /// Placebo or bootstrap replications of the `sdid` standard error.
     pub sdid_reps: usize,
+    /// Which treated unit `synthetic_control` analyses.
+    pub sc_unit: ScUnit,
 }
 
 impl Default for Power {
@@ -156,6 +159,7 @@ impl Default for Power {
             threads: None,
             sdid_se: SdidSe::Jackknife,
             sdid_reps: 100,
+            sc_unit: ScUnit::Only,
         }
     }
 }
@@ -208,6 +212,12 @@ impl Power {
         self
     }
 
+    /// Choose the treated unit `synthetic_control` analyses.
+    pub fn sc_unit(mut self, which: ScUnit) -> Self {
+        self.sc_unit = which;
+        self
+    }
+
     /// Run on a pool of `n` threads.
     pub fn threads(mut self, n: usize) -> Self {
         self.threads = Some(n);
@@ -239,7 +249,7 @@ impl Power {
         }
         let design = self.design.clone().validate()?;
         let n_treated: usize = design.cohorts.iter().map(|c| c.n_units).sum();
-        if self.estimator == PowerEstimator::SyntheticControl && n_treated != 1 {
+        if self.estimator == PowerEstimator::SyntheticControl && n_treated != 1 && self.sc_unit == ScUnit::Only {
             return Err(SimulateError::NeedsOneTreated { estimator: "synthetic_control", n_treated }.into());
         }
         if self.estimator == PowerEstimator::Sdid
@@ -252,7 +262,8 @@ impl Power {
                 "needs at least two treated units (the design treats one); use sdid_se=\"placebo\"",
             ));
         }
-        let estimator = Prepared::new(self.estimator, self.weighted, self.alpha, self.sdid_se, self.sdid_reps)?;
+        let estimator =
+            Prepared::new(self.estimator, self.weighted, self.alpha, self.sdid_se, self.sdid_reps, self.sc_unit)?;
         Ok(Validated::new(PowerChecked { params: self, design, estimator }))
     }
 

@@ -59,7 +59,7 @@ def test_python_defaults_equal_rust_defaults():
     assert _design() == rust["design"]
     sig = inspect.signature(vk.power).parameters
     for name in ["weighted", "reps", "alpha", "power_target", "mde", "estimator", "threads", "sdid_se",
-                 "sdid_reps"]:
+                 "sdid_reps", "sc_unit"]:
         assert sig[name].default == rust[name], name
 
 

@@ -154,6 +154,30 @@ def test_synthetic_control_warns_about_replicates_without_p_value():
     assert res.draws()["p_value"].isna().any()
 
 
+def test_synthetic_control_for_a_chosen_unit_of_several():
+    design = dict(cohorts={2016: 3, 2018: 2}, n_units=20, first_period=2000, effect=0.05, dynamic=[0.5, 1.0],
+                  seed=5)
+    res = vk.power(estimator="synthetic_control", sc_unit="largest", reps=4, alpha=0.1, mde="none",
+                   progress=False, **design)
+    d = res.draws()
+    for r in range(4):
+        df = vk.simulate_panel(replicate=r, **design)
+        treated = df[df["cohort"] > 0]
+        sizes = treated.groupby("unit")["size"].first()
+        unit = int(sizes.idxmax())
+        start = int(treated.loc[treated["unit"] == unit, "cohort"].iloc[0])
+        pool = df[(df["cohort"] == 0) | (df["unit"] == unit)]
+        sc = vk.synthetic_control(pool, outcome="outcome", unit="unit", time="period", treated_unit=unit,
+                                  treatment_start=start)
+        assert d["estimate"][r] == pytest.approx(sc.att, rel=1e-10)
+        assert d["p_value"][r] == pytest.approx(sc.p_value, rel=1e-12)
+        own = df.loc[(df["unit"] == unit) & (df["treated"] == 1), "true_effect"].mean()
+        assert d["estimand"][r] == pytest.approx(own, rel=1e-12)
+    small = vk.power(estimator="synthetic_control", sc_unit="smallest", reps=4, alpha=0.1, mde="none",
+                     progress=False, **design).draws()
+    assert not np.allclose(small["estimate"], d["estimate"])
+
+
 @pytest.mark.slow
 def test_synthetic_control_size_is_alpha():
     # 41 units: p-values are multiples of 1/41 and p < 0.05 has probability 2/41 under the null.
@@ -168,6 +192,7 @@ def test_synthetic_control_size_is_alpha():
     [
         (dict(estimator="synthetic_control"), exc.DesignError, "exactly one treated unit"),
         (dict(estimator="synthetic_control", cohorts={2015: 1, 2017: 1}), exc.DesignError, "treats 2"),
+        (dict(estimator="synthetic_control", sc_unit="biggest"), exc.InvalidParameterError, "biggest"),
         (dict(estimator="sdid", weighted=True), exc.InvalidParameterError, "only twfe and att_gt"),
         (dict(estimator="synthetic_control", treated=1, weighted=True), exc.InvalidParameterError,
          "does not take unit-size weights"),
