@@ -123,23 +123,6 @@ pub enum ScUnit {
     Random,
 }
 
-impl FromStr for ScUnit {
-    type Err = ParamsError;
-    fn from_str(s: &str) -> std::result::Result<Self, ParamsError> {
-        match s {
-            "only" => Ok(ScUnit::Only),
-            "largest" => Ok(ScUnit::Largest),
-            "smallest" => Ok(ScUnit::Smallest),
-            "random" => Ok(ScUnit::Random),
-            _ => Err(ParamsError::UnknownChoice {
-                name: "sc_unit",
-                value: s.into(),
-                valid: ["only", "largest", "smallest", "random"].map(String::from).to_vec(),
-            }),
-        }
-    }
-}
-
 /// An estimator with validated options, ready to fit replicates.
 #[derive(Debug, Clone)]
 pub(crate) enum Prepared {
