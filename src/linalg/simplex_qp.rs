@@ -164,6 +164,7 @@ impl FwProblem {
                 }
             }
         }
+        let avx2 = avx2_available();
         let min_dec2 = min_decrease * min_decrease;
         let mut last_decrease = f64::INFINITY;
         let mut t = 0usize;
@@ -185,7 +186,8 @@ impl FwProblem {
                 if step > 0.0 {
                     let xi = x[i];
                     let xi_new = xi + step * (1.0 - xi);
-                    let (i_new, gx_new) = step_and_scan(&mut x, &mut grad, &self.h[i * k..(i + 1) * k], step);
+                    let hi = &self.h[i * k..(i + 1) * k];
+                    let (i_new, gx_new) = step_and_scan(&mut x, &mut grad, hi, step, avx2);
                     // x_i was scaled with the rest; R moves it to x_i + step (1 - x_i).
                     gx = gx_new + grad[i] * (xi_new - x[i]);
                     x[i] = xi_new;
@@ -223,9 +225,121 @@ fn min_and_dot(g: &[f64], x: &[f64]) -> (usize, f64) {
 
 /// One Frank-Wolfe move of every coordinate, `x_j <- x_j - s x_j`, `g_j <- (1 - s) g_j + s h_j`
 /// (the caller sets `x_i`), fused with the scan of the new point: the first index of the
-/// smallest `g_j` and `g'x`, in four independent lanes so that the loop vectorises.
+/// smallest `g_j` (R's `which.min`) and `g'x` summed in four lanes (lane `j % 4`, in index
+/// order; a tail of `k % 4` entries into lane 0). With `avx2` (the CPU has it), the AVX2 kernel
+/// does the same arithmetic bit for bit; otherwise the portable loop.
 #[inline]
-fn step_and_scan(x: &mut [f64], g: &mut [f64], h: &[f64], s: f64) -> (usize, f64) {
+fn step_and_scan(x: &mut [f64], g: &mut [f64], h: &[f64], s: f64, avx2: bool) -> (usize, f64) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: `avx2` is true only when the CPU supports AVX2 (`avx2_available`).
+        return unsafe { step_and_scan_avx2(x, g, h, s) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = avx2;
+    step_and_scan_portable(x, g, h, s)
+}
+
+/// Whether the AVX2 kernel can run (checked once per solve; the check is a cached load).
+fn avx2_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`step_and_scan_portable`] with AVX2 (no FMA): the same operations in the same order on the
+/// same four `g'x` lanes, so the results are bit for bit those of the portable loop; the
+/// smallest `g_j` is tracked with its first index in two 4-lane accumulators (exact in any
+/// order), which replaces the second pass over `g`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn step_and_scan_avx2(x: &mut [f64], g: &mut [f64], h: &[f64], s: f64) -> (usize, f64) {
+    use std::arch::x86_64::*;
+    let k = x.len();
+    assert!(g.len() == k && h.len() == k);
+    let (xp, gp, hp) = (x.as_mut_ptr(), g.as_mut_ptr(), h.as_ptr());
+    let sv = _mm256_set1_pd(s);
+    let av = _mm256_set1_pd(1.0 - s);
+    let inf = _mm256_set1_pd(f64::INFINITY);
+    let four = _mm256_set1_pd(4.0);
+    let (mut mn0, mut mn1) = (inf, inf);
+    let (mut mi0, mut mi1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+    let mut gx = _mm256_setzero_pd();
+    let mut jv = _mm256_setr_pd(0.0, 1.0, 2.0, 3.0);
+    let k4 = k / 4 * 4;
+    let mut j = 0;
+    macro_rules! chunk {
+        ($mn:ident, $mi:ident) => {{
+            // SAFETY: j + 4 <= k4 <= k = len of x, g, h.
+            let xv = _mm256_loadu_pd(xp.add(j));
+            let gv = _mm256_loadu_pd(gp.add(j));
+            let hv = _mm256_loadu_pd(hp.add(j));
+            let xn = _mm256_sub_pd(xv, _mm256_mul_pd(sv, xv));
+            let gn = _mm256_add_pd(_mm256_mul_pd(av, gv), _mm256_mul_pd(sv, hv));
+            _mm256_storeu_pd(xp.add(j), xn);
+            _mm256_storeu_pd(gp.add(j), gn);
+            let lt = _mm256_cmp_pd::<_CMP_LT_OQ>(gn, $mn);
+            $mn = _mm256_blendv_pd($mn, gn, lt);
+            $mi = _mm256_blendv_pd($mi, jv, lt);
+            gx = _mm256_add_pd(gx, _mm256_mul_pd(gn, xn));
+            jv = _mm256_add_pd(jv, four);
+            j += 4;
+        }};
+    }
+    while j + 8 <= k4 {
+        chunk!(mn0, mi0);
+        chunk!(mn1, mi1);
+    }
+    // At most one chunk of four left.
+    while j < k4 {
+        chunk!(mn0, mi0);
+    }
+    // Lane-wise merge of the two accumulators: the smaller value, the smaller index on ties.
+    let lt = _mm256_cmp_pd::<_CMP_LT_OQ>(mn1, mn0);
+    let eq = _mm256_cmp_pd::<_CMP_EQ_OQ>(mn1, mn0);
+    let mn = _mm256_blendv_pd(mn0, mn1, lt);
+    let mi = _mm256_blendv_pd(_mm256_blendv_pd(mi0, mi1, lt), _mm256_min_pd(mi0, mi1), eq);
+    // Across lanes: fold the upper half onto the lower, then the second lane onto the first.
+    let (mnh, mih) = (_mm256_extractf128_pd::<1>(mn), _mm256_extractf128_pd::<1>(mi));
+    let (mnl, mil) = (_mm256_castpd256_pd128(mn), _mm256_castpd256_pd128(mi));
+    let lt = _mm_cmplt_pd(mnh, mnl);
+    let eq = _mm_cmpeq_pd(mnh, mnl);
+    let mn2 = _mm_blendv_pd(mnl, mnh, lt);
+    let mi2 = _mm_blendv_pd(_mm_blendv_pd(mil, mih, lt), _mm_min_pd(mil, mih), eq);
+    let (mnb, mib) = (_mm_unpackhi_pd(mn2, mn2), _mm_unpackhi_pd(mi2, mi2));
+    let lt = _mm_cmplt_sd(mnb, mn2);
+    let eq = _mm_cmpeq_sd(mnb, mn2);
+    let mn1 = _mm_blendv_pd(mn2, mnb, lt);
+    let mi1 = _mm_blendv_pd(_mm_blendv_pd(mi2, mib, lt), _mm_min_sd(mi2, mib), eq);
+    let (mut m, idx) = (_mm_cvtsd_f64(mn1), _mm_cvtsd_f64(mi1));
+    let mut gxl = [0.0; 4];
+    _mm256_storeu_pd(gxl.as_mut_ptr(), gx);
+    let mut i = idx as usize;
+    for j in k4..k {
+        x[j] -= s * x[j];
+        g[j] = (1.0 - s) * g[j] + s * h[j];
+        if g[j] < m {
+            m = g[j];
+            i = j;
+        }
+        gxl[0] += g[j] * x[j];
+    }
+    if m == f64::INFINITY {
+        // No value below +inf (all NaN or +inf): the portable rule.
+        i = g.iter().position(|&v| v == m).unwrap_or(0);
+    }
+    (i, (gxl[0] + gxl[1]) + (gxl[2] + gxl[3]))
+}
+
+/// The portable kernel of [`step_and_scan`]: four independent lanes so that the loop
+/// vectorises for any target, then a second pass for the first index of the minimum.
+#[inline]
+fn step_and_scan_portable(x: &mut [f64], g: &mut [f64], h: &[f64], s: f64) -> (usize, f64) {
     let a = 1.0 - s;
     let (mut mn, mut gx) = ([f64::INFINITY; 4], [0.0; 4]);
     let mut xc = x.chunks_exact_mut(4);
@@ -608,6 +722,51 @@ mod tests {
             y.extend((0..n).map(|i| level + load * trend[i] + 5.0 * f[n + i] * u() + u()));
         }
         y
+    }
+
+    #[test]
+    fn avx2_kernel_equals_the_portable_one_bit_for_bit() {
+        if !avx2_available() {
+            return;
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut u = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for k in 1..=45 {
+            for case in 0..6 {
+                // Ties (values from a small set), negative zeros, an infinite or NaN entry.
+                let mut g: Vec<f64> = (0..k)
+                    .map(|_| {
+                        if case % 2 == 0 {
+                            u() - 0.5
+                        } else {
+                            ((u() * 3.0).floor() - 1.0) * 0.0 - (u() * 3.0).floor()
+                        }
+                    })
+                    .collect();
+                if case == 4 {
+                    g[k / 2] = f64::NAN;
+                }
+                if case == 5 {
+                    g.iter_mut().for_each(|v| *v = f64::NAN);
+                }
+                let x: Vec<f64> = (0..k).map(|_| u()).collect();
+                let h: Vec<f64> = (0..k).map(|_| if case % 2 == 0 { u() * 2.0 - 1.0 } else { 0.0 }).collect();
+                for s in [0.0, 0.3 * u(), 1.0] {
+                    let (mut xa, mut ga, mut xb, mut gb) = (x.clone(), g.clone(), x.clone(), g.clone());
+                    let a = step_and_scan(&mut xa, &mut ga, &h, s, true);
+                    let b = step_and_scan_portable(&mut xb, &mut gb, &h, s);
+                    let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(a.0, b.0, "k {k} case {case} s {s}: argmin");
+                    assert_eq!(a.1.to_bits(), b.1.to_bits(), "k {k} case {case} s {s}: g'x");
+                    assert_eq!((bits(&xa), bits(&ga)), (bits(&xb), bits(&gb)), "k {k} case {case}");
+                }
+            }
+        }
     }
 
     #[test]
