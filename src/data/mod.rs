@@ -12,5 +12,5 @@ pub use column::{format_number, Column};
 pub use encode::{Factor, Rows};
 pub use error::DataError;
 pub use frame::Frame;
-pub use panel::{Panel, PanelInfo};
+pub use panel::{Panel, PanelInfo, SortedPanel};
 pub use wide::Wide;

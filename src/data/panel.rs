@@ -1,8 +1,61 @@
 //! A validated panel: one row per (unit, period), ids encoded once.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Column, DataError, Factor, Frame, Rows};
+
+/// A panel whose rows arrive sorted: integer unit ids strictly increasing from one unit to the
+/// next, every unit observed in the same strictly increasing integer periods, one row each.
+/// Unit `u` (the `u`-th smallest id, as in [`Panel::new`]'s level order) holds rows
+/// `u * T..(u + 1) * T`, row `u * T + s` is period `periods[s]`: no encoding is needed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortedPanel {
+    /// Number of units.
+    pub n_units: usize,
+    /// Period values, ascending (`T` of them).
+    pub periods: Vec<i64>,
+}
+
+impl SortedPanel {
+    /// Recognise the sorted layout in O(rows) without hashing or sorting (rows checked in
+    /// parallel chunks). `None` when the columns are not integers or the rows are not in that
+    /// layout (then [`Panel::new`] validates and encodes them; it accepts every sorted panel
+    /// too, with the same unit and period order).
+    pub fn detect(frame: &Frame<'_>, unit: &str, time: &str) -> Option<SortedPanel> {
+        let (Ok(Column::Int(ids)), Ok(Column::Int(ts))) = (frame.column(unit), frame.column(time)) else {
+            return None;
+        };
+        let n = ids.len();
+        let nt = ids.iter().take_while(|&&id| id == ids[0]).count();
+        if n == 0 || n % nt != 0 || ts.len() != n {
+            return None;
+        }
+        let periods = &ts[..nt];
+        if periods.windows(2).any(|w| w[0] >= w[1]) {
+            return None;
+        }
+        let n_units = n / nt;
+        // Chunks of whole units; each unit compares its first id with the previous unit's.
+        let per_chunk = 4096;
+        let ok = (0..n_units.div_ceil(per_chunk)).into_par_iter().all(|c| {
+            let (a, b) = (c * per_chunk, ((c + 1) * per_chunk).min(n_units));
+            (a..b).all(|u| {
+                let (id_rows, t_rows) = (&ids[u * nt..(u + 1) * nt], &ts[u * nt..(u + 1) * nt]);
+                let id = id_rows[0];
+                (u == 0 || ids[(u - 1) * nt] < id)
+                    && id_rows.iter().fold(true, |acc, &v| acc & (v == id))
+                    && t_rows.iter().zip(periods).fold(true, |acc, (a, b)| acc & (a == b))
+            })
+        });
+        ok.then(|| SortedPanel { n_units, periods: periods.to_vec() })
+    }
+
+    /// Periods per unit.
+    pub fn n_periods(&self) -> usize {
+        self.periods.len()
+    }
+}
 
 /// A validated unit x period panel over a frame.
 ///
@@ -125,6 +178,37 @@ mod tests {
             .unwrap();
         let err = Panel::new(&f, "id", "year").unwrap_err();
         assert!(matches!(err, DataError::DuplicateKeys { count: 1, ref first_unit, .. } if first_unit == "2"));
+    }
+
+    #[test]
+    fn sorted_layout_is_recognised_only_when_exact() {
+        let frame = |id: Vec<i64>, t: Vec<i64>| {
+            Frame::new()
+                .with_column("id", Column::Int(Cow::Owned(id)))
+                .unwrap()
+                .with_column("t", Column::Int(Cow::Owned(t)))
+                .unwrap()
+        };
+        let f = frame(vec![3, 3, 3, 7, 7, 7], vec![1, 2, 4, 1, 2, 4]);
+        assert_eq!(SortedPanel::detect(&f, "id", "t"), Some(SortedPanel { n_units: 2, periods: vec![1, 2, 4] }));
+        // Same panel as Panel::new sees it: units in id order, periods ascending.
+        let p = Panel::new(&f, "id", "t").unwrap();
+        assert_eq!((p.unit.n_levels(), p.periods.clone()), (2, vec![1, 2, 4]));
+        for (id, t) in [
+            (vec![7, 7, 7, 3, 3, 3], vec![1, 2, 4, 1, 2, 4]), // units descending
+            (vec![3, 3, 3, 7, 7, 7], vec![1, 2, 4, 1, 4, 2]), // periods out of order
+            (vec![3, 3, 3, 7, 7, 3], vec![1, 2, 4, 1, 2, 4]), // id changes inside a unit
+            (vec![3, 3, 3, 7, 7], vec![1, 2, 4, 1, 2]),       // unbalanced
+            (vec![3, 3, 7, 7, 7, 7], vec![1, 1, 1, 2, 3, 4]), // repeated period
+        ] {
+            assert_eq!(SortedPanel::detect(&frame(id, t), "id", "t"), None);
+        }
+        let f = Frame::new()
+            .with_column("id", Column::Float(Cow::Owned(vec![1.0, 1.0])))
+            .unwrap()
+            .with_column("t", Column::Int(Cow::Owned(vec![1, 2])))
+            .unwrap();
+        assert_eq!(SortedPanel::detect(&f, "id", "t"), None);
     }
 
     #[test]

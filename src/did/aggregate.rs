@@ -15,23 +15,12 @@
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
+use super::att_gt::cohort_blocks;
 use super::params::{check_alpha, Aggregate, AggregationKind};
 use super::result::{AggregateRow, AggregatedEffects, Band, CellInfluence, GroupTimeEffects, Influence};
 use super::DidError;
 use crate::inference::multiplier_bootstrap;
 use crate::results::Diagnostic;
-
-/// Per-cohort unit blocks of the (cohort-sorted) units: (cohort, start, end).
-fn blocks(inf: &Influence) -> Vec<(i64, usize, usize)> {
-    let mut out: Vec<(i64, usize, usize)> = Vec::new();
-    for (pos, &g) in inf.unit_cohort.iter().enumerate() {
-        match out.last_mut() {
-            Some(b) if b.0 == g => b.2 = pos + 1,
-            _ => out.push((g, pos, pos + 1)),
-        }
-    }
-    out
-}
 
 struct Ctx<'a> {
     inf: &'a Influence,
@@ -122,7 +111,7 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
     let kind_name = opts.kind.as_str();
     let inf = &res.influence;
     let n = inf.unit_cohort.len();
-    let blocks = blocks(inf);
+    let blocks = cohort_blocks(&inf.unit_cohort);
     let block_weight = blocks.iter().map(|b| inf.unit_weight[b.1..b.2].iter().sum::<f64>()).collect();
     let ctx = Ctx { inf, blocks, block_weight, n };
     let fx = &res.effects;

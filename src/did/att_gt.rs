@@ -31,6 +31,9 @@ use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::cohort::{CohortSource, ControlGroup, Timing};
+
+#[path = "att_gt_sorted.rs"]
+mod sorted;
 use super::drdid::{estimate, Cell, CellFailure};
 use super::params::{AttGt, BasePeriod};
 use super::result::{Band, CellInfluence, ClosedForm, DidDrops, GroupTimeEffect, GroupTimeEffects, Influence};
@@ -92,6 +95,9 @@ fn finite_check(col: &Column<'_>, name: &str) -> Result<(), DataError> {
 }
 
 pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>) -> crate::Result<Prepared> {
+    if let Some(prep) = sorted::prepare(p, frame) {
+        return Ok(prep);
+    }
     let panel = Panel::new(frame, &p.unit, &p.time)?;
     let ycol = frame.numeric(&p.outcome, "the outcome")?;
     let xcols: Vec<&Column<'_>> =
@@ -198,17 +204,8 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>) -> crate::Result<Prepared> {
     let count = |u: usize| count[u] as usize;
     let cohort_of = |u: usize| timing.cohort[u].unwrap_or(0);
     drops.n_unbalanced_units = (0..n_units_all).filter(|&u| !timing.dropped[u] && count(u) != nt).count();
-    // Units sorted by (cohort, unit): a bucket per cohort (few), filled in unit order.
-    let mut levels: Vec<i64> = kept_cohorts.iter().map(|c| c.cohort).collect();
-    levels.push(0);
-    levels.sort_unstable();
-    levels.dedup();
-    let mut buckets: Vec<Vec<usize>> = vec![Vec::new(); levels.len()];
-    for u in (0..n_units_all).filter(|&u| !timing.dropped[u] && count(u) == nt) {
-        let b = levels.binary_search(&cohort_of(u)).expect("kept units have kept cohorts");
-        buckets[b].push(u);
-    }
-    let units: Vec<usize> = buckets.concat();
+    let levels: Vec<i64> = kept_cohorts.iter().map(|c| c.cohort).collect();
+    let units = cohort_order(&timing, &levels, |u| !timing.dropped[u] && count(u) == nt);
     let n = units.len();
     if n == 0 {
         return Err(DataError::Empty { reason: "no unit is observed with complete data in every period".into() }.into());
@@ -289,6 +286,35 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>) -> crate::Result<Prepared> {
         _ => ((0..n as u32).collect(), n),
     };
     let cohort: Vec<i64> = units.iter().map(|&u| cohort_of(u)).collect();
+    finish(Prepared { n, periods, y, x, k, w, cohort, cluster, n_clusters, blocks: Vec::new(), treated, drops, timing })
+}
+
+/// Kept units (`keep`) sorted by (cohort, unit), never treated first: a bucket per cohort
+/// (few), filled in unit order.
+/// `cohorts`: the kept treated cohorts, ascending ([`Timing::cohorts`]).
+fn cohort_order(timing: &Timing, cohorts: &[i64], keep: impl Fn(usize) -> bool) -> Vec<usize> {
+    let level = |u: usize| match timing.cohort[u] {
+        None => 0,
+        Some(g) => 1 + cohorts.binary_search(&g).expect("kept units have kept cohorts"),
+    };
+    let mut start = vec![0usize; cohorts.len() + 2];
+    for u in (0..timing.cohort.len()).filter(|&u| keep(u)) {
+        start[level(u) + 1] += 1;
+    }
+    for l in 1..start.len() {
+        start[l] += start[l - 1];
+    }
+    let mut units = vec![0usize; start[cohorts.len() + 1]];
+    for u in (0..timing.cohort.len()).filter(|&u| keep(u)) {
+        let l = level(u);
+        units[start[l]] = u;
+        start[l] += 1;
+    }
+    units
+}
+
+/// (cohort, start, end) blocks of cohort-sorted units.
+pub(crate) fn cohort_blocks(cohort: &[i64]) -> Vec<(i64, usize, usize)> {
     let mut blocks: Vec<(i64, usize, usize)> = Vec::new();
     for (pos, &g) in cohort.iter().enumerate() {
         match blocks.last_mut() {
@@ -296,15 +322,22 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>) -> crate::Result<Prepared> {
             _ => blocks.push((g, pos, pos + 1)),
         }
     }
+    blocks
+}
+
+/// Fill in the cohort blocks and keep the treated cohorts that have units.
+fn finish(mut prep: Prepared) -> crate::Result<Prepared> {
+    prep.blocks = cohort_blocks(&prep.cohort);
     // Cohorts that lost all their units to balancing have no estimates.
-    treated.retain(|g| blocks.iter().any(|b| b.0 == *g));
-    if treated.is_empty() {
+    let blocks = &prep.blocks;
+    prep.treated.retain(|g| blocks.iter().any(|b| b.0 == *g));
+    if prep.treated.is_empty() {
         return Err(DidError::NothingToEstimate {
             reason: "no treated cohort is left after balancing the panel".into(),
         }
         .into());
     }
-    Ok(Prepared { n, periods, y, x, k, w, cohort, cluster, n_clusters, blocks, treated, drops, timing })
+    Ok(prep)
 }
 
 /// One (g, t) comparison: indices into `periods`.

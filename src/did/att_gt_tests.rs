@@ -115,3 +115,105 @@ fn closed_form_cells_equal_the_general_estimators() {
     }
     assert_eq!(cases, 42);
 }
+
+/// A sorted balanced panel (ids ascending, periods 2001..2001+t in every unit): cohorts in
+/// 2001..=2001+t+1 (first-period and after-the-end cohorts included) or never treated.
+fn sorted_panel(seed: u64, n: usize, t: i64) -> (Vec<i64>, Vec<i64>, Vec<i64>, Vec<f64>) {
+    let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let (mut id, mut time, mut g, mut y) = (vec![], vec![], vec![], vec![]);
+    for u in 0..n {
+        let coh = if r.unif() < 0.3 { 0 } else { 2001 + (r.unif() * (t + 2) as f64) as i64 };
+        let a = r.unif() * 4.0;
+        for s in 0..t {
+            id.push(10 + 2 * u as i64);
+            time.push(2001 + s);
+            g.push(coh);
+            y.push(a + 0.3 * s as f64 + if coh > 0 && 2001 + s >= coh { 0.5 } else { 0.0 } + r.unif());
+        }
+    }
+    (id, time, g, y)
+}
+
+fn frame_of(rows: &[usize], cols: &(Vec<i64>, Vec<i64>, Vec<i64>, Vec<f64>), float_g: bool) -> Frame<'static> {
+    let pick_i = |v: &Vec<i64>| Column::Int(Cow::Owned(rows.iter().map(|&i| v[i]).collect()));
+    let g = if float_g {
+        Column::Float(Cow::Owned(
+            rows.iter().map(|&i| if cols.2[i] == 0 { f64::NAN } else { cols.2[i] as f64 }).collect(),
+        ))
+    } else {
+        pick_i(&cols.2)
+    };
+    Frame::new()
+        .with_column("id", pick_i(&cols.0))
+        .unwrap()
+        .with_column("t", pick_i(&cols.1))
+        .unwrap()
+        .with_column("g", g)
+        .unwrap()
+        .with_column("y", Column::Float(Cow::Owned(rows.iter().map(|&i| cols.3[i]).collect())))
+        .unwrap()
+}
+
+#[test]
+fn sorted_panel_fast_path_equals_the_general_path() {
+    for seed in 0..3u64 {
+        let cols = sorted_panel(seed, 80 + 30 * seed as usize, 4 + seed as i64);
+        let n_rows = cols.0.len();
+        let sorted: Vec<usize> = (0..n_rows).collect();
+        let reversed: Vec<usize> = (0..n_rows).rev().collect();
+        for float_g in [false, true] {
+            let (fast_frame, slow_frame) = (frame_of(&sorted, &cols, float_g), frame_of(&reversed, &cols, float_g));
+            for control in [ControlGroup::NeverTreated, ControlGroup::NotYetTreated] {
+                for base in [BasePeriod::Varying, BasePeriod::Universal] {
+                    let p = AttGt::new("y", "id", "t", "g").control_group(control).base_period(base);
+                    let p = p.anticipation(seed as i64 % 2);
+                    assert!(super::sorted::prepare(&p, &fast_frame).is_some(), "fast path taken");
+                    assert!(super::sorted::prepare(&p, &slow_frame).is_none(), "unsorted rows: general path");
+                    let v = p.validate().unwrap();
+                    let (fast, slow) =
+                        (estimate_all(&v, &fast_frame, true).unwrap(), estimate_all(&v, &slow_frame, true).unwrap());
+                    let tag = format!("seed {seed} float {float_g} {control:?} {base:?}");
+                    compare(&tag, &fast, &slow);
+                    assert_eq!(
+                        (fast.timing.clone(), fast.drops.clone()),
+                        (slow.timing.clone(), slow.drops.clone()),
+                        "{tag}"
+                    );
+                    assert_eq!(
+                        (fast.n_units, fast.n_never_treated, &fast.cohorts),
+                        (slow.n_units, slow.n_never_treated, &slow.cohorts)
+                    );
+                    assert!(fast.timing.treated_after_last_period > 0 && !fast.timing.first_period_treated.is_empty());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn sorted_panel_with_bad_values_gives_the_general_errors_and_drops() {
+    let cols = sorted_panel(9, 50, 5);
+    let sorted: Vec<usize> = (0..cols.0.len()).collect();
+    let p = AttGt::new("y", "id", "t", "g");
+    let fit = |c: &(Vec<i64>, Vec<i64>, Vec<i64>, Vec<f64>)| {
+        let f = frame_of(&sorted, c, false);
+        (super::sorted::prepare(&p, &f).is_some(), p.fit(&f).map(|r| r.drops).map_err(|e| e.to_string()))
+    };
+    let mut c = cols.clone();
+    c.3[7] = f64::INFINITY;
+    let (fast, res) = fit(&c);
+    assert!(!fast && res.unwrap_err().contains("infinite"));
+    let mut c = cols.clone();
+    c.3[7] = f64::NAN;
+    let (fast, res) = fit(&c);
+    assert!(!fast && res.unwrap().n_unbalanced_units == 1);
+    let mut c = cols.clone();
+    c.2[6] += 1;
+    let (fast, res) = fit(&c);
+    let e = res.unwrap_err();
+    assert!(!fast && e.contains("12"), "cohort varies within unit 12: {e}");
+    let mut c = cols;
+    c.2.iter_mut().filter(|g| **g == 0 || **g > 2005).for_each(|g| *g = 2003);
+    let (fast, res) = fit(&c);
+    assert!(!fast && res.unwrap_err().contains("not_yet_treated"));
+}

@@ -109,10 +109,16 @@ impl Timing {
         source: CohortSource<'_>,
         anticipation: i64,
     ) -> Result<Timing, crate::Error> {
-        let n_units = panel.unit.n_levels();
         let raw = raw_cohorts(frame, panel, source)?;
-        let first = panel.periods.first().copied().unwrap_or_default();
-        let last = panel.periods.last().copied().unwrap_or_default();
+        Ok(Timing::from_cohorts(raw, &panel.periods, anticipation))
+    }
+
+    /// Apply the rules above to each unit's raw cohort (`None`: never treated), given the
+    /// panel's ascending `periods`: late cohorts recoded, first-period cohorts dropped.
+    pub(crate) fn from_cohorts(raw: Vec<Option<i64>>, periods: &[i64], anticipation: i64) -> Timing {
+        let n_units = raw.len();
+        let first = periods.first().copied().unwrap_or_default();
+        let last = periods.last().copied().unwrap_or_default();
         let mut report = TimingReport { n_units, ..Default::default() };
         let mut cohort = raw;
         let mut dropped = vec![false; n_units];
@@ -134,7 +140,7 @@ impl Timing {
         }
         report.first_period_treated.sort_by_key(|c| c.cohort);
         report.n_never_treated = cohort.iter().zip(&dropped).filter(|(c, d)| c.is_none() && !**d).count();
-        Ok(Timing { cohort, dropped, report })
+        Timing { cohort, dropped, report }
     }
 
     /// Treated cohorts of kept units, ascending, with their unit counts.
@@ -210,6 +216,27 @@ fn numeric<'f, 'a>(frame: &'f Frame<'a>, name: &str, role: &'static str) -> Resu
     frame.numeric(name, role)
 }
 
+/// Cohort in row `i` of a first-treated column (`None`: never treated), or why it is invalid.
+#[inline]
+pub(crate) fn cohort_value(col: &Column<'_>, i: usize) -> Result<Option<i64>, &'static str> {
+    match col {
+        // Integers need no check beyond the sign.
+        Column::Int(c) if c[i] >= 0 => Ok((c[i] != 0).then_some(c[i])),
+        _ => {
+            let v = col.value(i).unwrap_or(f64::NAN);
+            if v.is_nan() || v == 0.0 || v == f64::INFINITY {
+                Ok(None)
+            } else if v < 0.0 || !v.is_finite() {
+                Err("a cohort must be a period (positive), 0 or missing for never treated")
+            } else if v.fract() != 0.0 {
+                Err("a cohort must be a whole period")
+            } else {
+                Ok(Some(v as i64))
+            }
+        }
+    }
+}
+
 fn first_treated(frame: &Frame<'_>, panel: &Panel, name: &str) -> Result<Vec<Option<i64>>, crate::Error> {
     let col = numeric(frame, name, "the cohort (first treated period)")?;
     let n_units = panel.unit.n_levels();
@@ -223,24 +250,7 @@ fn first_treated(frame: &Frame<'_>, panel: &Panel, name: &str) -> Result<Vec<Opt
     };
     for i in 0..col.len() {
         let u = panel.unit.codes[i] as usize;
-        let g = match col {
-            // Integers need no check beyond the sign.
-            Column::Int(c) if c[i] >= 0 => (c[i] != 0).then_some(c[i]),
-            _ => {
-                let v = col.value(i).unwrap_or(f64::NAN);
-                if v.is_nan() || v == 0.0 || v == f64::INFINITY {
-                    None
-                } else if v < 0.0 || !v.is_finite() {
-                    return Err(
-                        invalid(u, v, "a cohort must be a period (positive), 0 or missing for never treated").into()
-                    );
-                } else if v.fract() != 0.0 {
-                    return Err(invalid(u, v, "a cohort must be a whole period").into());
-                } else {
-                    Some(v as i64)
-                }
-            }
-        };
+        let g = cohort_value(col, i).map_err(|reason| invalid(u, col.value(i).unwrap_or(f64::NAN), reason))?;
         match seen[u] {
             None => seen[u] = Some(g),
             Some(prev) if prev != g => {

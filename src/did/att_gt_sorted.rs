@@ -1,0 +1,112 @@
+//! `att_gt` preparation when the rows arrive as a sorted balanced panel ([`SortedPanel`]:
+//! integer ids ascending, every unit in the same periods) and nothing but the outcome and the
+//! cohort is used (no covariates, weights, clusters above the unit or 0/1 treatment column).
+//! That is the common case, and it needs no id encoding: unit `u`'s rows are `u*T..(u+1)*T`.
+//!
+//! Cost: one parallel pass over the ids and periods ([`SortedPanel::detect`]), one over the
+//! cohorts (each unit's must be constant) and one copying the outcome into the period-wise
+//! layout, instead of hashing ids, encoding labels and scattering row by row.
+//!
+//! Anything unusual (a missing or infinite outcome, an invalid or varying cohort, no
+//! never-treated units, fewer than two periods, non-float outcomes) returns `None` and the
+//! general [`super::prepare`] handles it, with its drops, reports and errors; the units, their
+//! order and every value are then the same as the general path would give.
+
+use rayon::prelude::*;
+
+use super::{cohort_order, finish, Prepared};
+use crate::data::{Column, Frame, SortedPanel};
+use crate::did::cohort::{cohort_value, Timing};
+use crate::did::params::AttGt;
+use crate::did::result::DidDrops;
+
+/// `Prepared` for a sorted balanced panel, or `None` when the general path must decide.
+pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>) -> Option<Prepared> {
+    let by_unit = p.cluster.as_ref().is_none_or(|c| *c == p.unit);
+    if !p.covariates.is_empty() || p.weights.is_some() || p.treatment.is_some() || !by_unit {
+        return None;
+    }
+    let Ok(Column::Float(ysrc)) = frame.column(&p.outcome) else { return None };
+    let Ok(gcol) = frame.numeric(&p.cohort, "the cohort (first treated period)") else { return None };
+    let sp = SortedPanel::detect(frame, &p.unit, &p.time)?;
+    let nt = sp.n_periods();
+    if nt < 2 {
+        return None;
+    }
+    // Each unit's cohort: one valid value, the same in all its rows.
+    let mut raw: Vec<Option<i64>> = vec![None; sp.n_units];
+    let chunk = 4096;
+    let valid = raw.par_chunks_mut(chunk).enumerate().all(|(c, out)| {
+        out.iter_mut().enumerate().all(|(k, slot)| {
+            let rows = (c * chunk + k) * nt..(c * chunk + k + 1) * nt;
+            let constant = match gcol {
+                Column::Int(v) => v[rows.clone()].iter().all(|&x| x == v[rows.start]),
+                Column::Float(v) => v[rows.clone()].iter().all(|x| x.to_bits() == v[rows.start].to_bits()),
+                Column::Categorical { .. } => false,
+            };
+            match cohort_value(gcol, rows.start) {
+                Ok(g) if constant => {
+                    *slot = g;
+                    true
+                }
+                _ => false,
+            }
+        })
+    });
+    if !valid {
+        return None;
+    }
+    let timing = Timing::from_cohorts(raw, &sp.periods, p.anticipation);
+    if timing.report.n_never_treated == 0 || timing.require_controls(p.control_group, &p.cohort).is_err() {
+        return None;
+    }
+    let treated: Vec<i64> = timing.cohorts().iter().map(|c| c.cohort).collect();
+    let units = cohort_order(&timing, &treated, |u| !timing.dropped[u]);
+    let n = units.len();
+    // Outcomes period after period, units in cohort order: blocks of positions in parallel,
+    // each writing its stretch of every period's row.
+    let mut y = vec![0.0; n * nt];
+    let mut pieces: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(chunk)).map(|_| Vec::with_capacity(nt)).collect();
+    for row in y.chunks_mut(n) {
+        for (c, piece) in row.chunks_mut(chunk).enumerate() {
+            pieces[c].push(piece);
+        }
+    }
+    // Every outcome must be finite (dropped units' too: the general path rejects infinite
+    // values in any row).
+    let finite = pieces.into_par_iter().enumerate().all(|(c, mut rows)| {
+        let mut ok = true;
+        for (k, &u) in units[c * chunk..(c * chunk + chunk).min(n)].iter().enumerate() {
+            for (row, &v) in rows.iter_mut().zip(&ysrc[u * nt..(u + 1) * nt]) {
+                row[k] = v;
+                ok &= v.is_finite();
+            }
+        }
+        ok
+    });
+    let dropped_finite = (0..sp.n_units)
+        .filter(|&u| timing.dropped[u])
+        .all(|u| ysrc[u * nt..(u + 1) * nt].iter().all(|v| v.is_finite()));
+    if !(finite && dropped_finite) {
+        return None;
+    }
+    let drops =
+        DidDrops { n_input_rows: ysrc.len(), missing_by_column: vec![(p.outcome.clone(), 0)], ..Default::default() };
+    let cohort: Vec<i64> = units.iter().map(|&u| timing.cohort[u].unwrap_or(0)).collect();
+    let parts = Prepared {
+        n,
+        periods: sp.periods,
+        y,
+        x: Vec::new(),
+        k: 0,
+        w: vec![1.0; n],
+        cohort,
+        cluster: (0..n as u32).collect(),
+        n_clusters: n,
+        blocks: Vec::new(),
+        treated,
+        drops,
+        timing,
+    };
+    finish(parts).ok()
+}
