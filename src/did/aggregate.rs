@@ -13,14 +13,41 @@
 //! $T = \sum_k \pi_k ATT_k$ over the cells $k$ kept, $a_i$ the sum of kept ATTs of unit $i$'s
 //! cohort and $c_i$ their number. Cells without an estimate (NaN) are left out with a warning.
 
+use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::att_gt::cohort_blocks;
 use super::params::{check_alpha, Aggregate, AggregationKind};
-use super::result::{AggregateRow, AggregatedEffects, Band, CellInfluence, GroupTimeEffects, Influence};
+use super::result::{AggregateRow, AggregatedEffects, Band, GroupTimeEffects, Influence};
 use super::DidError;
 use crate::inference::multiplier_bootstrap;
 use crate::results::Diagnostic;
+
+/// Units per chunk of the evaluation passes: every row's values for a chunk stay in cache.
+const CHUNK: usize = 2048;
+
+/// An aggregate's influence function: $\sum_k a_k \psi_k$ over cells `(k, a_k)` plus the
+/// weight-estimation term, $w_i \beta_b$ for units of block $b$ (the constant parts of R
+/// `did`'s `wif` cancel: $\psi^w_i = w_i (a_i/S - c_i T/S^2)$).
+#[derive(Debug, Clone, Default)]
+struct Combo {
+    cells: Vec<(usize, f64)>,
+    beta: Vec<f64>,
+}
+
+impl Combo {
+    /// `sum_r c_r combo_r`.
+    fn sum<'a>(parts: impl IntoIterator<Item = (f64, &'a Combo)>, n_blocks: usize) -> Combo {
+        let mut out = Combo { cells: Vec::new(), beta: vec![0.0; n_blocks] };
+        for (c, r) in parts {
+            out.cells.extend(r.cells.iter().map(|&(k, a)| (k, c * a)));
+            for (b, v) in out.beta.iter_mut().zip(&r.beta) {
+                *b += c * v;
+            }
+        }
+        out
+    }
+}
 
 struct Ctx<'a> {
     inf: &'a Influence,
@@ -37,61 +64,139 @@ impl Ctx<'_> {
             / self.n as f64
     }
 
-    /// Add `a * psi` of a compact influence function to a dense one.
-    fn add(&self, dense: &mut [f64], cell: &CellInfluence, a: f64) {
-        self.inf.for_each(cell, |u, v| dense[u] += a * v);
-    }
-
-    /// Add the weight-estimation term for kept items `(cohort, pg, att)`.
-    fn add_wif(&self, dense: &mut [f64], kept: &[(i64, f64, f64)]) {
+    /// The weight-estimation term for kept items `(cohort, pg, att)`, as a per-block slope.
+    fn wif(&self, kept: &[(i64, f64, f64)]) -> Vec<f64> {
         let s: f64 = kept.iter().map(|k| k.1).sum();
         let t: f64 = kept.iter().map(|k| k.1 * k.2).sum();
-        for &(g, a0, a1) in &self.blocks {
-            let a: f64 = kept.iter().filter(|k| k.0 == g).map(|k| k.2).sum();
-            let c = kept.iter().filter(|k| k.0 == g).count() as f64;
-            for (u, d) in dense.iter_mut().enumerate().take(a1).skip(a0) {
-                let w = self.inf.unit_weight[u];
-                *d += (w * a - t) / s - (w * c - s) * t / (s * s);
+        self.blocks
+            .iter()
+            .map(|&(g, _, _)| {
+                let a: f64 = kept.iter().filter(|k| k.0 == g).map(|k| k.2).sum();
+                let c = kept.iter().filter(|k| k.0 == g).count() as f64;
+                a / s - c * t / (s * s)
+            })
+            .collect()
+    }
+
+    /// Values of every combo on units `lo..lo + out.len() / combos.len()`, row after row.
+    fn eval_chunk(&self, combos: &[Combo], lo: usize, out: &mut [f64]) {
+        let len = out.len() / combos.len().max(1);
+        let hi = lo + len;
+        out.fill(0.0);
+        let w = &self.inf.unit_weight;
+        for (combo, row) in combos.iter().zip(out.chunks_mut(len.max(1))) {
+            for &(k, a) in &combo.cells {
+                let cell = &self.inf.cells[k];
+                let mut offset = 0;
+                for &(ra, rb) in &cell.ranges {
+                    let (a0, b0) = (ra.max(lo), rb.min(hi));
+                    if a0 < b0 {
+                        let dst = &mut row[a0 - lo..b0 - lo];
+                        match &cell.closed {
+                            Some(c) => {
+                                let d = usize::from(ra == c.treated_start);
+                                let (m, sc) = (c.mean[d], a * c.scale[d]);
+                                let (ycur, ybase) = (&self.inf.y[c.cur * self.n..], &self.inf.y[c.base * self.n..]);
+                                for (((o, wu), yc), yb) in
+                                    dst.iter_mut().zip(&w[a0..b0]).zip(&ycur[a0..b0]).zip(&ybase[a0..b0])
+                                {
+                                    *o += sc * wu * ((yc - yb) - m);
+                                }
+                            }
+                            None => {
+                                let v = &cell.values[offset + a0 - ra..offset + b0 - ra];
+                                for (o, v) in dst.iter_mut().zip(v) {
+                                    *o += a * v;
+                                }
+                            }
+                        }
+                    }
+                    offset += rb - ra;
+                }
+            }
+            for (&(_, ba, bb), &beta) in self.blocks.iter().zip(&combo.beta) {
+                let (a0, b0) = (ba.max(lo), bb.min(hi));
+                if a0 < b0 && beta != 0.0 {
+                    for (o, wu) in row[a0 - lo..b0 - lo].iter_mut().zip(&w[a0..b0]) {
+                        *o += beta * wu;
+                    }
+                }
             }
         }
     }
 
-    fn se(&self, dense: &[f64]) -> f64 {
-        let ss = if self.inf.n_clusters == self.n {
-            dense.iter().map(|v| v * v).sum::<f64>()
-        } else {
-            let mut sums = vec![0.0; self.inf.n_clusters];
-            for (u, v) in dense.iter().enumerate() {
-                sums[self.inf.unit_cluster[u] as usize] += v;
+    /// Cluster sums of the combos' influence functions (column-major `n_clusters x rows`); by
+    /// unit they are the functions themselves. Unit chunks in parallel.
+    fn cluster_sums(&self, combos: &[Combo]) -> Vec<f64> {
+        let (n, r) = (self.n, combos.len());
+        if self.inf.n_clusters == n {
+            let mut out = vec![0.0; n * r];
+            let mut pieces: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(CHUNK)).map(|_| Vec::with_capacity(r)).collect();
+            for col in out.chunks_mut(n) {
+                for (c, piece) in col.chunks_mut(CHUNK).enumerate() {
+                    pieces[c].push(piece);
+                }
             }
-            sums.iter().map(|s| s * s).sum()
+            pieces.into_par_iter().enumerate().for_each_init(Vec::new, |buf, (c, mut cols)| {
+                let len = cols.first().map_or(0, |p| p.len());
+                buf.resize(len * r, 0.0);
+                self.eval_chunk(combos, c * CHUNK, buf);
+                for (dst, src) in cols.iter_mut().zip(buf.chunks(len)) {
+                    dst.copy_from_slice(src);
+                }
+            });
+            return out;
+        }
+        let g = self.inf.n_clusters;
+        let mut out = vec![0.0; g * r];
+        let mut buf = Vec::new();
+        for lo in (0..n).step_by(CHUNK) {
+            let len = CHUNK.min(n - lo);
+            buf.resize(len * r, 0.0);
+            self.eval_chunk(combos, lo, &mut buf);
+            for (col, vals) in out.chunks_mut(g).zip(buf.chunks(len)) {
+                for (u, v) in (lo..lo + len).zip(vals) {
+                    col[self.inf.unit_cluster[u] as usize] += v;
+                }
+            }
+        }
+        out
+    }
+
+    /// Standard errors $\sqrt{\sum_c (\sum_{i \in c} \psi_i)^2}/n$ of the combos; by unit
+    /// without holding the functions (sums of squares over unit chunks, in parallel).
+    fn std_errors(&self, combos: &[Combo]) -> Vec<f64> {
+        let (n, r) = (self.n, combos.len());
+        let ss: Vec<f64> = if self.inf.n_clusters == n {
+            let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+                .into_par_iter()
+                .map_init(Vec::new, |buf, c| {
+                    let len = CHUNK.min(n - c * CHUNK);
+                    buf.resize(len * r, 0.0);
+                    self.eval_chunk(combos, c * CHUNK, buf);
+                    buf.chunks(len).map(|v| v.iter().map(|x| x * x).sum::<f64>()).collect()
+                })
+                .collect();
+            (0..r).map(|j| parts.iter().map(|p| p[j]).sum()).collect()
+        } else {
+            let sums = self.cluster_sums(combos);
+            sums.chunks(self.inf.n_clusters).map(|col| col.iter().map(|x| x * x).sum()).collect()
         };
-        let se = ss.sqrt() / self.n as f64;
-        if se > 0.0 && se.is_finite() {
-            se
-        } else {
-            f64::NAN
-        }
+        ss.iter()
+            .map(|s| {
+                let se = s.sqrt() / n as f64;
+                if se > 0.0 && se.is_finite() {
+                    se
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect()
     }
 }
 
-/// A row under construction: key, estimate, dense influence function.
-type Built = (Option<i64>, f64, Vec<f64>);
-
-/// Cluster sums (column-major `n_clusters x rows`) of dense influence functions; by unit they
-/// are the functions themselves.
-fn dense_cluster_sums(inf: &Influence, rows: &[Built]) -> Vec<f64> {
-    if inf.unit_cluster.iter().enumerate().all(|(u, &c)| c as usize == u) {
-        return rows.iter().flat_map(|r| r.2.iter().copied()).collect();
-    }
-    let mut out = vec![0.0; inf.n_clusters * rows.len()];
-    for (col, r) in out.chunks_mut(inf.n_clusters).zip(rows) {
-        for (c, v) in inf.unit_cluster.iter().zip(&r.2) {
-            col[*c as usize] += v;
-        }
-    }
-    out
-}
+/// A row under construction: key, estimate, influence function.
+type Built = (Option<i64>, f64, Combo);
 
 impl GroupTimeEffects {
     /// Aggregate the ATT(g,t) (simple, dynamic, group or calendar).
@@ -129,30 +234,26 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
     let pg: Vec<f64> = fx.iter().map(|e| ctx.pg(e.cohort)).collect();
     let empty = |reason: String| -> crate::Error { DidError::EmptyAggregation { kind: kind_name, reason }.into() };
     // Weighted average of the cells `which`, with the weight-estimation term when `wif`.
+    let n_blocks = ctx.blocks.len();
     let combine = |key: Option<i64>, which: &[usize], wif: bool| -> Built {
         let s: f64 = which.iter().map(|&k| pg[k]).sum();
-        let mut dense = vec![0.0; n];
+        let mut combo = Combo { cells: Vec::with_capacity(which.len()), beta: vec![0.0; n_blocks] };
         let mut est = 0.0;
         for &k in which {
             let a = pg[k] / s;
             est += a * fx[k].estimate;
-            ctx.add(&mut dense, &inf.cells[k], a);
+            combo.cells.push((k, a));
         }
         if wif {
             let kept: Vec<(i64, f64, f64)> = which.iter().map(|&k| (fx[k].cohort, pg[k], fx[k].estimate)).collect();
-            ctx.add_wif(&mut dense, &kept);
+            combo.beta = ctx.wif(&kept);
         }
-        (key, est, dense)
+        (key, est, combo)
     };
     let mean_of = |rows: &[Built]| -> Built {
-        let mut dense = vec![0.0; n];
         let m = rows.len() as f64;
-        for r in rows {
-            for (d, v) in dense.iter_mut().zip(&r.2) {
-                *d += v / m;
-            }
-        }
-        (None, rows.iter().map(|r| r.1).sum::<f64>() / m, dense)
+        let combo = Combo::sum(rows.iter().map(|r| (1.0 / m, &r.2)), n_blocks);
+        (None, rows.iter().map(|r| r.1).sum::<f64>() / m, combo)
     };
     let (rows, overall): (Vec<Built>, Built) = match opts.kind {
         AggregationKind::Simple => {
@@ -175,15 +276,12 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
             let kept: Vec<(i64, f64, f64)> =
                 rows.iter().map(|r| (r.0.unwrap_or(0), ctx.pg(r.0.unwrap_or(0)), r.1)).collect();
             let s: f64 = kept.iter().map(|k| k.1).sum();
-            let mut dense = vec![0.0; n];
-            for (r, k) in rows.iter().zip(&kept) {
-                for (d, v) in dense.iter_mut().zip(&r.2) {
-                    *d += k.1 / s * v;
-                }
+            let mut combo = Combo::sum(rows.iter().zip(&kept).map(|(r, k)| (k.1 / s, &r.2)), n_blocks);
+            for (b, v) in combo.beta.iter_mut().zip(ctx.wif(&kept)) {
+                *b += v;
             }
-            ctx.add_wif(&mut dense, &kept);
             let est = kept.iter().map(|k| k.1 * k.2).sum::<f64>() / s;
-            (rows, (None, est, dense))
+            (rows, (None, est, combo))
         }
         AggregationKind::Dynamic => {
             let mut include: Vec<bool> = valid.clone();
@@ -237,7 +335,7 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
                 })
                 .collect();
             let post: Vec<Built> = rows.iter().filter(|r| r.0.unwrap_or(-1) >= 0).cloned().collect();
-            let overall = if post.is_empty() { (None, f64::NAN, vec![0.0; n]) } else { mean_of(&post) };
+            let overall = if post.is_empty() { (None, f64::NAN, Combo::default()) } else { mean_of(&post) };
             (rows, overall)
         }
         AggregationKind::Calendar => {
@@ -262,10 +360,11 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
     let z = Normal::standard().inverse_cdf(1.0 - alpha / 2.0);
     let mut all: Vec<Built> = rows;
     all.push(overall);
-    let mut se: Vec<f64> = all.iter().map(|r| ctx.se(&r.2)).collect();
+    let combos: Vec<Combo> = all.iter().map(|r| r.2.clone()).collect();
+    let mut se: Vec<f64> = ctx.std_errors(&combos);
     let (mut band, mut crit, mut se_type) = (Band::Pointwise, z, "analytic".to_string());
     if let Some(b) = bootstrap {
-        let sums = dense_cluster_sums(inf, &all);
+        let sums = ctx.cluster_sums(&combos);
         let draws = multiplier_bootstrap(
             &sums,
             inf.n_clusters,
@@ -311,6 +410,5 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
         max_e: opts.max_e,
         balance_e: opts.balance_e,
         warnings,
-        influence: all.into_iter().map(|r| r.2).collect(),
     })
 }

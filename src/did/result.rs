@@ -260,9 +260,6 @@ pub struct AggregatedEffects {
     pub balance_e: Option<i64>,
     /// Warnings.
     pub warnings: Vec<Diagnostic>,
-    /// Influence functions of the rows then the overall effect (per unit, cohort-sorted order).
-    #[serde(skip)]
-    pub influence: Vec<Vec<f64>>,
 }
 
 impl fmt::Display for GroupTimeEffects {
