@@ -18,13 +18,61 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::att_gt::cohort_blocks;
 use super::params::{check_alpha, Aggregate, AggregationKind};
-use super::result::{AggregateRow, AggregatedEffects, Band, GroupTimeEffects, Influence};
+use super::result::{AggregateRow, AggregatedEffects, Band, CellInfluence, GroupTimeEffects, Influence};
 use super::DidError;
 use crate::inference::multiplier_bootstrap;
 use crate::results::Diagnostic;
 
-/// Units per chunk of the evaluation passes: every row's values for a chunk stay in cache.
-const CHUNK: usize = 2048;
+/// Units per chunk of the evaluation passes for `rows` influence functions: every row's
+/// values for a chunk stay in cache (about 512 KiB).
+fn chunk_len(rows: usize) -> usize {
+    ((1 << 16) / rows.max(1)).clamp(256, 4096)
+}
+
+/// Standard errors of every ATT(g,t) from the stored influence functions (`NaN` when zero).
+pub(crate) fn cell_std_errors(inf: &Influence) -> Vec<f64> {
+    let ctx = Ctx::new(inf);
+    let n = ctx.n;
+    if inf.n_clusters != n {
+        return ctx.std_errors(&single_cells(inf));
+    }
+    // By unit: sums of squares over each cell's own units, chunk after chunk in parallel.
+    let chunk = 2048;
+    let parts: Vec<Vec<f64>> = (0..n.div_ceil(chunk))
+        .into_par_iter()
+        .map(|c| {
+            let (lo, hi) = (c * chunk, ((c + 1) * chunk).min(n));
+            let ss = |cell: &CellInfluence| {
+                let mut ss = 0.0;
+                cell.for_window(&inf.y, &inf.unit_weight, lo, hi, |_, psi| {
+                    ss += psi.iter().map(|v| v * v).sum::<f64>()
+                });
+                ss
+            };
+            inf.cells.iter().map(ss).collect()
+        })
+        .collect();
+    (0..inf.cells.len()).map(|k| positive(parts.iter().map(|p| p[k]).sum::<f64>().sqrt() / n as f64)).collect()
+}
+
+/// `x` when it is a positive finite standard error, else `NaN`.
+fn positive(x: f64) -> f64 {
+    if x > 0.0 && x.is_finite() {
+        x
+    } else {
+        f64::NAN
+    }
+}
+
+/// Cluster sums (column-major `n_clusters x cells`) of every ATT(g,t)'s influence function.
+pub(crate) fn cell_cluster_sums(inf: &Influence) -> Vec<f64> {
+    let ctx = Ctx::new(inf);
+    ctx.cluster_sums(&single_cells(inf))
+}
+
+fn single_cells(inf: &Influence) -> Vec<Combo> {
+    (0..inf.cells.len()).map(|k| Combo { cells: vec![(k, 1.0)], beta: Vec::new() }).collect()
+}
 
 /// An aggregate's influence function: $\sum_k a_k \psi_k$ over cells `(k, a_k)` plus the
 /// weight-estimation term, $w_i \beta_b$ for units of block $b$ (the constant parts of R
@@ -57,7 +105,13 @@ struct Ctx<'a> {
     n: usize,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(inf: &'a Influence) -> Ctx<'a> {
+        let blocks = cohort_blocks(&inf.unit_cohort);
+        let block_weight = blocks.iter().map(|b| inf.unit_weight[b.1..b.2].iter().sum::<f64>()).collect();
+        Ctx { inf, blocks, block_weight, n: inf.unit_cohort.len() }
+    }
+
     /// Share of (weighted) units in cohort g.
     fn pg(&self, g: i64) -> f64 {
         self.blocks.iter().zip(&self.block_weight).filter(|(b, _)| b.0 == g).map(|(_, w)| w).sum::<f64>()
@@ -86,33 +140,11 @@ impl Ctx<'_> {
         let w = &self.inf.unit_weight;
         for (combo, row) in combos.iter().zip(out.chunks_mut(len.max(1))) {
             for &(k, a) in &combo.cells {
-                let cell = &self.inf.cells[k];
-                let mut offset = 0;
-                for &(ra, rb) in &cell.ranges {
-                    let (a0, b0) = (ra.max(lo), rb.min(hi));
-                    if a0 < b0 {
-                        let dst = &mut row[a0 - lo..b0 - lo];
-                        match &cell.closed {
-                            Some(c) => {
-                                let d = usize::from(ra == c.treated_start);
-                                let (m, sc) = (c.mean[d], a * c.scale[d]);
-                                let (ycur, ybase) = (&self.inf.y[c.cur * self.n..], &self.inf.y[c.base * self.n..]);
-                                for (((o, wu), yc), yb) in
-                                    dst.iter_mut().zip(&w[a0..b0]).zip(&ycur[a0..b0]).zip(&ybase[a0..b0])
-                                {
-                                    *o += sc * wu * ((yc - yb) - m);
-                                }
-                            }
-                            None => {
-                                let v = &cell.values[offset + a0 - ra..offset + b0 - ra];
-                                for (o, v) in dst.iter_mut().zip(v) {
-                                    *o += a * v;
-                                }
-                            }
-                        }
+                self.inf.cells[k].for_window(&self.inf.y, w, lo, hi, |j, psi| {
+                    for (o, v) in row[j..j + psi.len()].iter_mut().zip(psi) {
+                        *o += a * v;
                     }
-                    offset += rb - ra;
-                }
+                });
             }
             for (&(_, ba, bb), &beta) in self.blocks.iter().zip(&combo.beta) {
                 let (a0, b0) = (ba.max(lo), bb.min(hi));
@@ -129,18 +161,19 @@ impl Ctx<'_> {
     /// unit they are the functions themselves. Unit chunks in parallel.
     fn cluster_sums(&self, combos: &[Combo]) -> Vec<f64> {
         let (n, r) = (self.n, combos.len());
+        let chunk = chunk_len(r);
         if self.inf.n_clusters == n {
             let mut out = vec![0.0; n * r];
-            let mut pieces: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(CHUNK)).map(|_| Vec::with_capacity(r)).collect();
+            let mut pieces: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(chunk)).map(|_| Vec::with_capacity(r)).collect();
             for col in out.chunks_mut(n) {
-                for (c, piece) in col.chunks_mut(CHUNK).enumerate() {
+                for (c, piece) in col.chunks_mut(chunk).enumerate() {
                     pieces[c].push(piece);
                 }
             }
             pieces.into_par_iter().enumerate().for_each_init(Vec::new, |buf, (c, mut cols)| {
                 let len = cols.first().map_or(0, |p| p.len());
                 buf.resize(len * r, 0.0);
-                self.eval_chunk(combos, c * CHUNK, buf);
+                self.eval_chunk(combos, c * chunk, buf);
                 for (dst, src) in cols.iter_mut().zip(buf.chunks(len)) {
                     dst.copy_from_slice(src);
                 }
@@ -150,8 +183,8 @@ impl Ctx<'_> {
         let g = self.inf.n_clusters;
         let mut out = vec![0.0; g * r];
         let mut buf = Vec::new();
-        for lo in (0..n).step_by(CHUNK) {
-            let len = CHUNK.min(n - lo);
+        for lo in (0..n).step_by(chunk) {
+            let len = chunk.min(n - lo);
             buf.resize(len * r, 0.0);
             self.eval_chunk(combos, lo, &mut buf);
             for (col, vals) in out.chunks_mut(g).zip(buf.chunks(len)) {
@@ -167,13 +200,14 @@ impl Ctx<'_> {
     /// without holding the functions (sums of squares over unit chunks, in parallel).
     fn std_errors(&self, combos: &[Combo]) -> Vec<f64> {
         let (n, r) = (self.n, combos.len());
+        let chunk = chunk_len(r);
         let ss: Vec<f64> = if self.inf.n_clusters == n {
-            let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+            let parts: Vec<Vec<f64>> = (0..n.div_ceil(chunk))
                 .into_par_iter()
                 .map_init(Vec::new, |buf, c| {
-                    let len = CHUNK.min(n - c * CHUNK);
+                    let len = chunk.min(n - c * chunk);
                     buf.resize(len * r, 0.0);
-                    self.eval_chunk(combos, c * CHUNK, buf);
+                    self.eval_chunk(combos, c * chunk, buf);
                     buf.chunks(len).map(|v| v.iter().map(|x| x * x).sum::<f64>()).collect()
                 })
                 .collect();
@@ -182,16 +216,7 @@ impl Ctx<'_> {
             let sums = self.cluster_sums(combos);
             sums.chunks(self.inf.n_clusters).map(|col| col.iter().map(|x| x * x).sum()).collect()
         };
-        ss.iter()
-            .map(|s| {
-                let se = s.sqrt() / n as f64;
-                if se > 0.0 && se.is_finite() {
-                    se
-                } else {
-                    f64::NAN
-                }
-            })
-            .collect()
+        ss.iter().map(|s| positive(s.sqrt() / n as f64)).collect()
     }
 }
 
@@ -216,9 +241,7 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
     let kind_name = opts.kind.as_str();
     let inf = &res.influence;
     let n = inf.unit_cohort.len();
-    let blocks = cohort_blocks(&inf.unit_cohort);
-    let block_weight = blocks.iter().map(|b| inf.unit_weight[b.1..b.2].iter().sum::<f64>()).collect();
-    let ctx = Ctx { inf, blocks, block_weight, n };
+    let ctx = Ctx::new(inf);
     let fx = &res.effects;
     let mut warnings = Vec::new();
     let valid: Vec<bool> = fx.iter().map(|e| e.estimate.is_finite()).collect();

@@ -16,8 +16,12 @@
 //! (units by default, or any variable constant within units, such as a region), the multiplier
 //! bootstrap and every aggregation ([`super::aggregate`]).
 //!
-//! Cost: one pass over the units of each (g,t) (cohort g plus its controls), cells in
-//! parallel; influence functions are stored only over those units.
+//! Cost: a sorted balanced panel is prepared without encoding ids (`att_gt_sorted.rs`). Cells
+//! without covariates are differences of weighted mean changes: one parallel pass over chunks
+//! of units sums every cell's part at once, and they keep their means instead of influence
+//! values (evaluated from the outcomes when needed); cells with covariates run the 2x2
+//! estimators in parallel and store their values over the cell's units only. Standard errors of
+//! all cells come from one more pass over unit chunks.
 //!
 //! Panels must be balanced for the panel estimator: units not observed (with complete data)
 //! in every period are dropped and reported, as R `did` does by default.
@@ -34,6 +38,7 @@ use super::cohort::{CohortSource, ControlGroup, Timing};
 
 #[path = "att_gt_sorted.rs"]
 mod sorted;
+use super::aggregate::{cell_cluster_sums, cell_std_errors};
 use super::drdid::{estimate, Cell, CellFailure};
 use super::params::{AttGt, BasePeriod};
 use super::result::{Band, CellInfluence, ClosedForm, DidDrops, GroupTimeEffect, GroupTimeEffects, Influence};
@@ -375,7 +380,6 @@ fn plan(prep: &Prepared, p: &AttGt) -> Vec<Plan> {
 
 struct CellOut {
     att: f64,
-    se: f64,
     inf: CellInfluence,
     n_treated: usize,
     n_control: usize,
@@ -383,20 +387,18 @@ struct CellOut {
     failure: Option<String>,
 }
 
-fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan, closed_form: bool) -> CellOut {
-    let per = &prep.periods;
-    let nt = per.len();
-    let empty = |failure: Option<String>, n_treated, n_control| CellOut {
-        att: if failure.is_some() { f64::NAN } else { 0.0 },
-        se: f64::NAN,
-        inf: CellInfluence::default(),
-        n_treated,
-        n_control,
-        trimmed: 0,
-        failure,
-    };
+/// The units of one comparison: cohort g's block and its control blocks.
+struct CellUnits {
+    /// Half-open ranges of unit positions, ascending.
+    ranges: Vec<(usize, usize)>,
+    treated_start: usize,
+    n_treated: usize,
+    n_control: usize,
+}
+
+fn cell_units(prep: &Prepared, p: &AttGt, pl: &Plan) -> CellUnits {
     let treated_block = prep.blocks.iter().find(|b| b.0 == pl.g).copied().expect("treated cohort has a block");
-    let threshold = per[pl.cur.max(pl.base)] + p.anticipation;
+    let threshold = prep.periods[pl.cur.max(pl.base)] + p.anticipation;
     let controls: Vec<(usize, usize)> = prep
         .blocks
         .iter()
@@ -406,22 +408,89 @@ fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan, closed_form: bool) -> CellOut
         })
         .map(|b| (b.1, b.2))
         .collect();
-    let n_treated = treated_block.2 - treated_block.1;
-    let n_control: usize = controls.iter().map(|(a, b)| b - a).sum();
+    let n_control = controls.iter().map(|(a, b)| b - a).sum();
+    let mut ranges = vec![(treated_block.1, treated_block.2)];
+    ranges.extend(controls);
+    ranges.sort_unstable();
+    CellUnits { ranges, treated_start: treated_block.1, n_treated: treated_block.2 - treated_block.1, n_control }
+}
+
+/// Whether a cell has an estimate to compute (not the universal base cell, has controls).
+fn estimable(pl: &Plan, units: &CellUnits) -> bool {
+    !pl.zero && units.n_control > 0
+}
+
+/// Weighted sums $(W_1, \sum_{D=1} w\Delta Y, W_0, \sum_{D=0} w\Delta Y)$ of each cell without
+/// covariates: one parallel pass over chunks of units, every cell's part of a chunk at once
+/// (the chunk's outcomes stay in cache), partial sums added in chunk order.
+fn closed_form_sums(prep: &Prepared, cells: &[(&Plan, &CellUnits)]) -> Vec<[f64; 4]> {
+    let n = prep.n;
+    let chunk = 2048;
+    let parts: Vec<Vec<[f64; 4]>> = (0..n.div_ceil(chunk))
+        .into_par_iter()
+        .map(|c| {
+            let (lo, hi) = (c * chunk, ((c + 1) * chunk).min(n));
+            cells
+                .iter()
+                .map(|(pl, units)| {
+                    let (ycur, ybase) = (&prep.y[pl.cur * n..], &prep.y[pl.base * n..]);
+                    let mut acc = [0.0; 4];
+                    for &(a, b) in &units.ranges {
+                        let (a0, b0) = (a.max(lo), b.min(hi));
+                        if a0 >= b0 {
+                            continue;
+                        }
+                        let (mut sw, mut swy) = (0.0, 0.0);
+                        for ((w, yc), yb) in prep.w[a0..b0].iter().zip(&ycur[a0..b0]).zip(&ybase[a0..b0]) {
+                            sw += w;
+                            swy += w * (yc - yb);
+                        }
+                        let d = if a == units.treated_start { 0 } else { 2 };
+                        acc[d] += sw;
+                        acc[d + 1] += swy;
+                    }
+                    acc
+                })
+                .collect()
+        })
+        .collect();
+    (0..cells.len())
+        .map(|k| {
+            let mut acc = [0.0; 4];
+            for part in &parts {
+                for (a, v) in acc.iter_mut().zip(&part[k]) {
+                    *a += v;
+                }
+            }
+            acc
+        })
+        .collect()
+}
+
+/// One ATT(g,t) (its standard error is filled in later from the influence functions).
+/// `sums`: the cell's [`closed_form_sums`] when it has no covariates.
+fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan, units: CellUnits, sums: Option<[f64; 4]>) -> CellOut {
+    let per = &prep.periods;
+    let nt = per.len();
+    let empty = |failure: Option<String>, n_treated, n_control| CellOut {
+        att: if failure.is_some() { f64::NAN } else { 0.0 },
+        inf: CellInfluence::default(),
+        n_treated,
+        n_control,
+        trimmed: 0,
+        failure,
+    };
+    let (n_treated, n_control) = (units.n_treated, units.n_control);
     if pl.zero {
         return empty(None, n_treated, n_control);
     }
     if n_control == 0 {
         return empty(Some(format!("no control units for cohort {} in period {}", pl.g, per[pl.cur])), n_treated, 0);
     }
-    let mut ranges = vec![(treated_block.1, treated_block.2)];
-    ranges.extend(controls);
-    ranges.sort_unstable();
-    if closed_form && prep.k == 0 {
-        if let Some(out) = closed_form_cell(prep, p, pl, ranges.clone(), treated_block.1, n_treated, n_control) {
-            return out;
-        }
+    if let Some(out) = sums.and_then(|s| closed_form_cell(prep, p, pl, &units, s)) {
+        return out;
     }
+    let ranges = units.ranges;
     let n1 = n_treated + n_control;
     let pcols = 1 + prep.k;
     let early = pl.cur.min(pl.base);
@@ -459,8 +528,7 @@ fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan, closed_form: bool) -> CellOut
             let scale = prep.n as f64 / n1 as f64;
             let values: Vec<f64> = fit.inf.iter().map(|v| v * scale).collect();
             let inf = CellInfluence { ranges, values, closed: None };
-            let se = if n_treated < 2 { f64::NAN } else { cell_se(prep, &inf) };
-            CellOut { att: fit.att, se, inf, n_treated, n_control, trimmed: fit.n_trimmed, failure: None }
+            CellOut { att: fit.att, inf, n_treated, n_control, trimmed: fit.n_trimmed, failure: None }
         }
     }
 }
@@ -472,34 +540,11 @@ fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan, closed_form: bool) -> CellOut
 /// $-n w_i (\Delta Y_i - \bar{\Delta Y}_0)/W_0$ for controls: the propensity score is the
 /// constant $\pi = W_1/(W_0 + W_1)$, the outcome regression the control mean, and their
 /// estimation terms cancel (the algebra of DRDID's `drdid_panel` with an intercept only).
-/// One pass over the cell's units, no design matrix. `None` when the general path must decide
-/// (a zero weight total, or `ipw`/`dr` with $\pi$ at the overlap or trimming limits), so the
-/// results and failures are those of [`estimate`].
-fn closed_form_cell(
-    prep: &Prepared,
-    p: &AttGt,
-    pl: &Plan,
-    ranges: Vec<(usize, usize)>,
-    treated_start: usize,
-    n_treated: usize,
-    n_control: usize,
-) -> Option<CellOut> {
-    let n_units = prep.n;
-    let (ycur, ybase) = (&prep.y[pl.cur * n_units..], &prep.y[pl.base * n_units..]);
-    let (mut w0, mut s0, mut w1, mut s1) = (0.0, 0.0, 0.0, 0.0);
-    for &(a, b) in &ranges {
-        let (mut sw, mut swy) = (0.0, 0.0);
-        for ((w, yc), yb) in prep.w[a..b].iter().zip(&ycur[a..b]).zip(&ybase[a..b]) {
-            sw += w;
-            swy += w * (yc - yb);
-        }
-        if a == treated_start {
-            (w1, s1) = (sw, swy);
-        } else {
-            w0 += sw;
-            s0 += swy;
-        }
-    }
+/// From the cell's weighted sums ([`closed_form_sums`]), no design matrix. `None` when the
+/// general path must decide (a zero weight total, or `ipw`/`dr` with $\pi$ at the overlap or
+/// trimming limits), so the results and failures are those of [`estimate`].
+fn closed_form_cell(prep: &Prepared, p: &AttGt, pl: &Plan, units: &CellUnits, sums: [f64; 4]) -> Option<CellOut> {
+    let [w1, s1, w0, s0] = sums;
     if !(w1 > 0.0 && w0 > 0.0) {
         return None;
     }
@@ -510,44 +555,17 @@ fn closed_form_cell(
         }
     }
     let (m1, m0) = (s1 / w1, s0 / w0);
-    let n = n_units as f64;
-    let closed = ClosedForm { cur: pl.cur, base: pl.base, treated_start, mean: [m0, m1], scale: [-n / w0, n / w1] };
-    let inf = CellInfluence { ranges, values: Vec::new(), closed: Some(closed) };
-    let se = if n_treated < 2 { f64::NAN } else { cell_se(prep, &inf) };
-    Some(CellOut { att: m1 - m0, se, inf, n_treated, n_control, trimmed: 0, failure: None })
-}
-
-/// `x` when it is a positive finite standard error, else `NaN`.
-fn positive(x: f64) -> f64 {
-    if x > 0.0 && x.is_finite() {
-        x
-    } else {
-        f64::NAN
-    }
-}
-
-/// Clustered standard error of a compact influence function.
-fn cell_se(prep: &Prepared, inf: &CellInfluence) -> f64 {
-    let ss = if prep.n_clusters == prep.n {
-        let mut ss = 0.0;
-        inf.for_each(&prep.y, &prep.w, |_, v| ss += v * v);
-        ss
-    } else {
-        let mut sums = vec![0.0; prep.n_clusters];
-        inf.for_each(&prep.y, &prep.w, |u, v| sums[prep.cluster[u] as usize] += v);
-        sums.iter().map(|s| s * s).sum()
+    let n = prep.n as f64;
+    let closed = ClosedForm {
+        cur: pl.cur,
+        base: pl.base,
+        treated_start: units.treated_start,
+        mean: [m0, m1],
+        scale: [-n / w0, n / w1],
     };
-    positive(ss.sqrt() / prep.n as f64)
-}
-
-/// Cluster sums (column-major `n_clusters x k`) of compact influence functions.
-pub(crate) fn cluster_sums(inf: &Influence, cells: &[&CellInfluence]) -> Vec<f64> {
-    let g = inf.n_clusters;
-    let mut out = vec![0.0; g * cells.len()];
-    out.par_chunks_mut(g).zip(cells.par_iter()).for_each(|(col, c)| {
-        inf.for_each(c, |u, v| col[inf.unit_cluster[u] as usize] += v);
-    });
-    out
+    let inf = CellInfluence { ranges: units.ranges.clone(), values: Vec::new(), closed: Some(closed) };
+    let (n_treated, n_control) = (units.n_treated, units.n_control);
+    Some(CellOut { att: m1 - m0, inf, n_treated, n_control, trimmed: 0, failure: None })
 }
 
 fn att_gt(p: &Validated<AttGt>, frame: &Frame<'_>) -> crate::Result<GroupTimeEffects> {
@@ -563,7 +581,17 @@ pub(crate) fn estimate_all(
 ) -> crate::Result<GroupTimeEffects> {
     let mut prep = prepare(p, frame)?;
     let plans = plan(&prep, p);
-    let mut outs: Vec<CellOut> = plans.par_iter().map(|pl| run_cell(&prep, p, pl, closed_form)).collect();
+    let units: Vec<CellUnits> = plans.iter().map(|pl| cell_units(&prep, p, pl)).collect();
+    let mut sums: Vec<Option<[f64; 4]>> = vec![None; plans.len()];
+    if closed_form && prep.k == 0 {
+        let which: Vec<usize> = (0..plans.len()).filter(|&k| estimable(&plans[k], &units[k])).collect();
+        let cells: Vec<(&Plan, &CellUnits)> = which.iter().map(|&k| (&plans[k], &units[k])).collect();
+        for (&k, s) in which.iter().zip(closed_form_sums(&prep, &cells)) {
+            sums[k] = Some(s);
+        }
+    }
+    let mut outs: Vec<CellOut> =
+        plans.par_iter().zip(units).zip(sums).map(|((pl, units), sums)| run_cell(&prep, p, pl, units, sums)).collect();
     let mut warnings = Vec::new();
     let failed: Vec<&str> = outs.iter().filter_map(|o| o.failure.as_deref()).collect();
     if !failed.is_empty() {
@@ -603,23 +631,28 @@ pub(crate) fn estimate_all(
         ));
     }
     let z = Normal::standard().inverse_cdf(1.0 - p.alpha / 2.0);
-    let mut se: Vec<f64> = outs.iter().map(|o| o.se).collect();
     let influence = Influence {
-        unit_cohort: prep.cohort.clone(),
-        unit_weight: prep.w.clone(),
-        unit_cluster: prep.cluster.clone(),
+        unit_cohort: std::mem::take(&mut prep.cohort),
+        unit_weight: std::mem::take(&mut prep.w),
+        unit_cluster: std::mem::take(&mut prep.cluster),
         n_clusters: prep.n_clusters,
         y: std::mem::take(&mut prep.y),
         cells: outs.iter_mut().map(|o| std::mem::take(&mut o.inf)).collect(),
     };
+    // Cells with fewer than 2 treated units get no standard error (nor cells without estimate:
+    // their influence function is empty, hence NaN).
+    let mut se: Vec<f64> = cell_std_errors(&influence)
+        .into_iter()
+        .zip(&outs)
+        .map(|(s, o)| if o.n_treated >= 2 { s } else { f64::NAN })
+        .collect();
     let (mut band, mut crit, mut se_type) = (Band::Pointwise, z, "analytic".to_string());
     if let Some(b) = p.bootstrap {
-        let cells: Vec<&CellInfluence> = influence.cells.iter().collect();
-        let sums = cluster_sums(&influence, &cells);
+        let sums = cell_cluster_sums(&influence);
         let draws = multiplier_bootstrap(
             &sums,
             prep.n_clusters,
-            cells.len(),
+            influence.cells.len(),
             1.0 / prep.n as f64,
             b.n_boot,
             b.weights,
@@ -629,7 +662,7 @@ pub(crate) fn estimate_all(
         for (s, (b, o)) in se.iter_mut().zip(bse.iter().zip(&outs)) {
             *s = if s.is_finite() && o.n_treated >= 2 { *b } else { f64::NAN };
         }
-        let cols: Vec<usize> = (0..cells.len()).collect();
+        let cols: Vec<usize> = (0..influence.cells.len()).collect();
         let c = draws.sup_t_critical(&se, &cols, p.alpha);
         se_type = format!("bootstrap ({} {} draws)", b.n_boot, format!("{:?}", b.weights).to_lowercase());
         if c.is_finite() && c >= z {

@@ -14,7 +14,7 @@
 
 use rayon::prelude::*;
 
-use super::{cohort_order, finish, Prepared};
+use super::{finish, Prepared};
 use crate::data::{Column, Frame, SortedPanel};
 use crate::did::cohort::{cohort_value, Timing};
 use crate::did::params::AttGt;
@@ -61,38 +61,56 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>) -> Option<Prepared> {
         return None;
     }
     let treated: Vec<i64> = timing.cohorts().iter().map(|c| c.cohort).collect();
-    let units = cohort_order(&timing, &treated, |u| !timing.dropped[u]);
-    let n = units.len();
-    // Outcomes period after period, units in cohort order: blocks of positions in parallel,
-    // each writing its stretch of every period's row.
-    let mut y = vec![0.0; n * nt];
-    let mut pieces: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(chunk)).map(|_| Vec::with_capacity(nt)).collect();
-    for row in y.chunks_mut(n) {
-        for (c, piece) in row.chunks_mut(chunk).enumerate() {
-            pieces[c].push(piece);
+    // Position of each kept unit in (cohort, unit) order, as `cohort_order` gives: counts per
+    // cohort level (0: never treated), then units in input order fill their level's stretch.
+    let n_levels = treated.len() + 1;
+    // Level of a cohort: a table over the cohorts' range when it is small (periods), else a search.
+    let (lo, hi) = (treated[0], treated[treated.len() - 1]);
+    let mut table = vec![n_levels; if hi - lo < 4096 { (hi - lo + 1) as usize } else { 0 }];
+    if !table.is_empty() {
+        for (l, &g) in treated.iter().enumerate() {
+            table[(g - lo) as usize] = l + 1;
         }
     }
-    // Every outcome must be finite (dropped units' too: the general path rejects infinite
-    // values in any row).
-    let finite = pieces.into_par_iter().enumerate().all(|(c, mut rows)| {
-        let mut ok = true;
-        for (k, &u) in units[c * chunk..(c * chunk + chunk).min(n)].iter().enumerate() {
-            for (row, &v) in rows.iter_mut().zip(&ysrc[u * nt..(u + 1) * nt]) {
-                row[k] = v;
-                ok &= v.is_finite();
+    let level = |u: usize| match timing.cohort[u] {
+        _ if timing.dropped[u] => n_levels,
+        None => 0,
+        Some(g) if !table.is_empty() => table[(g - lo) as usize],
+        Some(g) => treated.binary_search(&g).map_or(n_levels, |l| l + 1),
+    };
+    let mut next = vec![0usize; n_levels + 1];
+    for u in 0..sp.n_units {
+        next[level(u)] += 1;
+    }
+    let n: usize = next[..n_levels].iter().sum();
+    let mut start = 0;
+    for c in next.iter_mut().take(n_levels) {
+        (*c, start) = (start, start + *c);
+    }
+    // Outcomes period after period: the input is read in order, each unit's periods written at
+    // its position. Every outcome must be finite (dropped units' too: the general path rejects
+    // infinite values in any row).
+    let mut y = vec![0.0; n * nt];
+    let mut cohort = vec![0i64; n];
+    let mut finite = true;
+    for u in 0..sp.n_units {
+        let l = level(u);
+        let src = &ysrc[u * nt..(u + 1) * nt];
+        finite &= src.iter().fold(true, |ok, v| ok & v.is_finite());
+        if l < n_levels {
+            let pos = next[l];
+            next[l] += 1;
+            cohort[pos] = timing.cohort[u].unwrap_or(0);
+            for (s, &v) in src.iter().enumerate() {
+                y[s * n + pos] = v;
             }
         }
-        ok
-    });
-    let dropped_finite = (0..sp.n_units)
-        .filter(|&u| timing.dropped[u])
-        .all(|u| ysrc[u * nt..(u + 1) * nt].iter().all(|v| v.is_finite()));
-    if !(finite && dropped_finite) {
+    }
+    if !finite {
         return None;
     }
     let drops =
         DidDrops { n_input_rows: ysrc.len(), missing_by_column: vec![(p.outcome.clone(), 0)], ..Default::default() };
-    let cohort: Vec<i64> = units.iter().map(|&u| timing.cohort[u].unwrap_or(0)).collect();
     let parts = Prepared {
         n,
         periods: sp.periods,

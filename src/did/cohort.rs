@@ -145,6 +145,23 @@ impl Timing {
 
     /// Treated cohorts of kept units, ascending, with their unit counts.
     pub fn cohorts(&self) -> Vec<CohortCount> {
+        let kept = || self.cohort.iter().zip(&self.dropped).filter_map(|(c, d)| c.filter(|_| !d));
+        let (lo, hi) = kept().fold((i64::MAX, i64::MIN), |(lo, hi), g| (lo.min(g), hi.max(g)));
+        if lo > hi {
+            return Vec::new();
+        }
+        if hi - lo < 4096 {
+            // Cohorts are periods: count them in a table.
+            let mut counts = vec![0usize; (hi - lo + 1) as usize];
+            for g in kept() {
+                counts[(g - lo) as usize] += 1;
+            }
+            return (lo..=hi)
+                .zip(counts)
+                .filter(|(_, c)| *c > 0)
+                .map(|(cohort, n_units)| CohortCount { cohort, n_units })
+                .collect();
+        }
         let mut out: Vec<CohortCount> = Vec::new();
         for (c, d) in self.cohort.iter().zip(&self.dropped) {
             if let (Some(g), false) = (c, d) {

@@ -122,23 +122,6 @@ pub struct ClosedForm {
     pub scale: [f64; 2],
 }
 
-impl ClosedForm {
-    /// Call `f(unit, psi)` for every unit of `ranges`; `y` is the outcome period after period
-    /// (`T x n`), `w` the unit weights.
-    #[inline]
-    pub fn for_each(&self, ranges: &[(usize, usize)], y: &[f64], w: &[f64], mut f: impl FnMut(usize, f64)) {
-        let n = w.len();
-        let (ycur, ybase) = (&y[self.cur * n..(self.cur + 1) * n], &y[self.base * n..(self.base + 1) * n]);
-        for &(a, b) in ranges {
-            let d = usize::from(a == self.treated_start);
-            let (m, s) = (self.mean[d], self.scale[d]);
-            for (k, ((wu, yc), yb)) in w[a..b].iter().zip(&ycur[a..b]).zip(&ybase[a..b]).enumerate() {
-                f(a + k, s * wu * ((yc - yb) - m));
-            }
-        }
-    }
-}
-
 /// What aggregations and the bootstrap need: per-unit cohort, weight and cluster, and the
 /// compact influence function of every ATT(g,t).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -157,24 +140,35 @@ pub struct Influence {
     pub cells: Vec<CellInfluence>,
 }
 
-impl Influence {
-    /// Call `f(unit, psi)` for every unit `cell` uses.
-    #[inline]
-    pub fn for_each(&self, cell: &CellInfluence, f: impl FnMut(usize, f64)) {
-        cell.for_each(&self.y, &self.unit_weight, f);
-    }
-}
-
 impl CellInfluence {
-    /// Call `f(unit, psi)` for every unit of the cell; `y` and `w` as in [`Influence`].
+    /// Call `f(k, psi)` on the cell's units in `lo..hi`, a stretch at a time: `psi` holds the
+    /// influence values of units `lo + k..lo + k + psi.len()`; `y` and `w` as in [`Influence`].
     #[inline]
-    pub fn for_each(&self, y: &[f64], w: &[f64], mut f: impl FnMut(usize, f64)) {
-        match &self.closed {
-            Some(c) => c.for_each(&self.ranges, y, w, f),
-            None => {
-                let units = self.ranges.iter().flat_map(|&(a, b)| a..b);
-                units.zip(&self.values).for_each(|(u, v)| f(u, *v));
+    pub fn for_window(&self, y: &[f64], w: &[f64], lo: usize, hi: usize, mut f: impl FnMut(usize, &[f64])) {
+        let n = w.len();
+        let mut offset = 0;
+        let mut buf = [0.0; 256];
+        for &(ra, rb) in &self.ranges {
+            let (a0, b0) = (ra.max(lo), rb.min(hi));
+            if a0 < b0 {
+                match &self.closed {
+                    Some(c) => {
+                        let d = usize::from(ra == c.treated_start);
+                        let (m, sc) = (c.mean[d], c.scale[d]);
+                        for s0 in (a0..b0).step_by(buf.len()) {
+                            let s1 = (s0 + buf.len()).min(b0);
+                            let (ycur, ybase) =
+                                (&y[c.cur * n + s0..c.cur * n + s1], &y[c.base * n + s0..c.base * n + s1]);
+                            for (((o, wu), yc), yb) in buf.iter_mut().zip(&w[s0..s1]).zip(ycur).zip(ybase) {
+                                *o = sc * wu * ((yc - yb) - m);
+                            }
+                            f(s0 - lo, &buf[..s1 - s0]);
+                        }
+                    }
+                    None => f(a0 - lo, &self.values[offset + a0 - ra..offset + b0 - ra]),
+                }
             }
+            offset += rb - ra;
         }
     }
 }
