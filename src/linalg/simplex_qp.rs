@@ -146,6 +146,24 @@ impl FwProblem {
     /// Run Frank-Wolfe from `init` (default uniform) for at most `max_iter` steps or until a
     /// step lowers the objective by no more than `min_decrease^2`.
     pub fn solve(&self, init: Option<&[f64]>, min_decrease: f64, max_iter: usize) -> FwSolution {
+        #[cfg(target_arch = "x86_64")]
+        if avx2_available() {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { self.solve_avx2(init, min_decrease, max_iter) };
+        }
+        self.solve_with(init, min_decrease, max_iter, false)
+    }
+
+    /// [`FwProblem::solve_with`] compiled for AVX2, so that the AVX2 kernel inlines into the loop.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn solve_avx2(&self, init: Option<&[f64]>, min_decrease: f64, max_iter: usize) -> FwSolution {
+        self.solve_with(init, min_decrease, max_iter, true)
+    }
+
+    /// The Frank-Wolfe loop; `avx2` must come from `avx2_available`.
+    #[inline(always)]
+    fn solve_with(&self, init: Option<&[f64]>, min_decrease: f64, max_iter: usize, avx2: bool) -> FwSolution {
         let (n, k, eta) = (self.n, self.k, self.eta);
         let mut x: Vec<f64> = match init {
             Some(w) => w.to_vec(),
@@ -164,7 +182,6 @@ impl FwProblem {
                 }
             }
         }
-        let avx2 = avx2_available();
         let min_dec2 = min_decrease * min_decrease;
         let mut last_decrease = f64::INFINITY;
         let mut t = 0usize;
@@ -240,7 +257,7 @@ fn step_and_scan(x: &mut [f64], g: &mut [f64], h: &[f64], s: f64, avx2: bool) ->
     step_and_scan_portable(x, g, h, s)
 }
 
-/// Whether the AVX2 kernel can run (checked once per solve; the check is a cached load).
+/// Whether the AVX2 kernel can run (checked once per solve: a cached load).
 fn avx2_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -258,6 +275,7 @@ fn avx2_available() -> bool {
 /// order), which replaces the second pass over `g`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
+#[inline]
 unsafe fn step_and_scan_avx2(x: &mut [f64], g: &mut [f64], h: &[f64], s: f64) -> (usize, f64) {
     use std::arch::x86_64::*;
     let k = x.len();
