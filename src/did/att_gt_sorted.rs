@@ -61,52 +61,74 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>) -> Option<Prepared> {
         return None;
     }
     let treated: Vec<i64> = timing.cohorts().iter().map(|c| c.cohort).collect();
-    // Position of each kept unit in (cohort, unit) order, as `cohort_order` gives: counts per
-    // cohort level (0: never treated), then units in input order fill their level's stretch.
+    // Units in (cohort, unit) order, as `cohort_order` gives: each unit's level (0: never
+    // treated, then the treated cohorts; `n_levels`: dropped), counts per level, then every
+    // level fills its own stretch of positions from the input read in order.
     let n_levels = treated.len() + 1;
+    if n_levels >= usize::from(u8::MAX) {
+        return None;
+    }
     // Level of a cohort: a table over the cohorts' range when it is small (periods), else a search.
     let (lo, hi) = (treated[0], treated[treated.len() - 1]);
-    let mut table = vec![n_levels; if hi - lo < 4096 { (hi - lo + 1) as usize } else { 0 }];
+    let mut table = vec![n_levels as u8; if hi - lo < 4096 { (hi - lo + 1) as usize } else { 0 }];
     if !table.is_empty() {
         for (l, &g) in treated.iter().enumerate() {
-            table[(g - lo) as usize] = l + 1;
+            table[(g - lo) as usize] = l as u8 + 1;
         }
     }
-    let level = |u: usize| match timing.cohort[u] {
-        _ if timing.dropped[u] => n_levels,
-        None => 0,
-        Some(g) if !table.is_empty() => table[(g - lo) as usize],
-        Some(g) => treated.binary_search(&g).map_or(n_levels, |l| l + 1),
-    };
-    let mut next = vec![0usize; n_levels + 1];
-    for u in 0..sp.n_units {
-        next[level(u)] += 1;
+    let levels: Vec<u8> = (0..sp.n_units)
+        .into_par_iter()
+        .with_min_len(chunk)
+        .map(|u| match timing.cohort[u] {
+            _ if timing.dropped[u] => n_levels as u8,
+            None => 0,
+            Some(g) if !table.is_empty() => table[(g - lo) as usize],
+            Some(g) => treated.binary_search(&g).map_or(n_levels as u8, |l| l as u8 + 1),
+        })
+        .collect();
+    let mut count = vec![0usize; n_levels + 1];
+    for &l in &levels {
+        count[usize::from(l)] += 1;
     }
-    let n: usize = next[..n_levels].iter().sum();
-    let mut start = 0;
-    for c in next.iter_mut().take(n_levels) {
-        (*c, start) = (start, start + *c);
-    }
-    // Outcomes period after period: the input is read in order, each unit's periods written at
-    // its position. Every outcome must be finite (dropped units' too: the general path rejects
-    // infinite values in any row).
+    let n: usize = count[..n_levels].iter().sum();
+    // Outcomes period after period: each level's stretch of every row (and of `cohort`) is a
+    // separate slice, filled in parallel by level. Every outcome must be finite (dropped
+    // units' too: the general path rejects infinite values in any row).
     let mut y = vec![0.0; n * nt];
     let mut cohort = vec![0i64; n];
-    let mut finite = true;
-    for u in 0..sp.n_units {
-        let l = level(u);
-        let src = &ysrc[u * nt..(u + 1) * nt];
-        finite &= src.iter().fold(true, |ok, v| ok & v.is_finite());
-        if l < n_levels {
-            let pos = next[l];
-            next[l] += 1;
-            cohort[pos] = timing.cohort[u].unwrap_or(0);
-            for (s, &v) in src.iter().enumerate() {
-                y[s * n + pos] = v;
-            }
+    let mut pieces: Vec<(Vec<&mut [f64]>, &mut [i64])> = Vec::with_capacity(n_levels);
+    let mut cohort_rest = &mut cohort[..];
+    for &c in &count[..n_levels] {
+        let (head, tail) = cohort_rest.split_at_mut(c);
+        pieces.push((Vec::with_capacity(nt), head));
+        cohort_rest = tail;
+    }
+    for row in y.chunks_mut(n) {
+        let mut rest = row;
+        for (piece, &c) in pieces.iter_mut().zip(&count) {
+            let (head, tail) = rest.split_at_mut(c);
+            piece.0.push(head);
+            rest = tail;
         }
     }
-    if !finite {
+    let fill = |l: usize, rows: &mut [&mut [f64]], coh: &mut [i64]| {
+        let mut ok = true;
+        let units = levels.iter().enumerate().filter(|(_, &lv)| usize::from(lv) == l).map(|(u, _)| u);
+        for (k, u) in units.enumerate() {
+            let src = &ysrc[u * nt..(u + 1) * nt];
+            for (row, &v) in rows.iter_mut().zip(src) {
+                row[k] = v;
+                ok &= v.is_finite();
+            }
+            coh[k] = timing.cohort[u].unwrap_or(0);
+        }
+        ok
+    };
+    let finite = pieces.into_par_iter().enumerate().map(|(l, (mut rows, coh))| fill(l, &mut rows, coh)).all(|ok| ok);
+    let dropped_finite = (0..sp.n_units)
+        .filter(|&u| usize::from(levels[u]) == n_levels)
+        .all(|u| ysrc[u * nt..(u + 1) * nt].iter().all(|v| v.is_finite()));
+    if !(finite && dropped_finite) {
         return None;
     }
     let drops =
