@@ -33,7 +33,7 @@ fn chunk_len(rows: usize) -> usize {
 pub(crate) fn cell_std_errors(inf: &Influence) -> Vec<f64> {
     let ctx = Ctx::new(inf);
     let n = ctx.n;
-    if inf.n_clusters != n {
+    if inf.n_clusters != n || ctx.has_moments() {
         return ctx.std_errors(&single_cells(inf));
     }
     // By unit: sums of squares over each cell's own units, chunk after chunk in parallel.
@@ -132,6 +132,57 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
+    /// Whether the blocks' outcome moments are kept ([`Influence::moments`]; then weights are 1
+    /// and clusters are units).
+    fn has_moments(&self) -> bool {
+        !self.inf.moments.is_empty() && self.inf.moments.len() == self.blocks.len() && self.inf.n_clusters == self.n
+    }
+
+    /// $\sum_i \psi_i^2$ of a combo from the blocks' outcome moments, or `None` when a cell
+    /// holds stored values. On block $b$ every closed-form cell is
+    /// $s_d (Y_{i,cur} - Y_{i,base} - m_d)$ and the weight term the constant $\beta_b$, so the
+    /// combo is $\psi_i = a_b'(Y_i - \bar Y_b) + k_b$ and, the centred part summing to zero in
+    /// the block, $\sum_{i \in b} \psi_i^2 = a_b' C_b a_b + n_b k_b^2$ exactly.
+    fn moment_ss(&self, combo: &Combo) -> Option<f64> {
+        let m = &self.inf.moments;
+        let nt = m.first()?.mean.len();
+        let nb = self.blocks.len();
+        let mut a = vec![0.0; nb * nt];
+        let mut k = vec![0.0; nb];
+        for (kb, beta) in k.iter_mut().zip(&combo.beta) {
+            *kb = *beta;
+        }
+        for &(c, coef) in &combo.cells {
+            let cell = &self.inf.cells[c];
+            let Some(cf) = &cell.closed else {
+                if cell.ranges.is_empty() {
+                    continue;
+                }
+                return None;
+            };
+            for &(ra, rb) in &cell.ranges {
+                let b = self.blocks.iter().position(|bl| bl.1 == ra && bl.2 == rb)?;
+                let d = usize::from(ra == cf.treated_start);
+                let s = coef * cf.scale[d];
+                a[b * nt + cf.cur] += s;
+                a[b * nt + cf.base] -= s;
+                k[b] += s * ((m[b].mean[cf.cur] - m[b].mean[cf.base]) - cf.mean[d]);
+            }
+        }
+        let mut ss = 0.0;
+        for (b, mb) in m.iter().enumerate() {
+            let ab = &a[b * nt..(b + 1) * nt];
+            let mut q = 0.0;
+            for (row, &ai) in mb.cross.chunks(nt).zip(ab) {
+                if ai != 0.0 {
+                    q += ai * row.iter().zip(ab).map(|(c, aj)| c * aj).sum::<f64>();
+                }
+            }
+            ss += q + mb.n * k[b] * k[b];
+        }
+        Some(ss)
+    }
+
     /// Values of every combo on units `lo..lo + out.len() / combos.len()`, row after row.
     fn eval_chunk(&self, combos: &[Combo], lo: usize, out: &mut [f64]) {
         let len = out.len() / combos.len().max(1);
@@ -201,7 +252,11 @@ impl<'a> Ctx<'a> {
     fn std_errors(&self, combos: &[Combo]) -> Vec<f64> {
         let (n, r) = (self.n, combos.len());
         let chunk = chunk_len(r);
-        let ss: Vec<f64> = if self.inf.n_clusters == n {
+        let from_moments: Option<Vec<f64>> =
+            if self.has_moments() { combos.iter().map(|c| self.moment_ss(c)).collect() } else { None };
+        let ss: Vec<f64> = if let Some(ss) = from_moments {
+            ss
+        } else if self.inf.n_clusters == n {
             let parts: Vec<Vec<f64>> = (0..n.div_ceil(chunk))
                 .into_par_iter()
                 .map_init(Vec::new, |buf, c| {

@@ -41,7 +41,9 @@ mod sorted;
 use super::aggregate::{cell_cluster_sums, cell_std_errors};
 use super::drdid::{estimate, Cell, CellFailure};
 use super::params::{AttGt, BasePeriod};
-use super::result::{Band, CellInfluence, ClosedForm, DidDrops, GroupTimeEffect, GroupTimeEffects, Influence};
+use super::result::{
+    Band, BlockMoments, CellInfluence, ClosedForm, DidDrops, GroupTimeEffect, GroupTimeEffects, Influence,
+};
 use super::DidError;
 use crate::data::{Column, DataError, Factor, Frame, Panel, Rows};
 use crate::inference::multiplier_bootstrap;
@@ -68,6 +70,8 @@ pub(crate) struct Prepared {
     pub treated: Vec<i64>,
     pub drops: DidDrops,
     pub timing: Timing,
+    /// Outcome moments of each cohort block (sorted path), or empty ([`Influence::moments`]).
+    pub moments: Vec<BlockMoments>,
 }
 
 impl Validated<AttGt> {
@@ -291,7 +295,22 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>) -> crate::Result<Prepared> {
         _ => ((0..n as u32).collect(), n),
     };
     let cohort: Vec<i64> = units.iter().map(|&u| cohort_of(u)).collect();
-    finish(Prepared { n, periods, y, x, k, w, cohort, cluster, n_clusters, blocks: Vec::new(), treated, drops, timing })
+    finish(Prepared {
+        n,
+        periods,
+        y,
+        x,
+        k,
+        w,
+        cohort,
+        cluster,
+        n_clusters,
+        blocks: Vec::new(),
+        treated,
+        drops,
+        timing,
+        moments: Vec::new(),
+    })
 }
 
 /// Kept units (`keep`) sorted by (cohort, unit), never treated first: a bucket per cohort
@@ -467,6 +486,25 @@ fn closed_form_sums(prep: &Prepared, cells: &[(&Plan, &CellUnits)]) -> Vec<[f64;
         .collect()
 }
 
+/// [`closed_form_sums`] from the blocks' outcome moments (unit weights): a block of $n_b$
+/// units adds $n_b$ and $n_b (m_{b,cur} - m_{b,base})$.
+fn moment_sums(prep: &Prepared, cells: &[(&Plan, &CellUnits)]) -> Vec<[f64; 4]> {
+    cells
+        .iter()
+        .map(|(pl, units)| {
+            let mut acc = [0.0; 4];
+            for &(a, _) in &units.ranges {
+                let b = prep.blocks.iter().position(|bl| bl.1 == a).expect("cell ranges are cohort blocks");
+                let m = &prep.moments[b];
+                let d = if a == units.treated_start { 0 } else { 2 };
+                acc[d] += m.n;
+                acc[d + 1] += m.n * (m.mean[pl.cur] - m.mean[pl.base]);
+            }
+            acc
+        })
+        .collect()
+}
+
 /// One ATT(g,t) (its standard error is filled in later from the influence functions).
 /// `sums`: the cell's [`closed_form_sums`] when it has no covariates.
 fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan, units: CellUnits, sums: Option<[f64; 4]>) -> CellOut {
@@ -580,13 +618,17 @@ pub(crate) fn estimate_all(
     closed_form: bool,
 ) -> crate::Result<GroupTimeEffects> {
     let mut prep = prepare(p, frame)?;
+    if prep.moments.len() != prep.blocks.len() {
+        prep.moments.clear();
+    }
     let plans = plan(&prep, p);
     let units: Vec<CellUnits> = plans.iter().map(|pl| cell_units(&prep, p, pl)).collect();
     let mut sums: Vec<Option<[f64; 4]>> = vec![None; plans.len()];
     if closed_form && prep.k == 0 {
         let which: Vec<usize> = (0..plans.len()).filter(|&k| estimable(&plans[k], &units[k])).collect();
         let cells: Vec<(&Plan, &CellUnits)> = which.iter().map(|&k| (&plans[k], &units[k])).collect();
-        for (&k, s) in which.iter().zip(closed_form_sums(&prep, &cells)) {
+        let all = if prep.moments.is_empty() { closed_form_sums(&prep, &cells) } else { moment_sums(&prep, &cells) };
+        for (&k, s) in which.iter().zip(all) {
             sums[k] = Some(s);
         }
     }
@@ -638,6 +680,7 @@ pub(crate) fn estimate_all(
         n_clusters: prep.n_clusters,
         y: std::mem::take(&mut prep.y),
         cells: outs.iter_mut().map(|o| std::mem::take(&mut o.inf)).collect(),
+        moments: std::mem::take(&mut prep.moments),
     };
     // Cells with fewer than 2 treated units get no standard error (nor cells without estimate:
     // their influence function is empty, hence NaN).

@@ -18,7 +18,10 @@ use super::{finish, Prepared};
 use crate::data::{Column, Frame, SortedPanel};
 use crate::did::cohort::{cohort_value, Timing};
 use crate::did::params::AttGt;
-use crate::did::result::DidDrops;
+use crate::did::result::{BlockMoments, DidDrops};
+
+/// Units per batch of the moment accumulation.
+const BATCH: usize = 64;
 
 /// `Prepared` for a sorted balanced panel, or `None` when the general path must decide.
 pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>) -> Option<Prepared> {
@@ -111,20 +114,35 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>) -> Option<Prepared> {
             rest = tail;
         }
     }
+    // The same pass accumulates the level's outcome moments, a batch of units at a time.
     let fill = |l: usize, rows: &mut [&mut [f64]], coh: &mut [i64]| {
         let mut ok = true;
+        let mut moments = BlockMoments::empty(nt);
+        let mut batch = vec![0.0; BATCH * nt];
+        let mut len = 0;
         let units = levels.iter().enumerate().filter(|(_, &lv)| usize::from(lv) == l).map(|(u, _)| u);
         for (k, u) in units.enumerate() {
             let src = &ysrc[u * nt..(u + 1) * nt];
-            for (row, &v) in rows.iter_mut().zip(src) {
+            for (j, (row, &v)) in rows.iter_mut().zip(src).enumerate() {
                 row[k] = v;
+                batch[j * BATCH + len] = v;
                 ok &= v.is_finite();
             }
             coh[k] = timing.cohort[u].unwrap_or(0);
+            len += 1;
+            if len == BATCH {
+                moments.merge(&BlockMoments::of_batch(&mut batch, BATCH, len, nt));
+                len = 0;
+            }
         }
-        ok
+        moments.merge(&BlockMoments::of_batch(&mut batch, BATCH, len, nt));
+        (ok, moments)
     };
-    let finite = pieces.into_par_iter().enumerate().map(|(l, (mut rows, coh))| fill(l, &mut rows, coh)).all(|ok| ok);
+    let filled: Vec<(bool, BlockMoments)> =
+        pieces.into_par_iter().enumerate().map(|(l, (mut rows, coh))| fill(l, &mut rows, coh)).collect();
+    let finite = filled.iter().all(|f| f.0);
+    // Moments of the levels with units: the cohort blocks, in order.
+    let moments: Vec<BlockMoments> = filled.into_iter().map(|f| f.1).filter(|m| m.n > 0.0).collect();
     let dropped_finite = (0..sp.n_units)
         .filter(|&u| usize::from(levels[u]) == n_levels)
         .all(|u| ysrc[u * nt..(u + 1) * nt].iter().all(|v| v.is_finite()));
@@ -147,6 +165,7 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>) -> Option<Prepared> {
         treated,
         drops,
         timing,
+        moments,
     };
     finish(parts).ok()
 }

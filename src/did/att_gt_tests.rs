@@ -65,8 +65,19 @@ fn compare(tag: &str, fast: &GroupTimeEffects, slow: &GroupTimeEffects) {
         close(&format!("{cell} att"), a.estimate, b.estimate);
         close(&format!("{cell} se"), a.std_error, b.std_error);
     }
-    for kind in [AggregationKind::Simple, AggregationKind::Dynamic, AggregationKind::Group, AggregationKind::Calendar] {
-        let opts = Aggregate::new(kind);
+    let dynamic = || Aggregate::new(AggregationKind::Dynamic);
+    let options = [
+        Aggregate::new(AggregationKind::Simple),
+        dynamic(),
+        Aggregate::new(AggregationKind::Group),
+        Aggregate::new(AggregationKind::Calendar),
+        Aggregate { min_e: Some(-1), max_e: Some(1), ..dynamic() },
+        Aggregate { balance_e: Some(1), ..dynamic() },
+        Aggregate { min_e: Some(0), max_e: Some(2), ..Aggregate::new(AggregationKind::Simple) },
+        Aggregate { max_e: Some(1), ..Aggregate::new(AggregationKind::Group) },
+    ];
+    for opts in options {
+        let kind = opts.kind;
         let (a, b) = match (fast.aggregate(&opts), slow.aggregate(&opts)) {
             (Ok(a), Ok(b)) => (a, b),
             (a, b) => {
@@ -173,6 +184,7 @@ fn sorted_panel_fast_path_equals_the_general_path() {
                     let (fast, slow) =
                         (estimate_all(&v, &fast_frame, true).unwrap(), estimate_all(&v, &slow_frame, true).unwrap());
                     let tag = format!("seed {seed} float {float_g} {control:?} {base:?}");
+                    assert!(!fast.influence.moments.is_empty() && slow.influence.moments.is_empty(), "{tag}");
                     compare(&tag, &fast, &slow);
                     assert_eq!(
                         (fast.timing.clone(), fast.drops.clone()),

@@ -29,8 +29,8 @@ pub use event_result::{
 pub use imputation::DidImputation;
 pub use params::{Aggregate, AggregationKind, AttGt, BasePeriod, Bootstrap, BootstrapWeights, EstMethod};
 pub use result::{
-    AggregateRow, AggregatedEffects, Band, CellInfluence, ClosedForm, DidDrops, GroupTimeEffect, GroupTimeEffects,
-    Influence,
+    AggregateRow, AggregatedEffects, Band, BlockMoments, CellInfluence, ClosedForm, DidDrops, GroupTimeEffect,
+    GroupTimeEffects, Influence,
 };
 pub use ritest::PermutedTiming;
 pub use sun_abraham::{SunAbraham, TwfeEventStudy};

@@ -138,6 +138,66 @@ pub struct Influence {
     pub y: Vec<f64>,
     /// One per ATT(g,t), in the order of `effects`.
     pub cells: Vec<CellInfluence>,
+    /// Outcome moments of each cohort block (in the order of the blocks of `unit_cohort`), or
+    /// empty. Kept for sorted balanced panels by unit without weights or covariates: there the
+    /// sum of squares of any combination of closed-form cells is a quadratic form in them.
+    pub moments: Vec<BlockMoments>,
+}
+
+/// Moments of the outcome vectors $Y_i = (Y_{i1}, \dots, Y_{iT})$ of a cohort block: unit
+/// count, period means $m$ and centred cross-products $C = \sum_i (Y_i - m)(Y_i - m)'$
+/// (`T x T`, row-major), accumulated batch by batch with the pairwise update of Chan, Golub &
+/// LeVeque (1979) so no raw second moment is formed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlockMoments {
+    /// Units.
+    pub n: f64,
+    /// Period means.
+    pub mean: Vec<f64>,
+    /// Centred cross-products, row-major.
+    pub cross: Vec<f64>,
+}
+
+impl BlockMoments {
+    /// No units, `nt` periods.
+    pub fn empty(nt: usize) -> BlockMoments {
+        BlockMoments { n: 0.0, mean: vec![0.0; nt], cross: vec![0.0; nt * nt] }
+    }
+
+    /// Moments of a batch of `len` units held period-wise: period `j`'s values at
+    /// `batch[j * stride..j * stride + len]`. Centres `batch` in place.
+    pub fn of_batch(batch: &mut [f64], stride: usize, len: usize, nt: usize) -> BlockMoments {
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { batch_moments_avx2(batch, stride, len, nt) };
+        }
+        batch_moments(batch, stride, len, nt)
+    }
+
+    /// Add another batch's moments (Chan, Golub & LeVeque's pairwise update).
+    pub fn merge(&mut self, o: &BlockMoments) {
+        if o.n == 0.0 {
+            return;
+        }
+        if self.n == 0.0 {
+            *self = o.clone();
+            return;
+        }
+        let n = self.n + o.n;
+        let f = self.n * o.n / n;
+        let d: Vec<f64> = o.mean.iter().zip(&self.mean).map(|(a, b)| a - b).collect();
+        let nt = d.len();
+        for (i, row) in self.cross.chunks_mut(nt).enumerate() {
+            for (j, c) in row.iter_mut().enumerate() {
+                *c += o.cross[i * nt + j] + f * d[i] * d[j];
+            }
+        }
+        for (m, di) in self.mean.iter_mut().zip(&d) {
+            *m += di * o.n / n;
+        }
+        self.n = n;
+    }
 }
 
 impl CellInfluence {
@@ -292,4 +352,51 @@ impl fmt::Display for GroupTimeEffects {
             }
         )
     }
+}
+
+/// [`batch_moments`] compiled for AVX2 (the same operations in the same order).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn batch_moments_avx2(batch: &mut [f64], stride: usize, len: usize, nt: usize) -> BlockMoments {
+    batch_moments(batch, stride, len, nt)
+}
+
+/// Sum of `x[u] * y[u]` in four lanes, then the lanes added.
+#[inline(always)]
+fn dot4(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (a, b) in xc.zip(yc) {
+        for l in 0..4 {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    let tail: f64 = xr.iter().zip(yr).map(|(a, b)| a * b).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// See [`BlockMoments::of_batch`]: means, centring, then the upper triangle of the
+/// cross-products as dot products over the batch (four lanes), mirrored.
+#[inline(always)]
+fn batch_moments(batch: &mut [f64], stride: usize, len: usize, nt: usize) -> BlockMoments {
+    let mut out = BlockMoments::empty(nt);
+    if len == 0 {
+        return out;
+    }
+    let ones = [1.0; 64];
+    for (j, m) in out.mean.iter_mut().enumerate() {
+        let col = &batch[j * stride..j * stride + len];
+        *m = if len <= ones.len() { dot4(col, &ones[..len]) } else { col.iter().sum() } / len as f64;
+        batch[j * stride..j * stride + len].iter_mut().for_each(|v| *v -= *m);
+    }
+    for i in 0..nt {
+        for j in i..nt {
+            let c = dot4(&batch[i * stride..i * stride + len], &batch[j * stride..j * stride + len]);
+            out.cross[i * nt + j] = c;
+            out.cross[j * nt + i] = c;
+        }
+    }
+    out.n = len as f64;
+    out
 }
