@@ -21,7 +21,12 @@
 //! of units sums every cell's part at once, and they keep their means instead of influence
 //! values (evaluated from the outcomes when needed); cells with covariates run the 2x2
 //! estimators in parallel and store their values over the cell's units only. Standard errors of
-//! all cells come from one more pass over unit chunks.
+//! all cells come from one more pass over unit chunks. On the sorted path (unit weights,
+//! clusters = units) the pass that places the outcomes also accumulates each cohort block's
+//! outcome moments ([`BlockMoments`]: means and centred period cross-products); cell means
+//! then come from them, and the standard error of every cell and aggregate is a quadratic form
+//! in them (`aggregate.rs`), with no pass over units. The period-wise outcome copy is still
+//! kept for the multiplier bootstrap and cells in stored form.
 //!
 //! Panels must be balanced for the panel estimator: units not observed (with complete data)
 //! in every period are dropped and reported, as R `did` does by default.

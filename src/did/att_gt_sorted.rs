@@ -5,7 +5,11 @@
 //!
 //! Cost: one parallel pass over the ids and periods ([`SortedPanel::detect`]), one over the
 //! cohorts (each unit's must be constant) and one copying the outcome into the period-wise
-//! layout, instead of hashing ids, encoding labels and scattering row by row.
+//! layout, instead of hashing ids, encoding labels and scattering row by row. That last pass
+//! also accumulates each cohort's outcome moments ([`BlockMoments`], batches of 64 units merged
+//! with the pairwise update), from which the cells' means and all standard errors by unit
+//! follow (with never-treated or not-yet-treated controls alike: a cell's control mean is the
+//! size-weighted mean of its control blocks' means).
 //!
 //! Anything unusual (a missing or infinite outcome, an invalid or varying cohort, no
 //! never-treated units, fewer than two periods, non-float outcomes) returns `None` and the
