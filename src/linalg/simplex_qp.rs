@@ -334,10 +334,12 @@ unsafe fn step_and_scan_avx2(x: &mut [f64], g: &mut [f64], h: &[f64], s: f64) ->
     let eq = _mm_cmpeq_sd(mnb, mn2);
     let mn1 = _mm_blendv_pd(mn2, mnb, lt);
     let mi1 = _mm_blendv_pd(_mm_blendv_pd(mi2, mib, lt), _mm_min_sd(mi2, mib), eq);
-    let (mut m, idx) = (_mm_cvtsd_f64(mn1), _mm_cvtsd_f64(mi1));
+    // The index is an exact small whole number: a plain truncating conversion (not `as usize`,
+    // whose saturating checks sit on the path to the next step's loads).
+    let mut m = _mm_cvtsd_f64(mn1);
+    let mut i = _mm_cvttsd_si64(mi1) as usize;
     let mut gxl = [0.0; 4];
     _mm256_storeu_pd(gxl.as_mut_ptr(), gx);
-    let mut i = idx as usize;
     for j in k4..k {
         x[j] -= s * x[j];
         g[j] = (1.0 - s) * g[j] + s * h[j];
