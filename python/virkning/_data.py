@@ -35,7 +35,7 @@ def columns(df: nw.DataFrame, names: Iterable[str]) -> dict[str, Any]:
             raise ColumnNotFoundError(
                 f"column `{name}` not found; available columns: {', '.join(map(str, available))}"
             )
-        out[name] = _column(df[name])
+        out[name] = _column(df.get_column(name))
     return out
 
 
@@ -51,12 +51,20 @@ def _column(s: nw.Series) -> Any:
             arr = np.array([_to_float(v) for v in arr], dtype=np.float64)
         return np.ascontiguousarray(arr, dtype=np.float64)
     values = s.to_numpy()
-    missing = np.asarray(s.is_null().to_numpy(), dtype=bool)
-    text = np.array([str(v) for v in values[~missing]], dtype=object)
-    labels, inverse = np.unique(text, return_inverse=True) if len(text) else (np.array([]), np.array([], dtype=np.int64))
+    missing = np.asarray(s.is_null().to_numpy(), dtype=bool) if s.null_count() else None
+    present = values if missing is None else values[~missing]
+    # Codes by first appearance (one dict pass), then relabelled in sorted label order: the
+    # result of np.unique(return_inverse=True) on the text without sorting Python objects.
+    first: dict[str, int] = {}
+    ids = np.fromiter((first.setdefault(t, len(first)) for t in map(str, present)), dtype=np.int64, count=len(present))
+    labels = sorted(first)
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[[first[t] for t in labels]] = np.arange(len(labels), dtype=np.int64)
+    if missing is None:
+        return (rank[ids], labels)
     codes = np.full(len(values), -1, dtype=np.int64)
-    codes[~missing] = inverse
-    return (codes, [str(v) for v in labels])
+    codes[~missing] = rank[ids]
+    return (codes, labels)
 
 
 def _to_float(v: Any) -> float:
