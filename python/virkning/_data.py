@@ -45,7 +45,8 @@ def _column(s: nw.Series) -> Any:
     if dtype.is_integer() and (isinstance(getattr(s.to_native(), "dtype", None), np.dtype) or s.null_count() == 0):
         return np.ascontiguousarray(s.to_numpy(), dtype=np.int64)
     if dtype.is_numeric() or dtype == nw.Boolean:
-        s = s.cast(nw.Float64)
+        if dtype != nw.Float64:
+            s = s.cast(nw.Float64)
         arr = s.to_numpy()
         if arr.dtype == object:  # nullable extension arrays hold pd.NA / None
             arr = np.array([_to_float(v) for v in arr], dtype=np.float64)
