@@ -256,6 +256,9 @@ impl<'a> Ctx<'a> {
             if self.has_moments() { combos.iter().map(|c| self.moment_ss(c)).collect() } else { None };
         let ss: Vec<f64> = if let Some(ss) = from_moments {
             ss
+        } else if self.inf.outcomes_deferred {
+            // Not reached: outcomes are deferred only when every cell is in closed form.
+            vec![f64::NAN; r]
         } else if self.inf.n_clusters == n {
             let parts: Vec<Vec<f64>> = (0..n.div_ceil(chunk))
                 .into_par_iter()
@@ -293,6 +296,9 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
     let alpha = opts.alpha.unwrap_or(res.params.alpha);
     check_alpha(alpha)?;
     let bootstrap = opts.bootstrap.unwrap_or(res.params.bootstrap);
+    if bootstrap.is_some() && res.influence.outcomes_deferred {
+        return Err(DidError::DataChanged.into());
+    }
     let kind_name = opts.kind.as_str();
     let inf = &res.influence;
     let n = inf.unit_cohort.len();

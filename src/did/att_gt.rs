@@ -108,8 +108,9 @@ fn finite_check(col: &Column<'_>, name: &str) -> Result<(), DataError> {
     }
 }
 
-pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>) -> crate::Result<Prepared> {
-    if let Some(prep) = sorted::prepare(p, frame) {
+/// `outcomes: false` lets the sorted path skip the period-wise outcome copy.
+pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> crate::Result<Prepared> {
+    if let Some(prep) = sorted::prepare(p, frame, outcomes) {
         return Ok(prep);
     }
     let panel = Panel::new(frame, &p.unit, &p.time)?;
@@ -587,16 +588,10 @@ fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan, units: CellUnits, sums: Optio
 /// general path must decide (a zero weight total, or `ipw`/`dr` with $\pi$ at the overlap or
 /// trimming limits), so the results and failures are those of [`estimate`].
 fn closed_form_cell(prep: &Prepared, p: &AttGt, pl: &Plan, units: &CellUnits, sums: [f64; 4]) -> Option<CellOut> {
-    let [w1, s1, w0, s0] = sums;
-    if !(w1 > 0.0 && w0 > 0.0) {
+    if !closed_form_applies(p, sums) {
         return None;
     }
-    if p.method != super::params::EstMethod::Reg {
-        let ps = w1 / (w0 + w1);
-        if ps >= 0.999 || ps.min(1.0 - 1e-6) >= p.trim_level {
-            return None;
-        }
-    }
+    let [w1, s1, w0, s0] = sums;
     let (m1, m0) = (s1 / w1, s0 / w0);
     let n = prep.n as f64;
     let closed = ClosedForm {
@@ -611,18 +606,73 @@ fn closed_form_cell(prep: &Prepared, p: &AttGt, pl: &Plan, units: &CellUnits, su
     Some(CellOut { att: m1 - m0, inf, n_treated, n_control, trimmed: 0, failure: None })
 }
 
+/// Whether [`closed_form_cell`] applies to a cell with these sums.
+fn closed_form_applies(p: &AttGt, [w1, _, w0, _]: [f64; 4]) -> bool {
+    if !(w1 > 0.0 && w0 > 0.0) {
+        return false;
+    }
+    if p.method != super::params::EstMethod::Reg {
+        let ps = w1 / (w0 + w1);
+        if ps >= 0.999 || ps.min(1.0 - 1e-6) >= p.trim_level {
+            return false;
+        }
+    }
+    true
+}
+
 fn att_gt(p: &Validated<AttGt>, frame: &Frame<'_>) -> crate::Result<GroupTimeEffects> {
-    estimate_all(p, frame, true)
+    estimate_all(p, frame, true, false)
+}
+
+impl Validated<AttGt> {
+    /// As [`fit`](Validated::<AttGt>::fit), but on a sorted balanced panel without bootstrap
+    /// the period-wise outcome copy is not made (estimates and analytic standard errors come
+    /// from the cohort moments): the result's influence functions then lack the outcomes
+    /// ([`Influence::outcomes_deferred`]), and an aggregation with a bootstrap needs
+    /// [`GroupTimeEffects::restore_outcomes`] first, from the same data.
+    ///
+    /// # Errors
+    /// As `fit`.
+    pub fn fit_deferred(&self, frame: &Frame<'_>) -> crate::Result<GroupTimeEffects> {
+        estimate_all(self, frame, true, true)
+    }
+}
+
+impl GroupTimeEffects {
+    /// Rebuild the outcome copy that [`Validated::<AttGt>::fit_deferred`] left out, from the
+    /// data of the fit (a no-op when nothing was deferred).
+    ///
+    /// # Errors
+    /// [`DidError::DataChanged`] when `frame` does not give the same units and outcome
+    /// moments as the fit; the errors of `fit`.
+    pub fn restore_outcomes(&mut self, frame: &Frame<'_>) -> crate::Result<()> {
+        if !self.influence.outcomes_deferred {
+            return Ok(());
+        }
+        let prep = prepare(&self.params, frame, true)?;
+        let inf = &mut self.influence;
+        if prep.moments != inf.moments || prep.cohort != inf.unit_cohort || prep.y.len() != prep.n * prep.periods.len()
+        {
+            return Err(DidError::DataChanged.into());
+        }
+        inf.y = prep.y;
+        inf.outcomes_deferred = false;
+        Ok(())
+    }
 }
 
 /// Every ATT(g,t); `closed_form: false` sends cells without covariates through the general
 /// 2x2 estimators too (for the tests that compare both paths).
+/// `defer`: let the sorted path leave out the outcome copy when nothing needs it (no
+/// bootstrap, every cell in closed form; else the data are prepared again with it).
 pub(crate) fn estimate_all(
     p: &Validated<AttGt>,
     frame: &Frame<'_>,
     closed_form: bool,
+    defer: bool,
 ) -> crate::Result<GroupTimeEffects> {
-    let mut prep = prepare(p, frame)?;
+    let defer = defer && closed_form && p.bootstrap.is_none();
+    let mut prep = prepare(p, frame, !defer)?;
     if prep.moments.len() != prep.blocks.len() {
         prep.moments.clear();
     }
@@ -637,6 +687,14 @@ pub(crate) fn estimate_all(
             sums[k] = Some(s);
         }
     }
+    let deferred = prep.y.is_empty();
+    if deferred
+        && !(0..plans.len())
+            .all(|k| !estimable(&plans[k], &units[k]) || sums[k].is_some_and(|s| closed_form_applies(p, s)))
+    {
+        prep = prepare(p, frame, true)?;
+    }
+    let deferred = prep.y.is_empty();
     let mut outs: Vec<CellOut> =
         plans.par_iter().zip(units).zip(sums).map(|((pl, units), sums)| run_cell(&prep, p, pl, units, sums)).collect();
     let mut warnings = Vec::new();
@@ -686,6 +744,7 @@ pub(crate) fn estimate_all(
         y: std::mem::take(&mut prep.y),
         cells: outs.iter_mut().map(|o| std::mem::take(&mut o.inf)).collect(),
         moments: std::mem::take(&mut prep.moments),
+        outcomes_deferred: deferred,
     };
     // Cells with fewer than 2 treated units get no standard error (nor cells without estimate:
     // their influence function is empty, hence NaN).

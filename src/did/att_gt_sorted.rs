@@ -28,7 +28,9 @@ use crate::did::result::{BlockMoments, DidDrops};
 const BATCH: usize = 64;
 
 /// `Prepared` for a sorted balanced panel, or `None` when the general path must decide.
-pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>) -> Option<Prepared> {
+/// `outcomes: false` leaves the period-wise outcome copy `y` empty (the moments are enough
+/// for estimates and standard errors by unit).
+pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Prepared> {
     let by_unit = p.cluster.as_ref().is_none_or(|c| *c == p.unit);
     if !p.covariates.is_empty() || p.weights.is_some() || p.treatment.is_some() || !by_unit {
         return None;
@@ -101,7 +103,7 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>) -> Option<Prepared> {
     // Outcomes period after period: each level's stretch of every row (and of `cohort`) is a
     // separate slice, filled in parallel by level. Every outcome must be finite (dropped
     // units' too: the general path rejects infinite values in any row).
-    let mut y = vec![0.0; n * nt];
+    let mut y = if outcomes { vec![0.0; n * nt] } else { Vec::new() };
     let mut cohort = vec![0i64; n];
     let mut pieces: Vec<(Vec<&mut [f64]>, &mut [i64])> = Vec::with_capacity(n_levels);
     let mut cohort_rest = &mut cohort[..];
@@ -127,10 +129,12 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>) -> Option<Prepared> {
         let units = levels.iter().enumerate().filter(|(_, &lv)| usize::from(lv) == l).map(|(u, _)| u);
         for (k, u) in units.enumerate() {
             let src = &ysrc[u * nt..(u + 1) * nt];
-            for (j, (row, &v)) in rows.iter_mut().zip(src).enumerate() {
-                row[k] = v;
+            for (j, &v) in src.iter().enumerate() {
                 batch[j * BATCH + len] = v;
                 ok &= v.is_finite();
+            }
+            for (row, &v) in rows.iter_mut().zip(src) {
+                row[k] = v;
             }
             coh[k] = timing.cohort[u].unwrap_or(0);
             len += 1;

@@ -116,8 +116,8 @@ fn closed_form_cells_equal_the_general_estimators() {
                     }
                     let tag = format!("seed {seed} {control:?} {base:?} {method:?} ant {anticipation}");
                     let v = p.validate().unwrap();
-                    let fast = estimate_all(&v, &frame, true).unwrap();
-                    let slow = estimate_all(&v, &frame, false).unwrap();
+                    let fast = estimate_all(&v, &frame, true, false).unwrap();
+                    let slow = estimate_all(&v, &frame, false, false).unwrap();
                     compare(&tag, &fast, &slow);
                     cases += 1;
                 }
@@ -178,14 +178,36 @@ fn sorted_panel_fast_path_equals_the_general_path() {
                 for base in [BasePeriod::Varying, BasePeriod::Universal] {
                     let p = AttGt::new("y", "id", "t", "g").control_group(control).base_period(base);
                     let p = p.anticipation(seed as i64 % 2);
-                    assert!(super::sorted::prepare(&p, &fast_frame).is_some(), "fast path taken");
-                    assert!(super::sorted::prepare(&p, &slow_frame).is_none(), "unsorted rows: general path");
+                    assert!(super::sorted::prepare(&p, &fast_frame, true).is_some(), "fast path taken");
+                    assert!(super::sorted::prepare(&p, &slow_frame, true).is_none(), "unsorted rows: general path");
                     let v = p.validate().unwrap();
-                    let (fast, slow) =
-                        (estimate_all(&v, &fast_frame, true).unwrap(), estimate_all(&v, &slow_frame, true).unwrap());
+                    let (fast, slow) = (
+                        estimate_all(&v, &fast_frame, true, false).unwrap(),
+                        estimate_all(&v, &slow_frame, true, true).unwrap(),
+                    );
                     let tag = format!("seed {seed} float {float_g} {control:?} {base:?}");
                     assert!(!fast.influence.moments.is_empty() && slow.influence.moments.is_empty(), "{tag}");
+                    assert!(!slow.influence.outcomes_deferred, "{tag}: general path keeps the outcomes");
                     compare(&tag, &fast, &slow);
+                    // Without the outcome copy: the same numbers; a bootstrap needs them back.
+                    let mut lean = v.fit_deferred(&fast_frame).unwrap();
+                    assert!(lean.influence.outcomes_deferred && lean.influence.y.is_empty(), "{tag}");
+                    compare(&format!("{tag} deferred"), &lean, &slow);
+                    let boot = Aggregate {
+                        bootstrap: Some(Some(crate::did::Bootstrap {
+                            n_boot: 50,
+                            weights: crate::did::BootstrapWeights::Mammen,
+                        })),
+                        seed: Some(3),
+                        ..Aggregate::new(AggregationKind::Dynamic)
+                    };
+                    assert!(lean.aggregate(&boot).unwrap_err().to_string().contains("restore_outcomes"));
+                    assert!(lean.restore_outcomes(&slow_frame).is_err(), "{tag}: other rows, other units' order");
+                    lean.restore_outcomes(&fast_frame).unwrap();
+                    let (x, y) = (lean.aggregate(&boot).unwrap(), fast.aggregate(&boot).unwrap());
+                    let show =
+                        |a: &crate::did::AggregatedEffects| format!("{:?}", (&a.rows, &a.overall, a.critical_value));
+                    assert_eq!(show(&x), show(&y), "{tag}");
                     assert_eq!(
                         (fast.timing.clone(), fast.drops.clone()),
                         (slow.timing.clone(), slow.drops.clone()),
@@ -209,7 +231,7 @@ fn sorted_panel_with_bad_values_gives_the_general_errors_and_drops() {
     let p = AttGt::new("y", "id", "t", "g");
     let fit = |c: &(Vec<i64>, Vec<i64>, Vec<i64>, Vec<f64>)| {
         let f = frame_of(&sorted, c, false);
-        (super::sorted::prepare(&p, &f).is_some(), p.fit(&f).map(|r| r.drops).map_err(|e| e.to_string()))
+        (super::sorted::prepare(&p, &f, true).is_some(), p.fit(&f).map(|r| r.drops).map_err(|e| e.to_string()))
     };
     let mut c = cols.clone();
     c.3[7] = f64::INFINITY;

@@ -4,6 +4,10 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DidError {
+    /// A bootstrap needs the outcome copy that `fit_deferred` left out, or the data given to
+    /// restore it differ from the fit's.
+    #[error("the outcomes of this fit were not kept (fit_deferred) or the data changed since the fit: restore them from the same data (restore_outcomes) or fit again")]
+    DataChanged,
     /// `control_group = "never_treated"` but no unit is never treated.
     #[error("no never-treated units: every unit in `{cohort}` has a first treated period (0 or missing marks never treated); use control_group=\"not_yet_treated\" to compare each cohort with units not yet treated")]
     NoNeverTreated {

@@ -142,6 +142,9 @@ pub struct Influence {
     /// empty. Kept for sorted balanced panels by unit without weights or covariates: there the
     /// sum of squares of any combination of closed-form cells is a quadratic form in them.
     pub moments: Vec<BlockMoments>,
+    /// The outcome copy `y` was left out ([`crate::did::AttGt`]'s `fit_deferred`): evaluating
+    /// the functions unit by unit (a bootstrap) needs `GroupTimeEffects::restore_outcomes`.
+    pub outcomes_deferred: bool,
 }
 
 /// Moments of the outcome vectors $Y_i = (Y_{i1}, \dots, Y_{iT})$ of a cohort block: unit

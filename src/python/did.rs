@@ -54,16 +54,22 @@ pub(crate) fn att_gt(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) 
     let inner = py.detach(|| {
         guard(|| {
             let p: AttGt = parse(params)?;
-            p.fit(&frame)
+            p.validate()?.fit_deferred(&frame)
         })
     })?;
-    Ok(PyGroupTimeEffects { inner })
+    // The columns stay referenced (no copy) so that a later bootstrap can rebuild the outcome
+    // copy the fit left out.
+    Ok(PyGroupTimeEffects { inner, columns: columns.clone().unbind(), restored: std::sync::OnceLock::new() })
 }
 
 /// Fitted ATT(g,t) (wrapped by `virkning.results.did.GroupTimeEffects`).
 #[pyclass(name = "GroupTimeEffects", module = "virkning._core", frozen)]
 pub(crate) struct PyGroupTimeEffects {
     inner: GroupTimeEffects,
+    /// The fit's columns.
+    columns: Py<PyDict>,
+    /// `inner` with its outcome copy restored, once a bootstrap asked for it.
+    restored: std::sync::OnceLock<GroupTimeEffects>,
 }
 
 #[pymethods]
@@ -75,12 +81,29 @@ impl PyGroupTimeEffects {
 
     /// Aggregate; `options` is the JSON of [`Aggregate`].
     fn aggregate(&self, py: Python<'_>, options: &str) -> PyResult<PyAggregatedEffects> {
-        let inner = py.detach(|| {
-            guard(|| {
-                let o: Aggregate = parse(options)?;
-                self.inner.aggregate(&o)
-            })
-        })?;
+        let o: Aggregate = guard(|| parse(options))?;
+        let boot = o.bootstrap.unwrap_or(self.inner.params.bootstrap).is_some();
+        let fit = if boot && self.inner.influence.outcomes_deferred {
+            match self.restored.get() {
+                Some(r) => r,
+                None => {
+                    let held = hold(self.columns.bind(py))?;
+                    let frame = frame(&held)?;
+                    let inner = &self.inner;
+                    let r = py.detach(|| {
+                        guard(|| {
+                            let mut r = inner.clone();
+                            r.restore_outcomes(&frame)?;
+                            Ok(r)
+                        })
+                    })?;
+                    self.restored.get_or_init(|| r)
+                }
+            }
+        } else {
+            &self.inner
+        };
+        let inner = py.detach(|| guard(|| fit.aggregate(&o)))?;
         Ok(PyAggregatedEffects { inner })
     }
 
