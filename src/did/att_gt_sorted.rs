@@ -5,11 +5,12 @@
 //!
 //! Cost: one parallel pass over the ids and periods ([`SortedPanel::detect`]), one over the
 //! cohorts (each unit's must be constant) and one copying the outcome into the period-wise
-//! layout, instead of hashing ids, encoding labels and scattering row by row. That last pass
-//! also accumulates each cohort's outcome moments ([`BlockMoments`], batches of 64 units merged
-//! with the pairwise update), from which the cells' means and all standard errors by unit
-//! follow (with never-treated or not-yet-treated controls alike: a cell's control mean is the
-//! size-weighted mean of its control blocks' means).
+//! layout, instead of hashing ids, encoding labels and scattering row by row. One parallel pass
+//! over fixed chunks of units accumulates each cohort's outcome moments ([`BlockMoments`],
+//! batches of 64 units merged with the pairwise update), from which the cells' means and all
+//! standard errors by unit follow (with never-treated or not-yet-treated controls alike: a
+//! cell's control mean is the size-weighted mean of its control blocks' means); the
+//! period-wise outcome copy is made only when asked for (`outcomes`).
 //!
 //! Anything unusual (a missing or infinite outcome, an invalid or varying cohort, no
 //! never-treated units, fewer than two periods, non-float outcomes) returns `None` and the
@@ -100,57 +101,72 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Pr
         count[usize::from(l)] += 1;
     }
     let n: usize = count[..n_levels].iter().sum();
-    // Outcomes period after period: each level's stretch of every row (and of `cohort`) is a
-    // separate slice, filled in parallel by level. Every outcome must be finite (dropped
-    // units' too: the general path rejects infinite values in any row).
-    let mut y = if outcomes { vec![0.0; n * nt] } else { Vec::new() };
-    let mut cohort = vec![0i64; n];
-    let mut pieces: Vec<(Vec<&mut [f64]>, &mut [i64])> = Vec::with_capacity(n_levels);
-    let mut cohort_rest = &mut cohort[..];
-    for &c in &count[..n_levels] {
-        let (head, tail) = cohort_rest.split_at_mut(c);
-        pieces.push((Vec::with_capacity(nt), head));
-        cohort_rest = tail;
+    // Each level's outcome moments and the finiteness check: one parallel pass over fixed
+    // chunks of units (so the result does not depend on the number of threads), a batch of
+    // units per level at a time, chunks merged in order.
+    let chunk_moments = |c: usize| {
+        let mut acc: Vec<BlockMoments> = (0..n_levels).map(|_| BlockMoments::empty(nt)).collect();
+        let mut batch = vec![0.0; n_levels * BATCH * nt];
+        let mut len = vec![0usize; n_levels];
+        let mut ok = true;
+        for u in c * chunk..((c + 1) * chunk).min(sp.n_units) {
+            let l = usize::from(levels[u]);
+            if l == n_levels {
+                continue;
+            }
+            let buf = &mut batch[l * BATCH * nt..(l + 1) * BATCH * nt];
+            for (j, &v) in ysrc[u * nt..(u + 1) * nt].iter().enumerate() {
+                buf[j * BATCH + len[l]] = v;
+                ok &= v.is_finite();
+            }
+            len[l] += 1;
+            if len[l] == BATCH {
+                acc[l].merge(&BlockMoments::of_batch(buf, BATCH, BATCH, nt));
+                len[l] = 0;
+            }
+        }
+        for (l, a) in acc.iter_mut().enumerate() {
+            a.merge(&BlockMoments::of_batch(&mut batch[l * BATCH * nt..(l + 1) * BATCH * nt], BATCH, len[l], nt));
+        }
+        (ok, acc)
+    };
+    let parts: Vec<(bool, Vec<BlockMoments>)> =
+        (0..sp.n_units.div_ceil(chunk)).into_par_iter().map(chunk_moments).collect();
+    let finite = parts.iter().all(|p| p.0);
+    let mut level_moments: Vec<BlockMoments> = (0..n_levels).map(|_| BlockMoments::empty(nt)).collect();
+    for (_, part) in &parts {
+        for (m, pm) in level_moments.iter_mut().zip(part) {
+            m.merge(pm);
+        }
     }
-    for row in y.chunks_mut(n) {
+    // Moments of the levels with units: the cohort blocks, in order.
+    let moments: Vec<BlockMoments> = level_moments.into_iter().filter(|m| m.n > 0.0).collect();
+    // Units in (cohort, unit) order: each level's cohort repeated over its stretch.
+    let level_cohort: Vec<i64> = std::iter::once(0).chain(treated.iter().copied()).collect();
+    let cohort: Vec<i64> =
+        count[..n_levels].iter().zip(&level_cohort).flat_map(|(&c, &g)| std::iter::repeat_n(g, c)).collect();
+    // Outcomes period after period (only when asked for): each level's stretch of every row is
+    // a separate slice, filled in parallel by level.
+    let mut y = if outcomes { vec![0.0; n * nt] } else { Vec::new() };
+    let mut pieces: Vec<Vec<&mut [f64]>> = (0..n_levels).map(|_| Vec::with_capacity(nt)).collect();
+    for row in y.chunks_mut(n.max(1)) {
         let mut rest = row;
         for (piece, &c) in pieces.iter_mut().zip(&count) {
             let (head, tail) = rest.split_at_mut(c);
-            piece.0.push(head);
+            piece.push(head);
             rest = tail;
         }
     }
-    // The same pass accumulates the level's outcome moments, a batch of units at a time.
-    let fill = |l: usize, rows: &mut [&mut [f64]], coh: &mut [i64]| {
-        let mut ok = true;
-        let mut moments = BlockMoments::empty(nt);
-        let mut batch = vec![0.0; BATCH * nt];
-        let mut len = 0;
-        let units = levels.iter().enumerate().filter(|(_, &lv)| usize::from(lv) == l).map(|(u, _)| u);
-        for (k, u) in units.enumerate() {
-            let src = &ysrc[u * nt..(u + 1) * nt];
-            for (j, &v) in src.iter().enumerate() {
-                batch[j * BATCH + len] = v;
-                ok &= v.is_finite();
+    if outcomes {
+        pieces.into_par_iter().enumerate().for_each(|(l, mut rows)| {
+            let units = levels.iter().enumerate().filter(|(_, &lv)| usize::from(lv) == l).map(|(u, _)| u);
+            for (k, u) in units.enumerate() {
+                for (row, &v) in rows.iter_mut().zip(&ysrc[u * nt..(u + 1) * nt]) {
+                    row[k] = v;
+                }
             }
-            for (row, &v) in rows.iter_mut().zip(src) {
-                row[k] = v;
-            }
-            coh[k] = timing.cohort[u].unwrap_or(0);
-            len += 1;
-            if len == BATCH {
-                moments.merge(&BlockMoments::of_batch(&mut batch, BATCH, len, nt));
-                len = 0;
-            }
-        }
-        moments.merge(&BlockMoments::of_batch(&mut batch, BATCH, len, nt));
-        (ok, moments)
-    };
-    let filled: Vec<(bool, BlockMoments)> =
-        pieces.into_par_iter().enumerate().map(|(l, (mut rows, coh))| fill(l, &mut rows, coh)).collect();
-    let finite = filled.iter().all(|f| f.0);
-    // Moments of the levels with units: the cohort blocks, in order.
-    let moments: Vec<BlockMoments> = filled.into_iter().map(|f| f.1).filter(|m| m.n > 0.0).collect();
+        });
+    }
     let dropped_finite = (0..sp.n_units)
         .filter(|&u| usize::from(levels[u]) == n_levels)
         .all(|u| ysrc[u * nt..(u + 1) * nt].iter().all(|v| v.is_finite()));
