@@ -14,6 +14,7 @@
 //!   with `control_group = "never_treated"` is [`DidError::NoNeverTreated`], whose message
 //!   names `not_yet_treated` as the fix.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::DidError;
@@ -145,17 +146,33 @@ impl Timing {
 
     /// Treated cohorts of kept units, ascending, with their unit counts.
     pub fn cohorts(&self) -> Vec<CohortCount> {
-        let kept = || self.cohort.iter().zip(&self.dropped).filter_map(|(c, d)| c.filter(|_| !d));
-        let (lo, hi) = kept().fold((i64::MAX, i64::MIN), |(lo, hi), g| (lo.min(g), hi.max(g)));
+        // Chunks of units in parallel (counts are exact in any order).
+        let chunk = 8192;
+        let kept = |c: usize| {
+            let r = c * chunk..((c + 1) * chunk).min(self.cohort.len());
+            self.cohort[r.clone()].iter().zip(&self.dropped[r]).filter_map(|(c, d)| c.filter(|_| !d))
+        };
+        let n_chunks = self.cohort.len().div_ceil(chunk);
+        let (lo, hi) = (0..n_chunks)
+            .into_par_iter()
+            .map(|c| kept(c).fold((i64::MAX, i64::MIN), |(lo, hi), g| (lo.min(g), hi.max(g))))
+            .reduce(|| (i64::MAX, i64::MIN), |a, b| (a.0.min(b.0), a.1.max(b.1)));
         if lo > hi {
             return Vec::new();
         }
         if hi - lo < 4096 {
             // Cohorts are periods: count them in a table.
-            let mut counts = vec![0usize; (hi - lo + 1) as usize];
-            for g in kept() {
-                counts[(g - lo) as usize] += 1;
-            }
+            let width = (hi - lo + 1) as usize;
+            let counts = (0..n_chunks)
+                .into_par_iter()
+                .map(|c| {
+                    let mut counts = vec![0usize; width];
+                    for g in kept(c) {
+                        counts[(g - lo) as usize] += 1;
+                    }
+                    counts
+                })
+                .reduce(|| vec![0usize; width], |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect());
             return (lo..=hi)
                 .zip(counts)
                 .filter(|(_, c)| *c > 0)
