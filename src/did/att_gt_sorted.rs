@@ -4,7 +4,7 @@
 //! That is the common case, and it needs no id encoding: unit `u`'s rows are `u*T..(u+1)*T`.
 //!
 //! Cost: one parallel pass over the ids and periods ([`SortedPanel::detect`]), one over the
-//! cohorts (each unit's must be constant) and one copying the outcome into the period-wise
+//! cohorts (each unit's must be constant) and, when asked for, one copying the outcome into the period-wise
 //! layout, instead of hashing ids, encoding labels and scattering row by row. One parallel pass
 //! over fixed chunks of units accumulates each cohort's outcome moments ([`BlockMoments`],
 //! batches of 64 units merged with the pairwise update), from which the cells' means and all
@@ -139,6 +139,14 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Pr
             m.merge(pm);
         }
     }
+    // A non-finite outcome anywhere (dropped units included) leaves it to the general path,
+    // before anything is copied.
+    let dropped_finite = (0..sp.n_units)
+        .filter(|&u| usize::from(levels[u]) == n_levels)
+        .all(|u| ysrc[u * nt..(u + 1) * nt].iter().all(|v| v.is_finite()));
+    if !(finite && dropped_finite) {
+        return None;
+    }
     // Moments of the levels with units: the cohort blocks, in order.
     let moments: Vec<BlockMoments> = level_moments.into_iter().filter(|m| m.n > 0.0).collect();
     // Units in (cohort, unit) order: each level's cohort repeated over its stretch.
@@ -166,12 +174,6 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Pr
                 }
             }
         });
-    }
-    let dropped_finite = (0..sp.n_units)
-        .filter(|&u| usize::from(levels[u]) == n_levels)
-        .all(|u| ysrc[u * nt..(u + 1) * nt].iter().all(|v| v.is_finite()));
-    if !(finite && dropped_finite) {
-        return None;
     }
     let drops =
         DidDrops { n_input_rows: ysrc.len(), missing_by_column: vec![(p.outcome.clone(), 0)], ..Default::default() };
