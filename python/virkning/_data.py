@@ -6,6 +6,7 @@ frame allows) or, for text and categories, as ``(codes, labels)`` with code -1 f
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Iterable
 
 import narwhals as nw
@@ -28,6 +29,7 @@ def columns(df: nw.DataFrame, names: Iterable[str]) -> dict[str, Any]:
     """Arrays for the named columns, each once, for ``virkning._core``."""
     out: dict[str, Any] = {}
     available = list(df.columns)
+    native = df.to_native()
     for name in names:
         if name in out:
             continue
@@ -35,8 +37,24 @@ def columns(df: nw.DataFrame, names: Iterable[str]) -> dict[str, Any]:
             raise ColumnNotFoundError(
                 f"column `{name}` not found; available columns: {', '.join(map(str, available))}"
             )
-        out[name] = _column(df.get_column(name))
+        arr = _plain_pandas_column(native, name)
+        out[name] = _column(df.get_column(name)) if arr is None else arr
     return out
+
+
+def _plain_pandas_column(native: Any, name: str) -> np.ndarray | None:
+    """A pandas column with a plain numpy numeric dtype as the array ``_column`` would give,
+    without the per-column overhead of narwhals; ``None`` for anything else."""
+    pd = sys.modules.get("pandas")
+    if pd is None or not isinstance(native, pd.DataFrame):
+        return None
+    s = native[name]
+    dtype = getattr(s, "dtype", None)  # a repeated column name gives a frame: no dtype
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "iufb":
+        return None
+    if dtype.kind == "i" or (dtype.kind == "u" and dtype.itemsize < 8):
+        return np.ascontiguousarray(s.to_numpy(), dtype=np.int64)
+    return None if dtype.kind == "u" else np.ascontiguousarray(s.to_numpy(), dtype=np.float64)
 
 
 def _column(s: nw.Series) -> Any:

@@ -12,5 +12,6 @@ pub use column::{format_number, Column};
 pub use encode::{Factor, Rows};
 pub use error::DataError;
 pub use frame::Frame;
+pub(crate) use panel::constant_within_units;
 pub use panel::{Panel, PanelInfo, SortedPanel};
 pub use wide::Wide;

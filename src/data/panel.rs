@@ -1,6 +1,7 @@
 //! A validated panel: one row per (unit, period), ids encoded once.
 
-use rayon::prelude::*;
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Column, DataError, Factor, Frame, Rows};
@@ -9,23 +10,28 @@ use super::{Column, DataError, Factor, Frame, Rows};
 /// next, every unit observed in the same strictly increasing integer periods, one row each.
 /// Unit `u` (the `u`-th smallest id, as in [`Panel::new`]'s level order) holds rows
 /// `u * T..(u + 1) * T`, row `u * T + s` is period `periods[s]`: no encoding is needed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SortedPanel {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortedPanel<'f> {
+    ids: &'f [i64],
+    ts: &'f [i64],
     /// Number of units.
     pub n_units: usize,
     /// Period values, ascending (`T` of them).
-    pub periods: Vec<i64>,
+    pub periods: &'f [i64],
 }
 
-impl SortedPanel {
-    /// Recognise the sorted layout in O(rows) without hashing or sorting (rows checked in
-    /// parallel chunks). `None` when the columns are not integers or the rows are not in that
-    /// layout (then [`Panel::new`] validates and encodes them; it accepts every sorted panel
-    /// too, with the same unit and period order).
-    pub fn detect(frame: &Frame<'_>, unit: &str, time: &str) -> Option<SortedPanel> {
+impl<'f> SortedPanel<'f> {
+    /// The layout the first unit's rows imply (`T` = the run length of the first id, its periods
+    /// strictly increasing, `T` dividing the rows), in O(T) without hashing or sorting. It is
+    /// checked on that unit only: every unit must still pass [`fits`](Self::fits), which callers
+    /// do in their own pass over the rows. `None` when the columns are not integers or cannot be
+    /// in that layout (then [`Panel::new`] validates and encodes them; it accepts every sorted
+    /// panel too, with the same unit and period order).
+    pub fn candidate(frame: &'f Frame<'_>, unit: &str, time: &str) -> Option<SortedPanel<'f>> {
         let (Ok(Column::Int(ids)), Ok(Column::Int(ts))) = (frame.column(unit), frame.column(time)) else {
             return None;
         };
+        let (ids, ts): (&[i64], &[i64]) = (ids, ts);
         let n = ids.len();
         let nt = ids.iter().take_while(|&&id| id == ids[0]).count();
         if n == 0 || n % nt != 0 || ts.len() != n {
@@ -35,26 +41,44 @@ impl SortedPanel {
         if periods.windows(2).any(|w| w[0] >= w[1]) {
             return None;
         }
-        let n_units = n / nt;
-        // Chunks of whole units; each unit compares its first id with the previous unit's.
-        let per_chunk = 4096;
-        let ok = (0..n_units.div_ceil(per_chunk)).into_par_iter().all(|c| {
-            let (a, b) = (c * per_chunk, ((c + 1) * per_chunk).min(n_units));
-            (a..b).all(|u| {
-                let (id_rows, t_rows) = (&ids[u * nt..(u + 1) * nt], &ts[u * nt..(u + 1) * nt]);
-                let id = id_rows[0];
-                (u == 0 || ids[(u - 1) * nt] < id)
-                    && id_rows.iter().fold(true, |acc, &v| acc & (v == id))
-                    && t_rows.iter().zip(periods).fold(true, |acc, (a, b)| acc & (a == b))
-            })
-        });
-        ok.then(|| SortedPanel { n_units, periods: periods.to_vec() })
+        Some(SortedPanel { ids, ts, n_units: n / nt, periods })
+    }
+
+    /// Whether the rows of `units` are in the layout: each unit's id the same in all its rows
+    /// and above the previous unit's, its periods the first unit's. Long loops over the rows
+    /// (they vectorise) and one compare per unit.
+    pub fn fits(&self, units: Range<usize>) -> bool {
+        let nt = self.periods.len();
+        let rows = units.start * nt..units.end * nt;
+        let tiled = self.periods.repeat(BLOCK_UNITS);
+        let periods = self.ts[rows.clone()].chunks(tiled.len()).fold(true, |acc, c| acc & (c == &tiled[..c.len()]));
+        let rising =
+            (units.start.max(1)..units.end).fold(true, |acc, u| acc & (self.ids[u * nt - 1] < self.ids[u * nt]));
+        periods && rising && constant_within_units(&self.ids[rows], nt, |v| v as u64)
     }
 
     /// Periods per unit.
     pub fn n_periods(&self) -> usize {
         self.periods.len()
     }
+}
+
+/// Units per block of the long loops of [`SortedPanel::fits`] and [`constant_within_units`].
+const BLOCK_UNITS: usize = 64;
+
+/// Whether `v`, whole units of `nt` rows each, is the same within each unit (compared as
+/// `bits`): each row against the next, unit boundaries masked out, in blocks of whole units
+/// (a loop without branches that vectorises).
+pub(crate) fn constant_within_units<T: Copy>(v: &[T], nt: usize, bits: impl Fn(T) -> u64) -> bool {
+    let block = nt * BLOCK_UNITS;
+    let keep: Vec<u64> = (1..=block).map(|k| if k % nt == 0 { 0 } else { u64::MAX }).collect();
+    let mut differ = 0;
+    for c in v.chunks(block) {
+        for ((&a, &b), m) in c.iter().zip(&c[1..]).zip(&keep) {
+            differ |= (bits(a) ^ bits(b)) & m;
+        }
+    }
+    differ == 0
 }
 
 /// A validated unit x period panel over a frame.
@@ -190,7 +214,12 @@ mod tests {
                 .unwrap()
         };
         let f = frame(vec![3, 3, 3, 7, 7, 7], vec![1, 2, 4, 1, 2, 4]);
-        assert_eq!(SortedPanel::detect(&f, "id", "t"), Some(SortedPanel { n_units: 2, periods: vec![1, 2, 4] }));
+        let detect = |f: &Frame<'_>| {
+            SortedPanel::candidate(f, "id", "t")
+                .filter(|sp| sp.fits(0..sp.n_units))
+                .map(|sp| (sp.n_units, sp.periods.to_vec()))
+        };
+        assert_eq!(detect(&f), Some((2, vec![1, 2, 4])));
         // Same panel as Panel::new sees it: units in id order, periods ascending.
         let p = Panel::new(&f, "id", "t").unwrap();
         assert_eq!((p.unit.n_levels(), p.periods.clone()), (2, vec![1, 2, 4]));
@@ -201,14 +230,14 @@ mod tests {
             (vec![3, 3, 3, 7, 7], vec![1, 2, 4, 1, 2]),       // unbalanced
             (vec![3, 3, 7, 7, 7, 7], vec![1, 1, 1, 2, 3, 4]), // repeated period
         ] {
-            assert_eq!(SortedPanel::detect(&frame(id, t), "id", "t"), None);
+            assert_eq!(detect(&frame(id, t)), None);
         }
         let f = Frame::new()
             .with_column("id", Column::Float(Cow::Owned(vec![1.0, 1.0])))
             .unwrap()
             .with_column("t", Column::Int(Cow::Owned(vec![1, 2])))
             .unwrap();
-        assert_eq!(SortedPanel::detect(&f, "id", "t"), None);
+        assert_eq!(detect(&f), None);
     }
 
     #[test]

@@ -39,7 +39,7 @@
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::cohort::{CohortSource, ControlGroup, Timing};
+use super::cohort::{CohortSource, ControlGroup, Timing, TimingReport};
 
 #[path = "att_gt_sorted.rs"]
 mod sorted;
@@ -74,7 +74,7 @@ pub(crate) struct Prepared {
     /// Cohorts whose ATT(g,t) are estimated.
     pub treated: Vec<i64>,
     pub drops: DidDrops,
-    pub timing: Timing,
+    pub timing: TimingReport,
     /// Outcome moments of each cohort block (sorted path), or empty ([`Influence::moments`]).
     pub moments: Vec<BlockMoments>,
 }
@@ -314,7 +314,7 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> crate::Re
         blocks: Vec::new(),
         treated,
         drops,
-        timing,
+        timing: timing.report,
         moments: Vec::new(),
     })
 }
@@ -695,8 +695,13 @@ pub(crate) fn estimate_all(
         prep = prepare(p, frame, true)?;
     }
     let deferred = prep.y.is_empty();
-    let mut outs: Vec<CellOut> =
-        plans.par_iter().zip(units).zip(sums).map(|((pl, units), sums)| run_cell(&prep, p, pl, units, sums)).collect();
+    // Cells without covariates are a few operations each (closed form): in parallel only with covariates.
+    let run = |((pl, units), sums): ((&Plan, CellUnits), Option<[f64; 4]>)| run_cell(&prep, p, pl, units, sums);
+    let mut outs: Vec<CellOut> = if prep.k == 0 {
+        plans.iter().zip(units).zip(sums).map(run).collect()
+    } else {
+        plans.par_iter().zip(units).zip(sums).map(run).collect()
+    };
     let mut warnings = Vec::new();
     let failed: Vec<&str> = outs.iter().filter_map(|o| o.failure.as_deref()).collect();
     if !failed.is_empty() {
@@ -824,7 +829,7 @@ pub(crate) fn estimate_all(
         cohorts,
         n_never_treated,
         clusters,
-        timing: prep.timing.report.clone(),
+        timing: prep.timing.clone(),
         drops: prep.drops.clone(),
         params: (**p).clone(),
         warnings,

@@ -3,30 +3,36 @@
 //! cohort is used (no covariates, weights, clusters above the unit or 0/1 treatment column).
 //! That is the common case, and it needs no id encoding: unit `u`'s rows are `u*T..(u+1)*T`.
 //!
-//! Cost: one parallel pass over the ids and periods ([`SortedPanel::detect`]), one over the
-//! cohorts (each unit's must be constant) and, when asked for, one copying the outcome into the period-wise
-//! layout, instead of hashing ids, encoding labels and scattering row by row. One parallel pass
-//! over fixed chunks of units accumulates each cohort's outcome moments ([`BlockMoments`],
-//! batches of 64 units merged with the pairwise update), from which the cells' means and all
-//! standard errors by unit follow (with never-treated or not-yet-treated controls alike: a
-//! cell's control mean is the size-weighted mean of its control blocks' means); the
-//! period-wise outcome copy is made only when asked for (`outcomes`).
+//! Cost: one parallel pass over fixed chunks of units reads each row once: it checks the layout
+//! ([`SortedPanel::fits`]), that each unit's cohort is one valid value and its outcomes are
+//! finite, applies the timing rules of [`Timing::from_cohorts`](super::cohort::Timing) to
+//! the cohort, and accumulates each cohort's outcome moments ([`BlockMoments`], batches of 64
+//! units merged with the pairwise update, chunks merged in order). The cells' means and all
+//! standard errors by unit follow from the moments (with never-treated or not-yet-treated
+//! controls alike: a cell's control mean is the size-weighted mean of its control blocks'
+//! means); the period-wise outcome copy is made only when asked for (`outcomes`).
 //!
 //! Anything unusual (a missing or infinite outcome, an invalid or varying cohort, no
-//! never-treated units, fewer than two periods, non-float outcomes) returns `None` and the
-//! general [`super::prepare`] handles it, with its drops, reports and errors; the units, their
-//! order and every value are then the same as the general path would give.
+//! never-treated units, fewer than two periods, non-float outcomes, rows out of the layout)
+//! returns `None` and the general [`super::prepare`] handles it, with its drops, reports and
+//! errors; the units, their order and every value are then the same as the general path would give.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
 
 use rayon::prelude::*;
 
 use super::{finish, Prepared};
-use crate::data::{Column, Frame, SortedPanel};
-use crate::did::cohort::{cohort_value, Timing};
+use crate::data::{constant_within_units, Column, Frame, SortedPanel};
+use crate::did::cohort::{cohort_value, CohortCount, TimingReport};
 use crate::did::params::AttGt;
-use crate::did::result::{BlockMoments, DidDrops};
+use crate::did::result::{BlockMoments, DidDrops, MOMENT_BATCH as BATCH};
 
-/// Units per batch of the moment accumulation.
-const BATCH: usize = 64;
+/// Units per chunk of the parallel pass (fixed, so the result does not depend on the number
+/// of threads).
+const CHUNK: usize = 2048;
+/// Widest range of treated cohorts (`last - first` period) the sorted path takes.
+const MAX_SPAN: usize = 4096;
 
 /// `Prepared` for a sorted balanced panel, or `None` when the general path must decide.
 /// `outcomes: false` leaves the period-wise outcome copy `y` empty (the moments are enough
@@ -36,150 +42,59 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Pr
     if !p.covariates.is_empty() || p.weights.is_some() || p.treatment.is_some() || !by_unit {
         return None;
     }
-    let Ok(Column::Float(ysrc)) = frame.column(&p.outcome) else { return None };
+    let Ok(Column::Float(y)) = frame.column(&p.outcome) else { return None };
+    let y: &[f64] = y;
     let Ok(gcol) = frame.numeric(&p.cohort, "the cohort (first treated period)") else { return None };
-    let sp = SortedPanel::detect(frame, &p.unit, &p.time)?;
+    let sp = SortedPanel::candidate(frame, &p.unit, &p.time)?;
     let nt = sp.n_periods();
-    if nt < 2 {
+    if nt < 2 || y.len() != sp.n_units * nt || gcol.len() != y.len() {
         return None;
     }
-    // Each unit's cohort: one valid value, the same in all its rows.
-    let mut raw: Vec<Option<i64>> = vec![None; sp.n_units];
-    let chunk = 4096;
-    let valid = raw.par_chunks_mut(chunk).enumerate().all(|(c, out)| {
-        out.iter_mut().enumerate().all(|(k, slot)| {
-            let rows = (c * chunk + k) * nt..(c * chunk + k + 1) * nt;
-            let constant = match gcol {
-                Column::Int(v) => v[rows.clone()].iter().all(|&x| x == v[rows.start]),
-                Column::Float(v) => v[rows.clone()].iter().all(|x| x.to_bits() == v[rows.start].to_bits()),
-                Column::Categorical { .. } => false,
-            };
-            match cohort_value(gcol, rows.start) {
-                Ok(g) if constant => {
-                    *slot = g;
-                    true
-                }
-                _ => false,
-            }
-        })
-    });
-    if !valid {
-        return None;
-    }
-    let timing = Timing::from_cohorts(raw, &sp.periods, p.anticipation);
-    if timing.report.n_never_treated == 0 || timing.require_controls(p.control_group, &p.cohort).is_err() {
-        return None;
-    }
-    let treated: Vec<i64> = timing.cohorts().iter().map(|c| c.cohort).collect();
-    // Units in (cohort, unit) order, as `cohort_order` gives: each unit's level (0: never
-    // treated, then the treated cohorts; `n_levels`: dropped), counts per level, then every
-    // level fills its own stretch of positions from the input read in order.
-    let n_levels = treated.len() + 1;
-    if n_levels >= usize::from(u8::MAX) {
-        return None;
-    }
-    // Level of a cohort: a table over the cohorts' range when it is small (periods), else a search.
-    let (lo, hi) = (treated[0], treated[treated.len() - 1]);
-    let mut table = vec![n_levels as u8; if hi - lo < 4096 { (hi - lo + 1) as usize } else { 0 }];
-    if !table.is_empty() {
-        for (l, &g) in treated.iter().enumerate() {
-            table[(g - lo) as usize] = l as u8 + 1;
+    let span = usize::try_from(sp.periods[nt - 1] - sp.periods[0]).ok().filter(|&s| s <= MAX_SPAN)?;
+    let rules = Rules { first: sp.periods[0] + p.anticipation, last: sp.periods[nt - 1] + p.anticipation, span };
+    let scan = Scan { sp, gcol, y, rules };
+    let parts: Vec<ChunkScan> =
+        (0..sp.n_units.div_ceil(CHUNK)).into_par_iter().map(|c| scan.chunk(c)).collect::<Option<_>>()?;
+    let mut never = BlockMoments::empty(nt);
+    let mut treated_moments: BTreeMap<i64, BlockMoments> = BTreeMap::new();
+    let mut first_period: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut late = 0;
+    for part in &parts {
+        never.merge(&part.never);
+        for (g, m) in &part.treated {
+            treated_moments.entry(*g).or_insert_with(|| BlockMoments::empty(nt)).merge(m);
         }
-    }
-    let levels: Vec<u8> = (0..sp.n_units)
-        .into_par_iter()
-        .with_min_len(chunk)
-        .map(|u| match timing.cohort[u] {
-            _ if timing.dropped[u] => n_levels as u8,
-            None => 0,
-            Some(g) if !table.is_empty() => table[(g - lo) as usize],
-            Some(g) => treated.binary_search(&g).map_or(n_levels as u8, |l| l as u8 + 1),
-        })
-        .collect();
-    let mut count = vec![0usize; n_levels + 1];
-    for &l in &levels {
-        count[usize::from(l)] += 1;
-    }
-    let n: usize = count[..n_levels].iter().sum();
-    // Each level's outcome moments and the finiteness check: one parallel pass over fixed
-    // chunks of units (so the result does not depend on the number of threads), a batch of
-    // units per level at a time, chunks merged in order.
-    let chunk_moments = |c: usize| {
-        let mut acc: Vec<BlockMoments> = (0..n_levels).map(|_| BlockMoments::empty(nt)).collect();
-        let mut batch = vec![0.0; n_levels * BATCH * nt];
-        let mut len = vec![0usize; n_levels];
-        let mut ok = true;
-        for u in c * chunk..((c + 1) * chunk).min(sp.n_units) {
-            let l = usize::from(levels[u]);
-            if l == n_levels {
-                continue;
-            }
-            let buf = &mut batch[l * BATCH * nt..(l + 1) * BATCH * nt];
-            for (j, &v) in ysrc[u * nt..(u + 1) * nt].iter().enumerate() {
-                buf[j * BATCH + len[l]] = v;
-                ok &= v.is_finite();
-            }
-            len[l] += 1;
-            if len[l] == BATCH {
-                acc[l].merge(&BlockMoments::of_batch(buf, BATCH, BATCH, nt));
-                len[l] = 0;
-            }
+        for (g, c) in &part.first_period {
+            *first_period.entry(*g).or_default() += c;
         }
-        for (l, a) in acc.iter_mut().enumerate() {
-            a.merge(&BlockMoments::of_batch(&mut batch[l * BATCH * nt..(l + 1) * BATCH * nt], BATCH, len[l], nt));
-        }
-        (ok, acc)
-    };
-    let parts: Vec<(bool, Vec<BlockMoments>)> =
-        (0..sp.n_units.div_ceil(chunk)).into_par_iter().map(chunk_moments).collect();
-    let finite = parts.iter().all(|p| p.0);
-    let mut level_moments: Vec<BlockMoments> = (0..n_levels).map(|_| BlockMoments::empty(nt)).collect();
-    for (_, part) in &parts {
-        for (m, pm) in level_moments.iter_mut().zip(part) {
-            m.merge(pm);
-        }
+        late += part.late;
     }
-    // A non-finite outcome anywhere (dropped units included) leaves it to the general path,
-    // before anything is copied.
-    let dropped_finite = (0..sp.n_units)
-        .filter(|&u| usize::from(levels[u]) == n_levels)
-        .all(|u| ysrc[u * nt..(u + 1) * nt].iter().all(|v| v.is_finite()));
-    if !(finite && dropped_finite) {
+    let n_never = never.n as usize;
+    if n_never == 0 || treated_moments.is_empty() {
         return None;
     }
-    // Moments of the levels with units: the cohort blocks, in order.
-    let moments: Vec<BlockMoments> = level_moments.into_iter().filter(|m| m.n > 0.0).collect();
-    // Units in (cohort, unit) order: each level's cohort repeated over its stretch.
-    let level_cohort: Vec<i64> = std::iter::once(0).chain(treated.iter().copied()).collect();
+    let treated: Vec<i64> = treated_moments.keys().copied().collect();
+    let counts: Vec<usize> = std::iter::once(n_never).chain(treated_moments.values().map(|m| m.n as usize)).collect();
+    let n: usize = counts.iter().sum();
+    // Units in (cohort, unit) order, never treated first: each level's cohort over its stretch.
     let cohort: Vec<i64> =
-        count[..n_levels].iter().zip(&level_cohort).flat_map(|(&c, &g)| std::iter::repeat_n(g, c)).collect();
-    // Outcomes period after period (only when asked for): each level's stretch of every row is
-    // a separate slice, filled in parallel by level.
-    let mut y = if outcomes { vec![0.0; n * nt] } else { Vec::new() };
-    let mut pieces: Vec<Vec<&mut [f64]>> = (0..n_levels).map(|_| Vec::with_capacity(nt)).collect();
-    for row in y.chunks_mut(n.max(1)) {
-        let mut rest = row;
-        for (piece, &c) in pieces.iter_mut().zip(&count) {
-            let (head, tail) = rest.split_at_mut(c);
-            piece.push(head);
-            rest = tail;
-        }
-    }
-    if outcomes {
-        pieces.into_par_iter().enumerate().for_each(|(l, mut rows)| {
-            let units = levels.iter().enumerate().filter(|(_, &lv)| usize::from(lv) == l).map(|(u, _)| u);
-            for (k, u) in units.enumerate() {
-                for (row, &v) in rows.iter_mut().zip(&ysrc[u * nt..(u + 1) * nt]) {
-                    row[k] = v;
-                }
-            }
-        });
-    }
+        std::iter::once(&0).chain(&treated).zip(&counts).flat_map(|(&g, &c)| std::iter::repeat_n(g, c)).collect();
+    let y = if outcomes { scan.period_wise(&treated, &counts) } else { Vec::new() };
+    let timing = TimingReport {
+        n_units: sp.n_units,
+        n_never_treated: n_never,
+        treated_after_last_period: late,
+        first_period_treated: first_period
+            .into_iter()
+            .map(|(cohort, n_units)| CohortCount { cohort, n_units })
+            .collect(),
+    };
+    let moments: Vec<BlockMoments> = std::iter::once(never).chain(treated_moments.into_values()).collect();
     let drops =
-        DidDrops { n_input_rows: ysrc.len(), missing_by_column: vec![(p.outcome.clone(), 0)], ..Default::default() };
+        DidDrops { n_input_rows: scan.y.len(), missing_by_column: vec![(p.outcome.clone(), 0)], ..Default::default() };
     let parts = Prepared {
         n,
-        periods: sp.periods,
+        periods: sp.periods.to_vec(),
         y,
         x: Vec::new(),
         k: 0,
@@ -194,4 +109,212 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Pr
         moments,
     };
     finish(parts).ok()
+}
+
+/// The timing rules of `Timing::from_cohorts` as codes: with `first`/`last` the first/last
+/// period plus anticipation, a cohort `first < g <= last` gets code `g - first - 1` (below
+/// `span = last - first`); the others [`Rules::NEVER`] (0 or missing), [`Rules::LATE`] (after
+/// `last`: never treated), [`Rules::DROPPED`] (at or before `first`) or [`Rules::INVALID`].
+#[derive(Clone, Copy)]
+struct Rules {
+    first: i64,
+    last: i64,
+    span: usize,
+}
+
+impl Rules {
+    const NEVER: usize = 0;
+    const LATE: usize = 1;
+    const DROPPED: usize = 2;
+    const INVALID: usize = 3;
+    /// Codes below this are the four above; a treated cohort's code is `4 + (g - first - 1)`.
+    const TREATED: usize = 4;
+
+    /// The code of a whole cohort value `g` (0: never treated); selects rather than branches.
+    #[inline]
+    fn code_int(self, g: i64) -> u16 {
+        let rel = g.wrapping_sub(self.first + 1);
+        let other = if g == 0 {
+            Self::NEVER
+        } else if g > self.last {
+            Self::LATE
+        } else if g < 0 {
+            Self::INVALID
+        } else {
+            Self::DROPPED
+        };
+        (if (rel as u64) < self.span as u64 { Self::TREATED + rel as usize } else { other }) as u16
+    }
+
+    /// The code of a float cohort (missing, 0 or `+inf`: never treated; fractions invalid).
+    #[inline]
+    fn code_float(self, g: f64) -> u16 {
+        if g.is_nan() || g == 0.0 || g == f64::INFINITY {
+            Self::NEVER as u16
+        } else if !(g > 0.0 && g.is_finite() && g.fract() == 0.0) {
+            Self::INVALID as u16
+        } else {
+            self.code_int(g as i64)
+        }
+    }
+
+    /// The cohort of a treated code.
+    fn cohort(self, code: usize) -> i64 {
+        self.first + 1 + (code - Self::TREATED) as i64
+    }
+}
+
+/// The columns of one sorted-path fit.
+struct Scan<'f> {
+    sp: SortedPanel<'f>,
+    gcol: &'f Column<'f>,
+    y: &'f [f64],
+    rules: Rules,
+}
+
+/// One chunk's share: moments of its never-treated units and of each treated cohort (in order
+/// of first appearance), counts of late and first-period cohorts.
+struct ChunkScan {
+    never: BlockMoments,
+    treated: Vec<(i64, BlockMoments)>,
+    first_period: Vec<(i64, usize)>,
+    late: usize,
+}
+
+impl Scan<'_> {
+    /// Unit `u`'s cohort code ([`Rules`]), from its first row.
+    #[inline]
+    fn unit_code(&self, u: usize) -> usize {
+        let row = u * self.sp.n_periods();
+        usize::from(match self.gcol {
+            Column::Int(v) => self.rules.code_int(v[row]),
+            Column::Float(v) => self.rules.code_float(v[row]),
+            Column::Categorical { .. } => Rules::INVALID as u16,
+        })
+    }
+
+    /// Whether each unit of `units` has one cohort in all its rows and finite outcomes.
+    fn rows_valid(&self, units: Range<usize>) -> bool {
+        let nt = self.sp.n_periods();
+        let rows = units.start * nt..units.end * nt;
+        let finite = self.y[rows.clone()].iter().fold(true, |acc, v| acc & v.is_finite());
+        finite
+            && match self.gcol {
+                Column::Int(v) => constant_within_units(&v[rows], nt, |x| x as u64),
+                Column::Float(v) => constant_within_units(&v[rows], nt, f64::to_bits),
+                Column::Categorical { .. } => false,
+            }
+    }
+
+    /// Chunk `c` of units read once; `None` when a unit is out of the layout, its cohort invalid
+    /// or varying, an outcome not finite, or too many cohorts.
+    fn chunk(&self, c: usize) -> Option<ChunkScan> {
+        let nt = self.sp.n_periods();
+        let units = c * CHUNK..((c + 1) * CHUNK).min(self.sp.n_units);
+        if !(self.sp.fits(units.clone()) && self.rows_valid(units.clone())) {
+            return None;
+        }
+        let rules = self.rules;
+        let code: Vec<u16> = units.clone().map(|u| self.unit_code(u) as u16).collect();
+        let n_codes = Rules::TREATED + rules.span;
+        let mut count = vec![0u32; n_codes];
+        for &k in &code {
+            count[usize::from(k)] += 1;
+        }
+        if count[Rules::INVALID] > 0 {
+            return None;
+        }
+        let mut first_period: Vec<(i64, usize)> = Vec::new();
+        if count[Rules::DROPPED] > 0 {
+            for (u, _) in units.clone().zip(&code).filter(|(_, &k)| usize::from(k) == Rules::DROPPED) {
+                let g = cohort_value(self.gcol, u * nt).ok()??;
+                match first_period.iter_mut().find(|x| x.0 == g) {
+                    Some(x) => x.1 += 1,
+                    None => first_period.push((g, 1)),
+                }
+            }
+        }
+        // Units in (level, unit) order by a counting sort: level 0 never treated (late cohorts
+        // included, in unit order), then each treated code; dropped units last, not used.
+        let mut next = vec![0u32; n_codes];
+        let mut at = count[Rules::NEVER] + count[Rules::LATE];
+        for k in Rules::TREATED..n_codes {
+            next[k] = at;
+            at += count[k];
+        }
+        next[Rules::LATE] = 0;
+        next[Rules::DROPPED] = at;
+        let mut order = vec![0u32; code.len()];
+        for (u, &k) in units.clone().zip(&code) {
+            // Never and late share one cursor: level 0.
+            let k = if usize::from(k) == Rules::LATE { Rules::NEVER } else { usize::from(k) };
+            order[next[k] as usize] = u as u32;
+            next[k] += 1;
+        }
+        let n_never = (count[Rules::NEVER] + count[Rules::LATE]) as usize;
+        let mut batch = vec![0.0; BATCH * nt];
+        let never = self.level_moments(&order[..n_never], &mut batch);
+        let mut start = n_never;
+        let mut treated = Vec::new();
+        for k in (Rules::TREATED..n_codes).filter(|&k| count[k] > 0) {
+            let end = start + count[k] as usize;
+            treated.push((rules.cohort(k), self.level_moments(&order[start..end], &mut batch)));
+            start = end;
+        }
+        Some(ChunkScan { never, treated, first_period, late: count[Rules::LATE] as usize })
+    }
+
+    /// Outcome moments of `units` in their order, a batch at a time (copied period-wise
+    /// into `batch`).
+    fn level_moments(&self, units: &[u32], batch: &mut [f64]) -> BlockMoments {
+        let nt = self.sp.n_periods();
+        let mut acc = BlockMoments::empty(nt);
+        for batch_units in units.chunks(BATCH) {
+            for (k, &u) in batch_units.iter().enumerate() {
+                let u = u as usize;
+                for (slot, &v) in batch[k..].iter_mut().step_by(BATCH).zip(&self.y[u * nt..(u + 1) * nt]) {
+                    *slot = v;
+                }
+            }
+            acc.merge(&BlockMoments::of_batch(batch, batch_units.len(), nt));
+        }
+        acc
+    }
+
+    /// The outcomes period after period (`T x n`) in (cohort, unit) order: levels 0 (never
+    /// treated) and `1 + k` (`treated[k]`) with `counts` units each; each level's stretch of
+    /// every period is a separate slice, filled in parallel by level.
+    fn period_wise(&self, treated: &[i64], counts: &[usize]) -> Vec<f64> {
+        let nt = self.sp.n_periods();
+        let n: usize = counts.iter().sum();
+        let dropped = counts.len();
+        let levels: Vec<usize> = (0..self.sp.n_units)
+            .into_par_iter()
+            .with_min_len(CHUNK)
+            .map(|u| match self.unit_code(u) {
+                Rules::NEVER | Rules::LATE => 0,
+                k if k >= Rules::TREATED => treated.binary_search(&self.rules.cohort(k)).map_or(dropped, |l| l + 1),
+                _ => dropped,
+            })
+            .collect();
+        let mut y = vec![0.0; n * nt];
+        let mut pieces: Vec<Vec<&mut [f64]>> = (0..counts.len()).map(|_| Vec::with_capacity(nt)).collect();
+        for row in y.chunks_mut(n.max(1)) {
+            let mut rest = row;
+            for (piece, &c) in pieces.iter_mut().zip(counts) {
+                let (head, tail) = rest.split_at_mut(c);
+                piece.push(head);
+                rest = tail;
+            }
+        }
+        pieces.into_par_iter().enumerate().for_each(|(l, mut rows)| {
+            let units = levels.iter().enumerate().filter(|(_, &lv)| lv == l).map(|(u, _)| u);
+            for (k, u) in units.enumerate() {
+                for (row, &v) in rows.iter_mut().zip(&self.y[u * nt..(u + 1) * nt]) {
+                    row[k] = v;
+                }
+            }
+        });
+        y
+    }
 }

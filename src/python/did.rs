@@ -79,6 +79,11 @@ impl PyGroupTimeEffects {
         to_json(&self.inner)
     }
 
+    /// Its warnings alone as JSON (the whole JSON is parsed only when a field is read).
+    fn warnings_json(&self) -> PyResult<String> {
+        to_json(&self.inner.warnings)
+    }
+
     /// Aggregate; `options` is the JSON of [`Aggregate`].
     fn aggregate(&self, py: Python<'_>, options: &str) -> PyResult<PyAggregatedEffects> {
         let o: Aggregate = guard(|| parse(options))?;

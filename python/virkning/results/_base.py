@@ -34,19 +34,38 @@ class Result:
         self = cls.__new__(cls)
         self._inner = inner
         self._backend = backend
-        self._dict = json.loads(inner.to_json())
-        self._emit_warnings()
+        # A Rust result with ``warnings_json`` is parsed only when a field is read (a large
+        # result's JSON costs more than a fast fit); the others at once.
+        if hasattr(inner, "warnings_json"):
+            self._emit_warnings(json.loads(inner.warnings_json()))
+        else:
+            self._emit_warnings(self._fields().get("warnings", []))
         return self
 
+    def _fields(self) -> dict:
+        """The Rust result as a dict, parsed from its JSON on first use (``{}`` without one)."""
+        d = self.__dict__.get("_dict")
+        if d is None:
+            inner = self.__dict__.get("_inner")
+            if inner is None:
+                return {}
+            d = self.__dict__["_dict"] = json.loads(inner.to_json())
+        return d
+
     def __getattr__(self, name: str) -> Any:
-        # Fields of the Rust result (``n_obs``, ``loglik``, ...) read as attributes.
-        d = self.__dict__.get("_dict", {})
-        if name in d:
-            return d[name]
+        # Fields of the Rust result (``n_obs``, ``loglik``, ...) read as attributes; ``_dict``
+        # is the whole result, parsed on first use.
+        if name == "_dict" and "_inner" in self.__dict__:
+            return self._fields()
+        if not name.startswith("_"):
+            d = self._fields()
+            if name in d:
+                return d[name]
         raise AttributeError(name)
 
-    def _emit_warnings(self) -> None:
-        for w in self._dict.get("warnings", []):
+    @staticmethod
+    def _emit_warnings(found: list[dict]) -> None:
+        for w in found:
             cls = getattr(exc, _WARNING_CLASSES.get(w["code"], "VirkningWarning"), UserWarning)
             warnings.warn(w["message"], cls, stacklevel=4)
 

@@ -23,12 +23,6 @@ def _p_value(estimate: float, se: float) -> tuple[float, float]:
 class _DidResult(Result):
     _headers: list[str]
 
-    def __getattr__(self, name: str) -> Any:
-        d = self.__dict__.get("_dict", {})
-        if name in d:
-            return d[name]
-        raise AttributeError(name)
-
     def _table_rows(self) -> list[list]:
         return [[r[c] for c in self._headers] for r in self._rows()]
 
@@ -137,11 +131,11 @@ class GroupTimeEffects(Permutable, _DidResult):
         """
         opts: dict[str, Any] = {"kind": kind, "min_e": min_e, "max_e": max_e, "balance_e": balance_e,
                                 "alpha": alpha, "seed": seed}
-        fit_boot = self._dict["params"]["bootstrap"]
         if bootstrap is False:
             opts["bootstrap"] = None
             opts["_force_analytic"] = True
         elif bootstrap is not None and bootstrap is not True:
+            fit_boot = self._dict["params"]["bootstrap"]
             opts["bootstrap"] = {"n_boot": int(bootstrap),
                                  "weights": bootstrap_weights or (fit_boot or {}).get("weights", "mammen")}
         force = opts.pop("_force_analytic", False)

@@ -25,12 +25,6 @@ class FeolsResult(Result):
     def _title(self) -> str:
         return f"OLS: {self._dict['params']['formula']}"
 
-    def __getattr__(self, name: str) -> Any:
-        d = self.__dict__.get("_dict", {})
-        if name in d:
-            return d[name]
-        raise AttributeError(name)
-
     def _glance(self) -> dict:
         d = self._dict
         return {

@@ -34,12 +34,6 @@ class WildBootResult(Result):
         ci = self._dict["conf_int"]
         return (float("nan"), float("nan")) if ci is None else (ci[0], ci[1])
 
-    def __getattr__(self, name: str) -> Any:
-        d = self.__dict__.get("_dict", {})
-        if name in d:
-            return d[name]
-        raise AttributeError(name)
-
     def t_boot(self) -> np.ndarray:
         """Bootstrap t-statistics under the null."""
         return np.asarray(self._inner.t_boot())
@@ -127,12 +121,6 @@ class RiTestResult(Result):
     @property
     def statistic(self) -> float:
         return self._dict["statistic"]
-
-    def __getattr__(self, name: str) -> Any:
-        d = self.__dict__.get("_dict", {})
-        if name in d:
-            return d[name]
-        raise AttributeError(name)
 
     def distribution(self) -> np.ndarray:
         """The estimate under each permutation (``nan`` where a refit failed)."""
