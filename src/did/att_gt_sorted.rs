@@ -268,7 +268,7 @@ impl Scan<'_> {
     /// into `batch`).
     fn level_moments(&self, units: &[u32], batch: &mut [f64]) -> BlockMoments {
         let nt = self.sp.n_periods();
-        let mut acc = BlockMoments::empty(nt);
+        let (mut acc, mut part) = (BlockMoments::empty(nt), BlockMoments::empty(nt));
         for batch_units in units.chunks(BATCH) {
             for (k, &u) in batch_units.iter().enumerate() {
                 let u = u as usize;
@@ -276,7 +276,8 @@ impl Scan<'_> {
                     *slot = v;
                 }
             }
-            acc.merge(&BlockMoments::of_batch(batch, batch_units.len(), nt));
+            part.set_to_batch(batch, batch_units.len());
+            acc.merge(&part);
         }
         acc
     }
