@@ -5,15 +5,18 @@
 //!
 //! Cost: one parallel pass over fixed chunks of units reads each row once: it checks the layout
 //! ([`SortedPanel::fits`]), that each unit's cohort is one valid value and its outcomes are
-//! finite, applies the timing rules of [`Timing::from_cohorts`](super::cohort::Timing) to
-//! the cohort, and accumulates each cohort's outcome moments ([`BlockMoments`], batches of 64
-//! units merged with the pairwise update, chunks merged in order). The cells' means and all
+//! finite (long branch-free loops over the rows), applies the timing rules of
+//! [`Timing::from_cohorts`](super::cohort::Timing) as a code per cohort value, sorts the
+//! chunk's units by cohort (counting sort, unit order kept) and accumulates each cohort's
+//! outcome moments ([`BlockMoments`], batches of 64 units merged with the pairwise update,
+//! chunks merged in order). Memory beyond the input: O(units) for the cohorts. The cells' means and all
 //! standard errors by unit follow from the moments (with never-treated or not-yet-treated
 //! controls alike: a cell's control mean is the size-weighted mean of its control blocks'
 //! means); the period-wise outcome copy is made only when asked for (`outcomes`).
 //!
 //! Anything unusual (a missing or infinite outcome, an invalid or varying cohort, no
-//! never-treated units, fewer than two periods, non-float outcomes, rows out of the layout)
+//! never-treated units, fewer than two periods, non-float outcomes, rows out of the layout,
+//! periods spanning more than [`MAX_SPAN`])
 //! returns `None` and the general [`super::prepare`] handles it, with its drops, reports and
 //! errors; the units, their order and every value are then the same as the general path would give.
 
@@ -112,8 +115,8 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Pr
 }
 
 /// The timing rules of `Timing::from_cohorts` as codes: with `first`/`last` the first/last
-/// period plus anticipation, a cohort `first < g <= last` gets code `g - first - 1` (below
-/// `span = last - first`); the others [`Rules::NEVER`] (0 or missing), [`Rules::LATE`] (after
+/// period plus anticipation, a cohort `first < g <= last` gets code `TREATED + g - first - 1`
+/// (`span = last - first` such codes); the others [`Rules::NEVER`] (0 or missing), [`Rules::LATE`] (after
 /// `last`: never treated), [`Rules::DROPPED`] (at or before `first`) or [`Rules::INVALID`].
 #[derive(Clone, Copy)]
 struct Rules {
@@ -207,7 +210,7 @@ impl Scan<'_> {
     }
 
     /// Chunk `c` of units read once; `None` when a unit is out of the layout, its cohort invalid
-    /// or varying, an outcome not finite, or too many cohorts.
+    /// or varying, or an outcome not finite.
     fn chunk(&self, c: usize) -> Option<ChunkScan> {
         let nt = self.sp.n_periods();
         let units = c * CHUNK..((c + 1) * CHUNK).min(self.sp.n_units);
