@@ -69,7 +69,7 @@ impl Validated<FeolsChecked> {
     ///
     /// # Errors
     /// Data errors (missing column, non-numeric outcome, infinite values, empty sample, single
-    /// cluster), [`RegressionError::AllCollinear`], [`InferenceError`] when the variance cannot be
+    /// cluster), [`RegressionError::AllCollinear`](super::RegressionError::AllCollinear), [`InferenceError`] when the variance cannot be
     /// computed.
     pub fn fit(&self, frame: &Frame<'_>) -> Result<FeolsResult> {
         let p = &self.params;

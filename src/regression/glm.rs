@@ -235,8 +235,8 @@ impl Validated<GlmChecked> {
     ///
     /// # Errors
     /// Data errors (missing columns, non-numeric values, empty sample), outcome values outside
-    /// the family's support, [`RegressionError::Separation`], [`RegressionError::NotConverged`],
-    /// [`RegressionError::AllCollinear`].
+    /// the family's support, [`RegressionError::Separation`](super::RegressionError::Separation), [`RegressionError::NotConverged`](super::RegressionError::NotConverged),
+    /// [`RegressionError::AllCollinear`](super::RegressionError::AllCollinear).
     pub fn fit(&self, frame: &Frame<'_>) -> Result<GlmResult> {
         let p = &self.params;
         let mut mf = build(
