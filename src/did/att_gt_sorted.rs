@@ -245,7 +245,6 @@ impl Scan<'_> {
             next[k] = at;
             at += count[k];
         }
-        next[Rules::LATE] = 0;
         next[Rules::DROPPED] = at;
         let mut order = vec![0u32; code.len()];
         for (u, &k) in units.clone().zip(&code) {
