@@ -74,6 +74,9 @@ impl Validated<Benchmark> {
             None => None,
         };
         let seed = p.seed.unwrap_or(DEFAULT_SEED);
+        // Three rank vectors (u32 per unit) per draw, then one unit's ranks across draws.
+        let bytes = p.n_sim as f64 * (12.0 * rows.len() as f64 + 80.0);
+        crate::inference::check_memory("n_sim", p.n_sim, bytes, "the simulated ranks")?;
         let chol = spd_cholesky_lower(&ex.vcov, "coefficient variance")?;
         let x_rows: Vec<Vec<f64>> = rows.iter().map(|&i| (0..k).map(|j| s.x[j * n + i]).collect()).collect();
         let rate: Vec<f64> = rows.iter().map(|&i| s.rate[i]).collect();
@@ -96,6 +99,7 @@ impl Validated<Benchmark> {
             p.level,
             p.top,
         );
+        crate::inference::check_interrupt()?;
         let rank = rank_desc(&d);
         let rank_raw = rank_desc(&rate);
         let rank_shrunk = rank_desc(&sh.mean);

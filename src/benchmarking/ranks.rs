@@ -100,6 +100,9 @@ pub(crate) fn simulate(inp: &RankInput<'_>, n_sim: usize, seed: u64, level: f64,
     let draws: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = (0..n_sim)
         .into_par_iter()
         .map(|s| {
+            if crate::inference::interrupted() {
+                return Default::default(); // the caller returns Interrupted
+            }
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(s as u64);
             let z: Vec<f64> = (0..k).map(|_| StandardNormal.sample(&mut rng)).collect();
@@ -123,6 +126,9 @@ pub(crate) fn simulate(inp: &RankInput<'_>, n_sim: usize, seed: u64, level: f64,
             (rank_desc(&theta), rank_desc(&shrunk), within)
         })
         .collect();
+    if crate::inference::interrupted() {
+        return RankSummary::default();
+    }
     let per_unit = |pick: &dyn Fn(&(Vec<u32>, Vec<u32>, Vec<u32>)) -> &Vec<u32>, i: usize| -> Vec<u32> {
         draws.iter().map(|d| pick(d)[i]).collect()
     };

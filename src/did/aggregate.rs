@@ -457,7 +457,7 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
             b.n_boot,
             b.weights,
             opts.seed.or(res.params.seed).unwrap_or(0),
-        );
+        )?;
         let bse = draws.std_errors();
         for (s, b) in se.iter_mut().zip(bse) {
             *s = if s.is_finite() { b } else { f64::NAN };

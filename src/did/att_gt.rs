@@ -769,7 +769,7 @@ pub(crate) fn estimate_all(
             b.n_boot,
             b.weights,
             p.seed.unwrap_or(0),
-        );
+        )?;
         let bse = draws.std_errors();
         for (s, (b, o)) in se.iter_mut().zip(bse.iter().zip(&outs)) {
             *s = if s.is_finite() && o.n_treated >= 2 { *b } else { f64::NAN };

@@ -85,7 +85,8 @@ pub struct DidImputation {
     pub covariates: Vec<String>,
     /// Event times to estimate (`None`: every observed event time >= 0).
     pub horizons: Option<Vec<i64>>,
-    /// Number of pre-treatment event times (-1..-K) in the pre-trend test (0: no test).
+    /// Number of pre-treatment event times (-1..-K) in the pre-trend test (0: no test); at most
+    /// the earliest pre-treatment event time in the data (larger is an `InvalidParam` error).
     pub pretrends: usize,
     /// Cluster column (default: the unit).
     pub cluster: Option<String>,
@@ -519,6 +520,13 @@ impl Validated<DidImputation> {
         rows0: &[usize],
     ) -> Result<(Vec<EventTimeEstimate>, Option<WaldTest>)> {
         let p = &**self;
+        // Bounded by the data: one dummy per pre-treatment event time the untreated rows have.
+        let most = rows0.iter().filter_map(|&i| data.event_time(i)).filter(|e| *e < 0).map(|e| -e).max().unwrap_or(0);
+        if p.pretrends as i64 > most {
+            let reason = format!("the earliest pre-treatment event time in the data is -{most}; use at most {most}");
+            let value = p.pretrends.to_string();
+            return Err(crate::ParamsError::InvalidParam { name: "pretrends", value, reason }.into());
+        }
         let mut extra = Vec::new();
         let mut terms = Vec::new();
         for h in 1..=p.pretrends as i64 {

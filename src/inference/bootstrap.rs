@@ -34,6 +34,11 @@ pub struct MultiplierDraws {
 /// `scale * sum_c v_c S_ck` (use `scale = 1/n`). Draws come from the shared [`DrawPlan`]
 /// (blocks of seeded streams; Rademacher weights with `2^G <= n_boot` enumerate every sign
 /// vector, so `n_boot` in the result can differ from the request).
+///
+/// # Errors
+/// [`crate::ParamsError::InvalidParam`] (option `bootstrap`) when the draws would not fit in the
+/// memory limit ([`super::check_memory`]), checked before allocating;
+/// [`super::InferenceError::Interrupted`] when interrupted (checked once per block of draws).
 pub fn multiplier_bootstrap(
     sums: &[f64],
     n_clusters: usize,
@@ -42,19 +47,27 @@ pub fn multiplier_bootstrap(
     n_boot: usize,
     weights: BootWeights,
     seed: u64,
-) -> MultiplierDraws {
+) -> crate::Result<MultiplierDraws> {
     let plan = DrawPlan::new(n_clusters, n_boot, weights, seed);
-    if plan.seekable() && n_clusters > 0 && k > 0 {
+    // The draws, the products they are assembled from, and a sorted column at a time.
+    let bytes = 8.0 * plan.reps as f64 * (2.0 * k as f64 + 1.0);
+    super::check_memory("bootstrap", n_boot, bytes, "the multiplier bootstrap draws")?;
+    let draws = if plan.seekable() && n_clusters > 0 && k > 0 {
         chunked(&plan, sums, n_clusters, k, scale)
     } else {
         blocked(&plan, sums, n_clusters, k, scale)
-    }
+    };
+    super::check_interrupt()?;
+    Ok(draws)
 }
 
 /// Block after block of multipliers, each `n_clusters x 256`, times `sums`.
 fn blocked(plan: &DrawPlan, sums: &[f64], n_clusters: usize, k: usize, scale: f64) -> MultiplierDraws {
     let run = |j: usize| {
         let range = plan.block_range(j);
+        if super::interrupted() {
+            return (range.start, 0, Vec::new());
+        }
         let v = plan.block(j);
         (range.start, range.len(), matmul_tn(&v, sums, n_clusters, range.len(), k))
     };
@@ -91,6 +104,9 @@ fn chunked(plan: &DrawPlan, sums: &[f64], g: usize, k: usize, scale: f64) -> Mul
     let chunk = g.div_ceil(n_chunks);
     let tasks: Vec<(usize, usize)> = (0..plan.n_blocks()).flat_map(|j| (0..n_chunks).map(move |q| (j, q))).collect();
     let partial = |&(j, q): &(usize, usize)| -> Vec<f64> {
+        if super::interrupted() {
+            return Vec::new();
+        }
         let (h0, h1) = (q * chunk, ((q + 1) * chunk).min(g));
         let m = h1 - h0;
         // Rows h0..h1 of `sums`, transposed: column-major k x m.
@@ -200,15 +216,24 @@ mod tests {
         let n = 400;
         let psi: Vec<f64> = (0..n).map(|i| ((i * 37 % 101) as f64 - 50.0) / 10.0).collect();
         let analytic = psi.iter().map(|v| v * v).sum::<f64>().sqrt() / n as f64;
-        let d = multiplier_bootstrap(&psi, n, 1, 1.0 / n as f64, 4000, BootWeights::Mammen, 7);
+        let d = multiplier_bootstrap(&psi, n, 1, 1.0 / n as f64, 4000, BootWeights::Mammen, 7).unwrap();
         let se = d.std_errors()[0];
         assert!((se / analytic - 1.0).abs() < 0.06, "{se} vs {analytic}");
-        let again = multiplier_bootstrap(&psi, n, 1, 1.0 / n as f64, 4000, BootWeights::Mammen, 7);
+        let again = multiplier_bootstrap(&psi, n, 1, 1.0 / n as f64, 4000, BootWeights::Mammen, 7).unwrap();
         assert_eq!(d, again);
-        let r = multiplier_bootstrap(&psi, n, 1, 1.0 / n as f64, 4000, BootWeights::Rademacher, 7);
+        let r = multiplier_bootstrap(&psi, n, 1, 1.0 / n as f64, 4000, BootWeights::Rademacher, 7).unwrap();
         assert!((r.std_errors()[0] / analytic - 1.0).abs() < 0.06);
         // One column: the sup-t critical value is the pointwise normal quantile.
         let c = d.sup_t_critical(&[se], &[0], 0.05);
         assert!((c - 1.96).abs() < 0.12, "{c}");
+    }
+
+    #[test]
+    fn draws_that_would_not_fit_in_memory_are_refused_before_allocating() {
+        // 10^8 draws of 1000 columns: 1.5 TiB; refused at once, nothing allocated.
+        let e = multiplier_bootstrap(&[1.0; 1000 * 50], 50, 1000, 1.0, 100_000_000, BootWeights::Mammen, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`bootstrap`") && e.contains("TiB") && e.contains("VIRKNING_MEMORY_LIMIT"), "{e}");
     }
 }

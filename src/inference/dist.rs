@@ -52,3 +52,24 @@ mod tests {
         assert!((RefDist::Normal.two_sided_p(1.959963984540054) - 0.05).abs() < 1e-9);
     }
 }
+
+/// Relative tolerance of a tie between a resampled statistic and the sample one.
+///
+/// Resampled statistics that reproduce the sample (the identity draw of a wild bootstrap and
+/// its mirror, the identity permutation of a randomization test, symmetric clusters under full
+/// enumeration) equal it only up to rounding (about 1e-13 relative, more where the scores
+/// cancel); genuinely different statistics closer than 1e-9 relative are rarer than one in a
+/// billion draws. So ties are decided with this tolerance, and count. It also moves the ends
+/// of a test-inversion interval by at most about 1e-9 relative (where a draw's $|t^*|$ crosses
+/// $|t|$), far inside any reported precision.
+pub const TIE: f64 = 1e-9;
+
+/// Whether a resampled statistic is at least as extreme as the sample one: the two-sided rule
+/// $|t^*| \ge |t|\,(1 - 10^{-9})$, ties counting as exceeding (p-values include the draws
+/// that reproduce the sample). `fwildclusterboot` (`mean(abs(t_stat) < abs(t_boot))`) and
+/// `wildboottest` (`np.mean(np.abs(t_stat) < abs(t_boot))`) count strict exceedances with no
+/// tolerance, so under full enumeration their identity and mirror draws count or not by
+/// rounding; a NaN statistic never exceeds.
+pub fn at_least_as_extreme(t: f64, t_star: f64) -> bool {
+    t_star.abs() >= t.abs() * (1.0 - TIE)
+}

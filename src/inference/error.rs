@@ -52,4 +52,7 @@ pub enum InferenceError {
         /// The coefficients that were estimated.
         kept: String,
     },
+    /// The call was interrupted (Ctrl-C) or cancelled before it finished.
+    #[error("interrupted: the computation was cancelled before it finished")]
+    Interrupted,
 }

@@ -4,9 +4,11 @@
 
 mod boot_weights;
 mod bootstrap;
+mod cancel;
 mod dist;
 mod error;
 mod guidance;
+mod limits;
 mod ritest;
 mod ssc;
 mod vcov;
@@ -14,9 +16,13 @@ mod wildboot;
 
 pub use boot_weights::{fresh_seed, BootWeights, DrawPlan};
 pub use bootstrap::{multiplier_bootstrap, MultiplierDraws};
+pub use cancel::{check_interrupt, interrupt, interrupted, Cancel, Running, CHECK_EVERY};
 pub use dist::RefDist;
 pub use error::InferenceError;
 pub use guidance::{few_treated_clusters, FEW_TREATED};
+pub use limits::{
+    check_memory, check_threads, memory_limit, pool_threads, DEFAULT_MEMORY_LIMIT, MAX_THREADS, MEMORY_LIMIT_VAR,
+};
 pub use ritest::{adoption_times, permutation, randomization_test, RiResult, RiTest};
 pub use ssc::{ClusterDf, FixefK, SmallSampleCorrection};
 pub use vcov::{jackknife_vcov, Scores, VcovType};

@@ -6,7 +6,8 @@
 //! $\pi$ of the units and gives unit $u$ the adoption time of unit $\pi(u)$ (never-treated units
 //! carry "never"), so the number of treated units and the distribution of adoption times are
 //! kept. The statistic is recomputed by any estimator (a closure), and
-//! $p = \#\{b : |T_b| \ge |T|\} / B$ (two-sided, as `ritest`), with Monte Carlo standard error
+//! $p = \#\{b : |T_b| \ge |T|\} / B$ (two-sided, as `ritest`; ties decided with the relative
+//! tolerance [`super::dist::TIE`] and counted), with Monte Carlo standard error
 //! $\sqrt{p(1-p)/B}$. Replicates whose statistic cannot be computed are `NaN`, counted in
 //! `n_failed` and left out of $B$.
 //!
@@ -23,7 +24,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::boot_weights::fresh_seed;
-use super::InferenceError;
+use super::dist::at_least_as_extreme;
+use super::{check_interrupt, check_memory, interrupted, InferenceError};
 use crate::error::ParamsError;
 use crate::traits::Validated;
 
@@ -144,13 +146,15 @@ where
         return Err(InferenceError::BadHypothesis { reason: "the statistic is not finite".into() }.into());
     }
     let seed = params.seed.unwrap_or_else(fresh_seed);
+    // The distribution and its finite copy.
+    check_memory("reps", params.reps, 16.0 * params.reps as f64, "the randomization distribution")?;
     let distribution: Vec<f64> = (0..params.reps)
         .into_par_iter()
-        .map(|b| statistic(&permutation(n_units, seed, b)).unwrap_or(f64::NAN))
+        .map(|b| if interrupted() { f64::NAN } else { statistic(&permutation(n_units, seed, b)).unwrap_or(f64::NAN) })
         .collect();
+    check_interrupt()?;
     let valid: Vec<f64> = distribution.iter().copied().filter(|v| v.is_finite()).collect();
-    let tol = 1e-10 * actual.abs().max(f64::MIN_POSITIVE);
-    let count = valid.iter().filter(|v| v.abs() >= actual.abs() - tol).count();
+    let count = valid.iter().filter(|v| at_least_as_extreme(actual, **v)).count();
     let reps = valid.len().max(1);
     let p = count as f64 / reps as f64;
     Ok(RiResult {

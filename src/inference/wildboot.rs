@@ -24,8 +24,25 @@
 //!   confidence interval is found by inverting the p-value function (bisection to machine
 //!   precision on the same draws).
 //!
-//! p-value: $\frac1B\sum_b 1\{|t| \le |t^*_b|\}$ (symmetric, as `wildboottest` and `boottest`;
-//! exact ties, up to a relative 1e-10, count as exceeding).
+//! p-value: $\frac1B\sum_b 1\{|t^*_b| \ge |t|(1 - 10^{-9})\}$ (symmetric, as `wildboottest`
+//! and `boottest`). Ties count as exceeding, decided with the relative tolerance
+//! [`super::dist::TIE`]: under WCR11/WCU11 the draws $v = \pm 1$ reproduce the sample, so their
+//! $|t^*|$ equals $|t|$ up to rounding, and a p-value must not depend on which way rounding went
+//! (`fwildclusterboot` and `wildboottest` compare strictly, `|t| < |t*|`, with no tolerance).
+//!
+//! # Scale and edges
+//! - The columns of $X$ and $y$ are scaled by powers of two (exact) to a largest absolute value
+//!   in $[1, 2)$ before anything is accumulated, and the hypothesis with them, so the test and
+//!   the interval are the same for a regressor in units of $10^{-10}$ or $10^{300}$ (and no
+//!   product overflows); numbers are otherwise bit for bit those of the unscaled computation.
+//! - Test inversion works in units of the standard error of $R\hat\beta$: bracket by doubling
+//!   from 2 se, scan inward, bisect. Far from the estimate $|t(\theta)|$ grows linearly while
+//!   most $|t^*_b(\theta)|$ level off, but the draws that reproduce the sample (under WCR11 the
+//!   identity and its mirror) tie with it at every $\theta$, so the p-value never falls below
+//!   their share (3 clusters: 2 of 8 draws, 0.25). When the p-value is still above `alpha` at
+//!   $2^{20} \approx 10^6$ standard errors from the estimate, that end is reported as infinite
+//!   with an `unbounded_interval` warning saying why, never as the far point where rounding
+//!   happened to break the ties.
 //!
 //! # References
 //! Roodman, MacKinnon, Nielsen & Webb (2019), Stata Journal 19(1); MacKinnon & Webb (2018) on
@@ -37,16 +54,13 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::boot_weights::{fresh_seed, BootWeights, DrawPlan};
-use super::{InferenceError, SmallSampleCorrection};
+use super::dist::at_least_as_extreme;
+use super::{check_interrupt, interrupted, InferenceError, SmallSampleCorrection};
 use crate::data::{DataError, Factor};
 use crate::error::ParamsError;
 use crate::linalg::{matmul_cm, pinv_sym, spd_solve_inverse};
+use crate::results::Diagnostic;
 use crate::traits::Validated;
-
-/// Relative tolerance under which a bootstrap statistic ties with the sample one; ties count as
-/// exceeding (under WCR11 the draws v = +-1 reproduce the sample exactly, and only rounding
-/// would decide them otherwise).
-const TIE: f64 = 1e-10;
 
 /// How the bootstrap residuals are formed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +221,9 @@ pub struct WildBootResult {
     /// Bootstrap t-statistics under the null.
     #[serde(skip)]
     pub t_boot: Vec<f64>,
+    /// Warnings: `unbounded_interval` when the interval has an infinite end, and why.
+    #[serde(default)]
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Per-draw summary: numerator `n0 + d n1` and variance `a + 2 b d + c d^2`, with d = theta - r.
@@ -245,7 +262,19 @@ struct Term {
     weight: f64,
 }
 
-fn cell_stats(p: &BootProblem<'_>, cell: &Factor) -> (Vec<f64>, Vec<f64>) {
+/// The power of two that brings the largest finite absolute value of `v` into [1, 2) (1 for a
+/// zero column): multiplying by it is exact.
+fn pow2_scale(v: &[f64]) -> f64 {
+    let m = v.iter().filter(|x| x.is_finite()).fold(0.0f64, |m, x| m.max(x.abs()));
+    if m == 0.0 {
+        return 1.0;
+    }
+    let e = (m.log2().floor() as i32).clamp(-1000, 1000);
+    2f64.powi(-e)
+}
+
+/// Cell sums of $X_f'X_f$ and $X_f'y$ of the scaled columns $x_a s_a$, $y s_y$.
+fn cell_stats(p: &BootProblem<'_>, cell: &Factor, sx: &[f64], sy: f64) -> (Vec<f64>, Vec<f64>) {
     let (n, k, nc) = (p.n, p.k, cell.n_levels());
     let width = k * k + k;
     let chunk = 1 << 14;
@@ -253,15 +282,19 @@ fn cell_stats(p: &BootProblem<'_>, cell: &Factor) -> (Vec<f64>, Vec<f64>) {
     let acc = (0..n.div_ceil(chunk))
         .into_par_iter()
         .fold(zero, |mut acc, j| {
+            let mut row = vec![0.0; k];
             for i in j * chunk..((j + 1) * chunk).min(n) {
                 let base = cell.codes[i] as usize * width;
                 let s = &mut acc[base..base + width];
-                for a in 0..k {
-                    let xa = p.x[a * n + i];
-                    for b in 0..k {
-                        s[a * k + b] += xa * p.x[b * n + i];
+                for (a, r) in row.iter_mut().enumerate() {
+                    *r = p.x[a * n + i] * sx[a];
+                }
+                let yi = p.y[i] * sy;
+                for (a, &xa) in row.iter().enumerate() {
+                    for (b, &xb) in row.iter().enumerate() {
+                        s[a * k + b] += xa * xb;
                     }
-                    s[k * k + a] += xa * p.y[i];
+                    s[k * k + a] += xa * yi;
                 }
             }
             acc
@@ -297,7 +330,7 @@ fn check_clusters(name: &str, f: &Factor) -> crate::Result<()> {
     Ok(())
 }
 
-fn build_cells(p: &BootProblem<'_>) -> crate::Result<(Cells, usize, Factor)> {
+fn build_cells(p: &BootProblem<'_>, sx: &[f64], sy: f64) -> crate::Result<(Cells, usize, Factor)> {
     let (bname, boot) = p.bootcluster.unwrap_or(p.clusters[0]);
     let mut all: Vec<(&str, &Factor)> = p.clusters.clone();
     all.push((bname, boot));
@@ -342,7 +375,7 @@ fn build_cells(p: &BootProblem<'_>) -> crate::Result<(Cells, usize, Factor)> {
             weight: sign * adj * p.ssc.cluster_factor(g),
         });
     }
-    let (xx, xy) = cell_stats(p, &cell);
+    let (xx, xy) = cell_stats(p, &cell, sx, sy);
     let boot_of: Vec<usize> = first.iter().map(|&i| boot.codes[i] as usize).collect();
     Ok((Cells { n_cells: nc, xx, xy, boot: boot_of, terms }, boot.n_levels(), cell))
 }
@@ -384,7 +417,23 @@ pub fn wild_bootstrap(
         }
         .into());
     }
-    let (cells, n_boot, _) = build_cells(prob)?;
+    // Scale-free: exact power-of-two scaling of every column and of y, and of the hypothesis
+    // with them (R~_a = R_a s_a h, r~ = r s_y h, h bringing R~ into [1, 2)); estimates and the
+    // interval are unscaled at the end (by `unit` = s_y h).
+    let n = prob.n;
+    let sx: Vec<f64> = (0..k).map(|a| pow2_scale(&prob.x[a * n..(a + 1) * n])).collect();
+    let sy = pow2_scale(prob.y);
+    let r_vec: Vec<f64> = hyp.r_vec.iter().zip(&sx).map(|(r, s)| r * s).collect();
+    let h = pow2_scale(&r_vec);
+    let unit = sy * h;
+    let scaled = Hypothesis { label: hyp.label.clone(), r_vec: r_vec.iter().map(|r| r * h).collect(), r: hyp.r * unit };
+    let (cells, n_boot, _) = build_cells(prob, &sx, sy)?;
+    let plan_reps = DrawPlan::new(n_boot, params.reps, params.weights, 0).reps;
+    // The draws (five numbers each) and their t-statistics, plus a block of weights per thread.
+    let bytes = plan_reps as f64 * (std::mem::size_of::<Draw>() + 8) as f64;
+    super::check_memory("reps", params.reps, bytes, "the wild bootstrap draws")?;
+    let original = hyp;
+    let hyp = &scaled;
     let nc = cells.n_cells;
     let kk = k * k;
     let rv = &hyp.r_vec;
@@ -447,6 +496,10 @@ pub fn wild_bootstrap(
     let draws: Vec<Draw> = (0..plan.n_blocks())
         .into_par_iter()
         .flat_map_iter(|blk| {
+            // One relaxed load per block of 256 draws: an interrupt stops the run within a block.
+            if interrupted() {
+                return Vec::new();
+            }
             let v = plan.block(blk);
             let len = v.len() / n_boot;
             let p0 = matmul_cm(&j0, &v, m, n_boot, len);
@@ -471,26 +524,35 @@ pub fn wild_bootstrap(
                 .collect::<Vec<_>>()
         })
         .collect();
+    check_interrupt()?;
 
     // Sequential: one p-value is O(B) cheap arithmetic, and the interval needs ~150 of them; a
     // parallel section per call costs more in thread hand-offs than it saves (badly so on a
     // loaded machine). The two ends of the interval run in parallel instead.
     let pval = |d: f64| -> f64 {
-        let t = ((estimate - hyp.r - d) / se).abs() * (1.0 - TIE);
-        draws.iter().filter(|dr| t < dr.t(d).abs()).count() as f64 / draws.len() as f64
+        let t = (estimate - hyp.r - d) / se;
+        draws.iter().filter(|dr| at_least_as_extreme(t, dr.t(d))).count() as f64 / draws.len() as f64
     };
     let p_value = pval(0.0);
-    let conf_int = p.conf_int.then(|| {
+    let mut warnings = Vec::new();
+    let conf_int = if p.conf_int {
         let centre = estimate - hyp.r;
         let (lo, hi) =
             rayon::join(|| invert(&pval, centre, se, p.alpha, -1.0), || invert(&pval, centre, se, p.alpha, 1.0));
-        (lo + hyp.r, hi + hyp.r)
-    });
+        check_interrupt()?;
+        if lo.is_infinite() || hi.is_infinite() {
+            let floor = pval(centre - FAR * se).max(pval(centre + FAR * se));
+            warnings.push(unbounded(floor, p.alpha, plan.reps, n_boot, plan.enumerate));
+        }
+        Some(((lo + hyp.r) / unit, (hi + hyp.r) / unit))
+    } else {
+        None
+    };
     let mut used: WildBoot = WildBoot::clone(params);
     used.seed = Some(seed);
     Ok(WildBootResult {
-        hypothesis: hyp.clone(),
-        estimate,
+        hypothesis: original.clone(),
+        estimate: estimate / unit,
         statistic,
         p_value,
         conf_int,
@@ -500,7 +562,30 @@ pub fn wild_bootstrap(
         n_clusters: prob.clusters.iter().map(|(_, f)| f.n_levels()).collect(),
         params: used,
         t_boot: draws.iter().map(|d| d.t(0.0)).collect(),
+        warnings,
     })
+}
+
+/// How far, in standard errors of $R\hat\beta$, the interval search goes: $2^{20} \approx 10^6$.
+/// A p-value still above alpha there stays so (the draws that reproduce the sample tie with it
+/// at any distance), and beyond it rounding, not the data, would decide where it falls.
+const FAR: f64 = (1u64 << 20) as f64;
+
+fn unbounded(floor: f64, alpha: f64, reps: usize, g: usize, enumerated: bool) -> Diagnostic {
+    let draws =
+        if enumerated { format!("all {reps} sign vectors of {g} bootstrap clusters") } else { format!("{reps} draws") };
+    let why = format!(
+        "the bootstrap p-value is still {floor:.4} (above alpha = {alpha}) a million standard errors from the \
+         estimate ({draws}; the draws that reproduce the sample tie with it at any distance)"
+    );
+    Diagnostic::new(
+        "unbounded_interval",
+        format!(
+            "the {}% wild bootstrap interval is unbounded: {why}; use more clusters, Webb weights \
+             (weights=\"webb\") or a larger alpha",
+            (100.0 * (1.0 - alpha) * 1e6).round() / 1e6
+        ),
+    )
 }
 
 /// Cell scores $X_f'(y_f - X_f \beta_0(d))$ as `s0 + d s1`; `s1` is `None` when the residuals do
@@ -647,15 +732,18 @@ fn j_matrix(cells: &Cells, k: usize, bread: &[f64], rb: &[f64], s: &[f64], n_boo
 }
 
 /// Outermost point on one side (`side` = -1 or +1) of `centre` where the p-value function falls
-/// to `alpha`: bracket, scan a grid inward, then bisect to machine precision.
+/// to `alpha`, in units of `se`: infinite when it is still above `alpha` at [`FAR`] standard
+/// errors; otherwise bracket by doubling from 2 se (up to `FAR`), scan a grid inward, bisect.
 fn invert(pval: &(dyn Fn(f64) -> f64 + Sync), centre: f64, se: f64, alpha: f64, side: f64) -> f64 {
+    if pval(centre + side * FAR * se) > alpha {
+        return side * f64::INFINITY;
+    }
     let mut width = 2.0 * se;
-    let mut tries = 0;
     while pval(centre + side * width) > alpha {
         width *= 2.0;
-        tries += 1;
-        if tries > 60 {
-            return side * f64::INFINITY;
+        if width >= FAR * se || interrupted() {
+            width = FAR * se;
+            break;
         }
     }
     // Scan from outside inward for the outermost point still inside the interval.
@@ -671,6 +759,9 @@ fn invert(pval: &(dyn Fn(f64) -> f64 + Sync), centre: f64, se: f64, alpha: f64, 
         outer = w;
     }
     for _ in 0..200 {
+        if interrupted() {
+            break;
+        }
         let mid = 0.5 * (inner + outer);
         if mid <= inner || mid >= outer {
             break;

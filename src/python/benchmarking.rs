@@ -19,7 +19,7 @@ pub(crate) fn benchmark_defaults() -> PyResult<String> {
 pub(crate) fn benchmark(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) -> PyResult<PyBenchmarkResult> {
     let held = hold(columns)?;
     let frame = frame(&held)?;
-    let inner = py.detach(|| {
+    let inner = super::inference::interruptible(py, || {
         guard(|| {
             let p: Benchmark = from_json("params", params)?;
             p.fit(&frame)

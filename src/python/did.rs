@@ -51,7 +51,7 @@ pub(crate) fn att_gt_defaults() -> PyResult<String> {
 pub(crate) fn att_gt(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) -> PyResult<PyGroupTimeEffects> {
     let held = hold(columns)?;
     let frame = frame(&held)?;
-    let inner = py.detach(|| {
+    let inner = super::inference::interruptible(py, || {
         guard(|| {
             let p: AttGt = parse(params)?;
             p.validate()?.fit_deferred(&frame)
@@ -108,7 +108,7 @@ impl PyGroupTimeEffects {
         } else {
             &self.inner
         };
-        let inner = py.detach(|| guard(|| fit.aggregate(&o)))?;
+        let inner = super::inference::interruptible(py, || guard(|| fit.aggregate(&o)))?;
         Ok(PyAggregatedEffects { inner })
     }
 

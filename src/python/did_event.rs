@@ -61,7 +61,7 @@ pub(crate) fn event_study(
 ) -> PyResult<PyEventStudyResult> {
     let held = hold(columns)?;
     let frame = frame(&held)?;
-    let inner = py.detach(|| {
+    let inner = super::inference::interruptible(py, || {
         guard(|| match method {
             "sun_abraham" => parse::<SunAbraham>(params)?.fit(&frame),
             "twfe" => parse::<TwfeEventStudy>(params)?.fit(&frame),

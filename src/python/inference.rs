@@ -1,5 +1,9 @@
 //! pyo3 glue for resampling inference: the wild cluster bootstrap on a `feols` model and
-//! randomization inference. Params as JSON of the serde structs; no numerics here.
+//! randomization inference. Params as JSON of the serde structs; no numerics here. Also
+//! [`interruptible`], which every long call uses so that Ctrl-C stops it.
+
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::time::Duration;
 
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -10,6 +14,43 @@ use super::errors::guard;
 use super::json::{from_json, to_json};
 use crate::inference::{BootWeights, RiResult, RiTest, VcovType, WildBoot, WildBootResult};
 use crate::regression::{Feols, Vcov};
+
+/// Run `work` on the thread pool with the GIL released, polling Python's signal handlers every
+/// 50 ms from this thread: on Ctrl-C (`KeyboardInterrupt`, or whatever a handler raises) it
+/// raises the process-wide [`crate::inference::interrupt`], which the long Rust loops check
+/// once per block of work, waits for `work` to return, and raises the Python error. One hand-off
+/// to the pool for the whole call: its parallel sections start from a worker thread.
+pub(crate) fn interruptible<T: Send>(py: Python<'_>, work: impl FnOnce() -> PyResult<T> + Send) -> PyResult<T> {
+    let _running = crate::inference::Running::enter();
+    let (tx, rx) = channel();
+    let mut signal: Option<PyErr> = None;
+    let out = py.detach(|| {
+        rayon::in_place_scope(|s| {
+            s.spawn(move |_| {
+                let _ = tx.send(work());
+            });
+            loop {
+                match rx.recv_timeout(Duration::from_millis(50)) {
+                    Ok(r) => return Some(r),
+                    Err(RecvTimeoutError::Disconnected) => return None,
+                    Err(RecvTimeoutError::Timeout) if signal.is_none() => {
+                        if let Err(e) = Python::attach(|py| py.check_signals()) {
+                            signal = Some(e);
+                            crate::inference::interrupt();
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                }
+            }
+        })
+    });
+    if let Some(e) = signal {
+        return Err(e);
+    }
+    out.unwrap_or_else(|| {
+        Err(super::errors::InternalError::new_err("internal error (please report): the work was lost"))
+    })
+}
 
 /// The `feols` params (JSON of [`Feols`]) with the model's vcov.
 fn feols_params(params: &str, vcov: Option<String>, cluster: Vec<String>) -> crate::Result<Feols> {
@@ -42,16 +83,12 @@ pub(crate) fn wildboot(
 ) -> PyResult<PyWildBootResult> {
     let held = hold(columns)?;
     let frame = frame(&held)?;
-    // rayon::scope: one hand-off to the pool for the whole call; its parallel sections then
-    // start from a worker thread instead of each being injected from this one.
-    let inner = py.detach(|| {
-        rayon::scope(|_| {
-            guard(|| {
-                let p = feols_params(params, vcov, vcov_cluster)?;
-                let b: WildBoot = from_json("wildboot", boot)?;
-                let b = b.weights(weights.parse::<BootWeights>()?).validate()?;
-                p.validate()?.wildboot(&frame, &terms, r, cluster.as_deref(), bootcluster.as_deref(), &b)
-            })
+    let inner = interruptible(py, || {
+        guard(|| {
+            let p = feols_params(params, vcov, vcov_cluster)?;
+            let b: WildBoot = from_json("wildboot", boot)?;
+            let b = b.weights(weights.parse::<BootWeights>()?).validate()?;
+            p.validate()?.wildboot(&frame, &terms, r, cluster.as_deref(), bootcluster.as_deref(), &b)
         })
     })?;
     Ok(PyWildBootResult { inner })
@@ -100,15 +137,11 @@ pub(crate) fn ritest(
 ) -> PyResult<PyRiResult> {
     let held = hold(columns)?;
     let frame = frame(&held)?;
-    // rayon::scope: one hand-off to the pool for the whole call; its parallel sections then
-    // start from a worker thread instead of each being injected from this one.
-    let inner = py.detach(|| {
-        rayon::scope(|_| {
-            guard(|| {
-                let p = feols_params(params, vcov, vcov_cluster)?;
-                let r: RiTest = from_json("ritest", ri)?;
-                p.validate()?.ritest(&frame, term, treatment, unit, time, &r.validate()?)
-            })
+    let inner = interruptible(py, || {
+        guard(|| {
+            let p = feols_params(params, vcov, vcov_cluster)?;
+            let r: RiTest = from_json("ritest", ri)?;
+            p.validate()?.ritest(&frame, term, treatment, unit, time, &r.validate()?)
         })
     })?;
     Ok(PyRiResult { inner })
@@ -131,31 +164,29 @@ pub(crate) fn ritest_staggered(
     use crate::did::{Aggregate, AttGt, DidImputation, SunAbraham, TwfeEventStudy};
     let held = hold(columns)?;
     let frame = frame(&held)?;
-    let inner = py.detach(|| {
-        rayon::scope(|_| {
-            guard(|| {
-                let r: RiTest = from_json("ritest", ri)?;
-                let r = r.validate()?;
-                match estimator {
-                    "att_gt" => {
-                        let agg: Aggregate = match aggregation {
-                            Some(a) => super::did::parse(a)?,
-                            None => Aggregate::default(),
-                        };
-                        super::did::parse::<AttGt>(params)?.validate()?.ritest(&frame, &agg, &r)
-                    }
-                    "sun_abraham" => super::did_event::parse::<SunAbraham>(params)?.validate()?.ritest(&frame, &r),
-                    "twfe" => super::did_event::parse::<TwfeEventStudy>(params)?.validate()?.ritest(&frame, &r),
-                    "imputation" => super::did_event::parse::<DidImputation>(params)?.validate()?.ritest(&frame, &r),
-                    "sdid" => from_json::<crate::synth::Sdid>("params", params)?.validate()?.ritest(&frame, &r),
-                    other => Err(crate::ParamsError::UnknownChoice {
-                        name: "estimator",
-                        value: other.to_string(),
-                        valid: ["att_gt", "sun_abraham", "twfe", "imputation", "sdid"].map(String::from).to_vec(),
-                    }
-                    .into()),
+    let inner = interruptible(py, || {
+        guard(|| {
+            let r: RiTest = from_json("ritest", ri)?;
+            let r = r.validate()?;
+            match estimator {
+                "att_gt" => {
+                    let agg: Aggregate = match aggregation {
+                        Some(a) => super::did::parse(a)?,
+                        None => Aggregate::default(),
+                    };
+                    super::did::parse::<AttGt>(params)?.validate()?.ritest(&frame, &agg, &r)
                 }
-            })
+                "sun_abraham" => super::did_event::parse::<SunAbraham>(params)?.validate()?.ritest(&frame, &r),
+                "twfe" => super::did_event::parse::<TwfeEventStudy>(params)?.validate()?.ritest(&frame, &r),
+                "imputation" => super::did_event::parse::<DidImputation>(params)?.validate()?.ritest(&frame, &r),
+                "sdid" => from_json::<crate::synth::Sdid>("params", params)?.validate()?.ritest(&frame, &r),
+                other => Err(crate::ParamsError::UnknownChoice {
+                    name: "estimator",
+                    value: other.to_string(),
+                    valid: ["att_gt", "sun_abraham", "twfe", "imputation", "sdid"].map(String::from).to_vec(),
+                }
+                .into()),
+            }
         })
     })?;
     Ok(PyRiResult { inner })

@@ -19,7 +19,7 @@ pub(crate) fn sdid_defaults() -> PyResult<String> {
 pub(crate) fn sdid(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) -> PyResult<PySdidResult> {
     let held = hold(columns)?;
     let frame = frame(&held)?;
-    let inner = py.detach(|| {
+    let inner = super::inference::interruptible(py, || {
         guard(|| {
             let v: serde_json::Value = from_json("params", params)?;
             // Named choices first, so a typo gives UnknownChoice with the valid names.
@@ -55,7 +55,7 @@ impl PySdidResult {
 pub(crate) fn synthetic_control(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) -> PyResult<PyScResult> {
     let held = hold(columns)?;
     let frame = frame(&held)?;
-    let inner = py.detach(|| {
+    let inner = super::inference::interruptible(py, || {
         guard(|| {
             let p: crate::synth::SyntheticControl = from_json("params", params)?;
             p.fit(&frame)

@@ -104,7 +104,9 @@ impl FromStr for MdeSearch {
 /// - `estimator`: `twfe`; `weighted`: `false`.
 /// - `effects`: empty, meaning the design's `effect` only.
 /// - `reps`: 1000; `alpha`: 0.05; `power_target`: 0.8; `mde`: `bisection`.
-/// - `threads`: `None` (rayon's global pool; results do not depend on it).
+/// - `threads`: `None` (rayon's global pool; results do not depend on it). At most
+///   [`crate::inference::MAX_THREADS`]; a pool gets no more threads than the machine runs at
+///   once ([`crate::inference::pool_threads`]).
 /// - `sdid_se`: `jackknife`; `sdid_reps`: 100 (placebo/bootstrap replications of `sdid`).
 /// - `sc_unit`: `only` (`synthetic_control` needs a design with one treated unit).
 ///
@@ -112,7 +114,8 @@ impl FromStr for MdeSearch {
 ///
 /// [`SimulateError::NoReplications`] for `reps = 0`; the design's errors (see
 /// [`PanelDesign`]); [`ParamsError::InvalidParam`] for `alpha` or `power_target` outside
-/// $(0, 1)$, `power_target <= alpha`, non-finite effects or `threads = 0`;
+/// $(0, 1)$, `power_target <= alpha`, non-finite effects, `threads` 0 or above
+/// [`crate::inference::MAX_THREADS`], or `reps` whose replicates would not fit in memory;
 /// [`SimulateError::NeedsOneTreated`] for `synthetic_control` on a design with several treated
 /// units and `sc_unit = only`; `InvalidParam` for `weighted` with an estimator that cannot weight, and for `sdid`
 /// with a jackknife or bootstrap standard error and one treated unit.
@@ -244,9 +247,11 @@ impl Power {
         if let Some(e) = self.effects.iter().find(|e| !e.is_finite()) {
             return Err(bad("effects", e.to_string(), "must be finite"));
         }
-        if self.threads == Some(0) {
-            return Err(bad("threads", "0".into(), "must be at least 1"));
+        if let Some(n) = self.threads {
+            crate::inference::check_threads(n)?;
         }
+        // One summary (a few numbers) per replicate and effect size.
+        crate::inference::check_memory("reps", self.reps, 64.0 * self.reps as f64, "the replicate summaries")?;
         let design = self.design.clone().validate()?;
         let n_treated: usize = design.cohorts.iter().map(|c| c.n_units).sum();
         if self.estimator == PowerEstimator::SyntheticControl && n_treated != 1 && self.sc_unit == ScUnit::Only {
@@ -287,12 +292,13 @@ pub struct PowerChecked {
 }
 
 /// Progress of a running power analysis, shared with the caller (read from another thread),
-/// and a cancellation flag checked before every replicate.
+/// and its cancellation token ([`crate::inference::Cancel`], which also sees Ctrl-C) checked
+/// before every replicate.
 #[derive(Debug, Default)]
 pub struct Progress {
     done: AtomicUsize,
     total: AtomicUsize,
-    cancel: AtomicBool,
+    cancel: crate::inference::Cancel,
 }
 
 impl Progress {
@@ -308,11 +314,11 @@ impl Progress {
 
     /// Ask the run to stop; it returns [`SimulateError::Cancelled`].
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.cancel.cancel();
     }
 
     fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.cancel.is_cancelled()
     }
 }
 
@@ -399,7 +405,7 @@ impl Validated<PowerChecked> {
         match self.params.threads {
             None => self.run_here(progress, fit),
             Some(n) => rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
+                .num_threads(crate::inference::pool_threads(n))
                 .build()
                 .map_err(|e| {
                     Error::from(ParamsError::InvalidParam {

@@ -124,6 +124,7 @@ pub(crate) fn standard_error(
 ) -> crate::Result<SeOutcome> {
     let n_treated = s.adoption.iter().filter(|a| a.is_some()).count();
     let n_control = s.adoption.len() - n_treated;
+    crate::inference::check_memory("reps", reps, 8.0 * reps as f64, "the replicates")?;
     match kind {
         SdidSe::None => Ok(SeOutcome { se: f64::NAN, replicates: Vec::new() }),
         SdidSe::Placebo => {
@@ -139,6 +140,9 @@ pub(crate) fn standard_error(
             let x: Vec<f64> = (0..reps)
                 .into_par_iter()
                 .map(|r| {
+                    if crate::inference::interrupted() {
+                        return f64::NAN;
+                    }
                     let perm = match draws {
                         Draws::Given(d) => d[r].clone(),
                         Draws::Seeded(seed) => permutation(&mut rng(*seed, r), n_control),
@@ -149,6 +153,7 @@ pub(crate) fn standard_error(
                     }
                 })
                 .collect();
+            crate::inference::check_interrupt()?;
             Ok(SeOutcome { se: resampling_se(&x), replicates: x })
         }
         SdidSe::Bootstrap => {
@@ -163,6 +168,9 @@ pub(crate) fn standard_error(
                     .map(|r| {
                         let mut g = rng(*seed, r);
                         loop {
+                            if crate::inference::interrupted() {
+                                return f64::NAN;
+                            }
                             let mut ind: Vec<usize> = (0..n).map(|_| g.random_range(0..n)).collect();
                             ind.sort_unstable();
                             if let Some(v) = bootstrap_one(s, fit, method, &ind) {
@@ -172,6 +180,7 @@ pub(crate) fn standard_error(
                     })
                     .collect(),
             };
+            crate::inference::check_interrupt()?;
             Ok(SeOutcome { se: resampling_se(&x), replicates: x })
         }
         SdidSe::Jackknife => {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -31,8 +32,12 @@ class WildBootResult(Result):
 
     @property
     def conf_int(self) -> tuple[float, float]:
+        """The interval; an unbounded end is infinite (JSON carries it as null), with an
+        ``unbounded_interval`` warning saying why."""
         ci = self._dict["conf_int"]
-        return (float("nan"), float("nan")) if ci is None else (ci[0], ci[1])
+        if ci is None:
+            return (float("nan"), float("nan"))
+        return (-math.inf if ci[0] is None else ci[0], math.inf if ci[1] is None else ci[1])
 
     def t_boot(self) -> np.ndarray:
         """Bootstrap t-statistics under the null."""
