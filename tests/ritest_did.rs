@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use virkning::data::{Column, Frame};
-use virkning::did::{Aggregate, AggregationKind, AttGt, CohortSource, DidImputation, PermutedTiming, SunAbraham};
+use virkning::did::{permuted_timing, Aggregate, AggregationKind, AttGt, CohortSource, DidImputation, SunAbraham};
 use virkning::inference::{permutation, RiTest};
 use virkning::simulate::{simulate_staggered, StaggeredPanelParams};
 use virkning::synth::{Sdid, SdidSe};
@@ -76,13 +76,13 @@ fn identity_permutation_gives_each_estimators_att() {
 fn permuted_timing_keeps_treated_count_and_adoption_times() {
     let f = panel(1.0, 3);
     for source in [CohortSource::FirstTreated("cohort"), CohortSource::Treatment("d")] {
-        let pt = PermutedTiming::new(&f, "unit", "period", source).unwrap();
+        let pt = permuted_timing(&f, "unit", "period", source).unwrap();
         let mut before: Vec<Option<i64>> = pt.cohorts().to_vec();
         for b in 0..5 {
             let perm = permutation(pt.n_units(), 7, b);
             let col = pt.column(&perm).unwrap();
             let g = pt.frame(&col).unwrap();
-            let again = PermutedTiming::new(&g, "unit", "period", source).unwrap();
+            let again = permuted_timing(&g, "unit", "period", source).unwrap();
             assert_eq!(again.n_treated(), pt.n_treated());
             let mut after = again.cohorts().to_vec();
             // Unit u now has the adoption time of unit perm[u].
@@ -165,6 +165,6 @@ fn bad_input_errors() {
         h.push(name, f.column(name).unwrap().view()).unwrap();
     }
     h.push("g", Column::Float(Cow::Borrowed(&same))).unwrap();
-    let e = PermutedTiming::new(&h, "unit", "period", CohortSource::FirstTreated("g")).err().unwrap();
+    let e = permuted_timing(&h, "unit", "period", CohortSource::FirstTreated("g")).err().unwrap();
     assert!(e.to_string().contains("same"), "{e}");
 }

@@ -32,5 +32,5 @@ pub use result::{
     AggregateRow, AggregatedEffects, Band, BlockMoments, CellInfluence, ClosedForm, DidDrops, GroupTimeEffect,
     GroupTimeEffects, Influence,
 };
-pub use ritest::PermutedTiming;
+pub use ritest::permuted_timing;
 pub use sun_abraham::{SunAbraham, TwfeEventStudy};

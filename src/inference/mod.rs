@@ -9,8 +9,10 @@ mod dist;
 mod error;
 mod guidance;
 mod limits;
+mod multiway;
 mod ritest;
 mod ssc;
+mod timing;
 mod vcov;
 mod wildboot;
 
@@ -25,5 +27,6 @@ pub use limits::{
 };
 pub use ritest::{adoption_times, permutation, randomization_test, RiResult, RiTest};
 pub use ssc::{ClusterDf, FixefK, SmallSampleCorrection};
+pub use timing::PermutedTiming;
 pub use vcov::{jackknife_vcov, Scores, VcovType};
 pub use wildboot::{wild_bootstrap, BootProblem, BootType, Hypothesis, WildBoot, WildBootResult};

@@ -173,25 +173,10 @@ impl Scores<'_> {
     /// One- or multi-way CR1. Returns the variance and whether a PSD repair was applied.
     pub fn cr1(&self, clusters: &[&Factor], n_params: usize, ssc: &SmallSampleCorrection) -> (Vec<Vec<f64>>, bool) {
         let d = clusters.len();
-        let g_min = clusters.iter().map(|f| f.n_levels()).min().unwrap_or(0);
-        let adj = ssc.adj_factor(self.n, n_params);
         let mut total = vec![vec![0.0; self.k]; self.k];
-        for mask in 1u32..(1 << d) {
-            let members: Vec<&Factor> = (0..d).filter(|j| mask & (1 << j) != 0).map(|j| clusters[j]).collect();
-            let owned;
-            let f: &Factor = if members.len() == 1 {
-                members[0]
-            } else {
-                owned = members[1..].iter().fold(members[0].clone(), |acc, m| Factor::interact(&acc, m));
-                &owned
-            };
-            let g = match ssc.cluster_df {
-                super::ClusterDf::Min => g_min,
-                super::ClusterDf::Conventional => f.n_levels(),
-            };
-            let sign = if mask.count_ones() % 2 == 1 { 1.0 } else { -1.0 };
-            let v = sandwich(self.bread, &self.meat_clusters(f));
-            let c = sign * adj * ssc.cluster_factor(g);
+        for term in super::multiway::multiway_terms(clusters, self.n, n_params, ssc) {
+            let v = sandwich(self.bread, &self.meat_clusters(&term.factor));
+            let c = term.weight;
             for (ta, va) in total.iter_mut().zip(&v) {
                 for (t, x) in ta.iter_mut().zip(va) {
                     *t += c * x;

@@ -351,30 +351,15 @@ fn build_cells(p: &BootProblem<'_>, sx: &[f64], sy: f64) -> crate::Result<(Cells
             first[c as usize] = i;
         }
     }
-    let d = p.clusters.len();
-    let g_min = p.clusters.iter().map(|(_, f)| f.n_levels()).min().unwrap_or(0);
-    let adj = p.ssc.adj_factor(p.n, p.n_params);
-    let mut terms = Vec::new();
-    for mask in 1u32..(1 << d) {
-        let members: Vec<&Factor> = (0..d).filter(|j| mask & (1 << j) != 0).map(|j| p.clusters[j].1).collect();
-        let owned;
-        let f: &Factor = if members.len() == 1 {
-            members[0]
-        } else {
-            owned = members[1..].iter().fold(members[0].clone(), |acc, m| Factor::interact(&acc, m));
-            &owned
-        };
-        let g = match p.ssc.cluster_df {
-            super::ClusterDf::Min => g_min,
-            super::ClusterDf::Conventional => f.n_levels(),
-        };
-        let sign = if mask.count_ones() % 2 == 1 { 1.0 } else { -1.0 };
-        terms.push(Term {
-            of_cell: first.iter().map(|&i| f.codes[i] as usize).collect(),
-            n_levels: f.n_levels(),
-            weight: sign * adj * p.ssc.cluster_factor(g),
-        });
-    }
+    let factors: Vec<&Factor> = p.clusters.iter().map(|(_, f)| *f).collect();
+    let terms = super::multiway::multiway_terms(&factors, p.n, p.n_params, &p.ssc)
+        .into_iter()
+        .map(|t| Term {
+            of_cell: first.iter().map(|&i| t.factor.codes[i] as usize).collect(),
+            n_levels: t.factor.n_levels(),
+            weight: t.weight,
+        })
+        .collect();
     let (xx, xy) = cell_stats(p, &cell, sx, sy);
     let boot_of: Vec<usize> = first.iter().map(|&i| boot.codes[i] as usize).collect();
     Ok((Cells { n_cells: nc, xx, xy, boot: boot_of, terms }, boot.n_levels(), cell))

@@ -225,12 +225,12 @@ impl Validated<Sdid> {
 
 impl Validated<Sdid> {
     /// Randomization inference on the ATT: permute adoption times across units (see
-    /// [`crate::did::PermutedTiming`]), rebuild the 0/1 `treated` column and refit without
+    /// [`crate::inference::PermutedTiming`]), rebuild the 0/1 `treated` column and refit without
     /// standard errors. Permuting keeps the adoption-time distribution, so a simultaneous
     /// design stays simultaneous and a staggered one uses the cohort-by-cohort path.
     ///
     /// # Errors
-    /// As [`crate::did::PermutedTiming::new`] and the fit on the actual data.
+    /// As [`crate::inference::PermutedTiming::from_treatment`] and the fit on the actual data.
     pub fn ritest(
         &self,
         frame: &Frame<'_>,
@@ -239,8 +239,7 @@ impl Validated<Sdid> {
         let mut p: Sdid = (**self).clone();
         p.se = SdidSe::None;
         let p = p.validate()?;
-        let perm =
-            crate::did::PermutedTiming::new(frame, &p.unit, &p.time, crate::did::CohortSource::Treatment(&p.treated))?;
+        let perm = crate::inference::PermutedTiming::from_treatment(frame, &p.unit, &p.time, &p.treated)?;
         perm.test("ATT", params, |f| Ok(p.fit_with(f, &Draws::Seeded(0))?.att()))
     }
 }
