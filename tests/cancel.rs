@@ -1,12 +1,14 @@
 //! The process-wide interrupt stops long loops (issue 16, item 10). One test in its own test
 //! binary (so its own process): the interrupt would stop any other test running beside it.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use virkning::data::Factor;
 use virkning::inference::{
-    check_interrupt, interrupt, randomization_test, wild_bootstrap, BootProblem, BootWeights, Hypothesis,
-    InferenceError, RiTest, Running, SmallSampleCorrection, WildBoot,
+    check_interrupt, interrupt, randomization_test, wild_bootstrap, BootWeights, Hypothesis, InferenceError, RiTest,
+    Running, WildBoot,
 };
 
 /// Run `work` while another thread raises the interrupt after 100 ms; returns its error and
@@ -33,16 +35,7 @@ fn an_interrupt_stops_the_wild_bootstrap_and_randomization_inference() {
     let y: Vec<f64> = (0..n).map(|i| x[n + i] + ((i * 104729) % 97) as f64 / 48.0 - 1.0).collect();
     let f =
         Factor { codes: (0..n).map(|i| (i / per) as u32).collect(), labels: (0..g).map(|c| c.to_string()).collect() };
-    let prob = BootProblem {
-        x: &x,
-        y: &y,
-        n,
-        k: 2,
-        clusters: vec![("g", &f)],
-        bootcluster: None,
-        ssc: SmallSampleCorrection::default(),
-        n_params: 2,
-    };
+    let prob = common::one_way_problem(&x, &y, &f);
     let hyp = Hypothesis { label: "x".into(), r_vec: vec![0.0, 1.0], r: 0.0 };
     // 50 million draws: minutes uninterrupted (a debug build), well inside the memory limit.
     let boot = WildBoot::default().reps(50_000_000).weights(BootWeights::Webb).seed(1).validate().unwrap();

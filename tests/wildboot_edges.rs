@@ -3,10 +3,10 @@
 //! distributions do not depend on rounding, and draws that would not fit in memory are refused
 //! before anything is allocated.
 
+mod common;
+
 use virkning::data::Factor;
-use virkning::inference::{
-    wild_bootstrap, BootProblem, BootType, BootWeights, Hypothesis, SmallSampleCorrection, WildBoot,
-};
+use virkning::inference::{wild_bootstrap, BootType, BootWeights, Hypothesis, WildBoot};
 
 /// A clustered design: intercept and x (column-major), y = 1 + 0.9 x + noise, `g` clusters.
 fn design(g: usize, per: usize, seed: u64) -> (Vec<f64>, Vec<f64>, Factor) {
@@ -30,17 +30,7 @@ fn design(g: usize, per: usize, seed: u64) -> (Vec<f64>, Vec<f64>, Factor) {
 }
 
 fn run(x: &[f64], y: &[f64], f: &Factor, boot: WildBoot, r: f64) -> virkning::inference::WildBootResult {
-    let n = y.len();
-    let prob = BootProblem {
-        x,
-        y,
-        n,
-        k: 2,
-        clusters: vec![("g", f)],
-        bootcluster: None,
-        ssc: SmallSampleCorrection::default(),
-        n_params: 2,
-    };
+    let prob = common::one_way_problem(x, y, f);
     let hyp = Hypothesis { label: "x".into(), r_vec: vec![0.0, 1.0], r };
     wild_bootstrap(&prob, &hyp, &boot.validate().unwrap()).unwrap()
 }
@@ -137,16 +127,7 @@ fn enumerated_p_values_do_not_depend_on_rounding() {
 #[test]
 fn draws_beyond_the_memory_limit_are_refused_up_front() {
     let (x, y, f) = design(50, 4, 7);
-    let prob = BootProblem {
-        x: &x,
-        y: &y,
-        n: y.len(),
-        k: 2,
-        clusters: vec![("g", &f)],
-        bootcluster: None,
-        ssc: SmallSampleCorrection::default(),
-        n_params: 2,
-    };
+    let prob = common::one_way_problem(&x, &y, &f);
     let hyp = Hypothesis { label: "x".into(), r_vec: vec![0.0, 1.0], r: 0.0 };
     let boot = WildBoot::default().reps(usize::MAX / 64).weights(BootWeights::Webb).validate().unwrap();
     let e = wild_bootstrap(&prob, &hyp, &boot).unwrap_err().to_string();

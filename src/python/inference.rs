@@ -24,7 +24,8 @@ pub(crate) fn interruptible<T: Send>(py: Python<'_>, work: impl FnOnce() -> PyRe
     let _running = crate::inference::Running::enter();
     let (tx, rx) = channel();
     let mut signal: Option<PyErr> = None;
-    let out = py.detach(|| {
+    let caught = &mut signal;
+    let out = py.detach(move || {
         rayon::in_place_scope(|s| {
             s.spawn(move |_| {
                 let _ = tx.send(work());
@@ -33,9 +34,9 @@ pub(crate) fn interruptible<T: Send>(py: Python<'_>, work: impl FnOnce() -> PyRe
                 match rx.recv_timeout(Duration::from_millis(50)) {
                     Ok(r) => return Some(r),
                     Err(RecvTimeoutError::Disconnected) => return None,
-                    Err(RecvTimeoutError::Timeout) if signal.is_none() => {
+                    Err(RecvTimeoutError::Timeout) if caught.is_none() => {
                         if let Err(e) = Python::attach(|py| py.check_signals()) {
-                            signal = Some(e);
+                            *caught = Some(e);
                             crate::inference::interrupt();
                         }
                     }

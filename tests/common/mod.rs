@@ -73,3 +73,22 @@ pub fn assert_close(a: f64, b: f64, rtol: f64, what: &str) {
         rel_diff(a, b)
     );
 }
+
+/// A one-way wild bootstrap problem on intercept + x (`x` column-major, `n x 2`), clustered by
+/// `cluster`, with the default small-sample correction.
+pub fn one_way_problem<'a>(
+    x: &'a [f64],
+    y: &'a [f64],
+    cluster: &'a virkning::data::Factor,
+) -> virkning::inference::BootProblem<'a> {
+    virkning::inference::BootProblem {
+        x,
+        y,
+        n: y.len(),
+        k: 2,
+        clusters: vec![("g", cluster)],
+        bootcluster: None,
+        ssc: virkning::inference::SmallSampleCorrection::default(),
+        n_params: 2,
+    }
+}

@@ -81,13 +81,15 @@ def test_wildboot_ritest_and_sdid_reps_beyond_the_memory_limit(mpdta):
 
 def test_did_imputation_pretrends_bounded_by_the_data(mpdta):
     args = dict(outcome="lemp", unit="countyreal", time="year", cohort="first_treat")
+    # The earliest pre-treatment event time: the latest cohort in the first year.
+    most = int((mpdta.loc[mpdta.first_treat > 0, "first_treat"] - mpdta.year.min()).max())
     t0 = time.monotonic()
-    for k in (100_000, 10**7):
-        with pytest.raises(InvalidParameterError, match=r"pretrends.*at most 3"):
+    for k in (most + 1, 100_000, 10**7):
+        with pytest.raises(InvalidParameterError, match=rf"pretrends.*at most {most}$"):
             vk.did_imputation(mpdta, pretrends=k, **args)
     assert time.monotonic() - t0 < 10
     # The largest the data allow still runs.
-    fit = vk.did_imputation(mpdta, pretrends=3, **args)
+    fit = vk.did_imputation(mpdta, pretrends=most, **args)
     assert fit is not None
 
 
