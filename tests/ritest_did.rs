@@ -143,7 +143,7 @@ fn strong_effect_small_p_value_and_null_not_small() {
 
 #[test]
 fn bad_input_errors() {
-    assert!(RiTest::default().reps(0).validate().unwrap_err().to_string().contains("at least one permutation"));
+    assert!(RiTest::default().reps(0).validate().unwrap_err().to_string().contains("must be at least 2 draws"));
     let f = panel(1.0, 3);
     // Treatment switching off in the last period for treated units.
     let n = f.n_rows();

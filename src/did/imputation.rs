@@ -49,7 +49,7 @@ use serde::{Deserialize, Serialize};
 use super::event_result::{
     CohortEffect, EventStudyMethod, EventStudyParams, EventStudyResult, EventTimeEstimate, WaldTest,
 };
-use super::staggered::{model_frame, quote, require_name, timing_source, Staggered, TIME, UNIT, Y};
+use super::staggered::{model_frame, quote, require_name, show_list, timing_source, Staggered, TIME, UNIT, Y};
 use super::DidError;
 use crate::data::{Column, Factor, Frame, Rows};
 use crate::inference::RefDist;
@@ -360,6 +360,12 @@ impl Validated<DidImputation> {
         };
         let n_cl = cluster_fac.n_levels();
         let cl = |i: usize| cluster_fac.codes[i] as usize;
+        let mut used = vec![false; n_cl];
+        design.rows.iter().chain(&rows1).for_each(|&i| used[cl(i)] = true);
+        crate::data::require_clusters(
+            p.cluster.as_deref().unwrap_or(&p.unit),
+            used.iter().filter(|u| **u).count(),
+        )?;
 
         // Estimands: horizons and the ATT.
         let e1: Vec<i64> = rows1.iter().map(|&i| data.event_time(i).unwrap_or_default()).collect();
@@ -372,6 +378,21 @@ impl Validated<DidImputation> {
                 h
             }
         };
+        let mut observed: Vec<i64> = e1.clone();
+        observed.sort_unstable();
+        observed.dedup();
+        let empty: Vec<i64> = horizons.iter().copied().filter(|h| observed.binary_search(h).is_err()).collect();
+        if !empty.is_empty() {
+            let what = format!(
+                "horizon(s) {} have no imputable treated observation (observed horizons: {})",
+                show_list(&empty),
+                show_list(&observed)
+            );
+            if empty.len() == horizons.len() {
+                return Err(DidError::NothingToEstimate { reason: what }.into());
+            }
+            warnings.push(Diagnostic::new("identification", format!("{what}: they are left out")));
+        }
         let dist = RefDist::Normal;
         let x1: Vec<Vec<f64>> = rows1.iter().map(|&i| xval(i)).collect();
         let estimate = |term: String, w1: &[f64]| -> Result<Option<(Estimate, usize, Vec<f64>)>> {
@@ -478,8 +499,12 @@ impl Validated<DidImputation> {
         }
 
         // Pre-trend test on the untreated observations.
-        let (pre, pretrend) =
-            if p.pretrends > 0 { self.pretrend_test(&data, frame, &design.rows)? } else { (Vec::new(), None) };
+        let (pre, pretrend) = if p.pretrends > 0 {
+            let lags = pretrend_lags(&data, &design.rows, p.pretrends, &mut warnings)?;
+            self.pretrend_test(&data, frame, &design.rows, &lags)?
+        } else {
+            (Vec::new(), None)
+        };
         // Covariance of the horizon estimates: sums over clusters of products of their scores.
         let vcov: Vec<Vec<f64>> = cluster_scores
             .iter()
@@ -511,17 +536,18 @@ impl Validated<DidImputation> {
     }
 
     /// BJS Test 1: `y ~ 1{e = -1} + ... + 1{e = -K} + covariates | unit + period` on the
-    /// untreated rows, CR1 by cluster.
+    /// untreated rows, CR1 by cluster; `lags` are the `h` of the event times `-h` tested.
     fn pretrend_test(
         &self,
         data: &Staggered,
         frame: &Frame<'_>,
         rows0: &[usize],
+        lags: &[i64],
     ) -> Result<(Vec<EventTimeEstimate>, Option<WaldTest>)> {
         let p = &**self;
         let mut extra = Vec::new();
         let mut terms = Vec::new();
-        for h in 1..=p.pretrends as i64 {
+        for &h in lags {
             let name = format!(".pre{h}");
             let col: Vec<f64> = rows0.iter().map(|&i| if data.event_time(i) == Some(-h) { 1.0 } else { 0.0 }).collect();
             extra.push((name.clone(), Column::Float(col.into())));
@@ -539,7 +565,19 @@ impl Validated<DidImputation> {
         let fit = params.fit(&mf)?;
         let mut out = Vec::new();
         let mut idx = Vec::new();
-        for h in (1..=p.pretrends as i64).rev() {
+        let lost: Vec<String> = lags
+            .iter()
+            .filter(|h| !fit.coefficients.iter().any(|e| e.term == format!(".pre{h}")))
+            .map(|h| (-h).to_string())
+            .collect();
+        if !lost.is_empty() {
+            return Err(DidError::NotIdentified {
+                estimator: "did_imputation",
+                what: format!("pre-trend event time(s) {}", lost.join(", ")),
+            }
+            .into());
+        }
+        for &h in lags.iter().rev() {
             let name = format!(".pre{h}");
             if let Some(j) = fit.coefficients.iter().position(|e| e.term == name) {
                 let c = &fit.coefficients[j];
@@ -556,4 +594,42 @@ impl Validated<DidImputation> {
         let v: Vec<Vec<f64>> = idx.iter().map(|&a| idx.iter().map(|&c| fit.vcov[a][c]).collect()).collect();
         Ok((out, WaldTest::chi2("pre-treatment coefficients are zero (BJS Test 1)", &b, &v)))
     }
+}
+
+/// The pre-trend lags `h` (event times `-h`, `1 <= h <= pretrends`) with untreated
+/// observations; the requested ones without any are reported in `warnings`.
+///
+/// # Errors
+/// [`DidError::NothingToEstimate`] when none of the requested event times is observed.
+fn pretrend_lags(
+    data: &Staggered,
+    rows0: &[usize],
+    pretrends: usize,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<Vec<i64>> {
+    let k = i64::try_from(pretrends).unwrap_or(i64::MAX);
+    let seen: std::collections::BTreeSet<i64> =
+        rows0.iter().filter_map(|&i| data.event_time(i)).filter(|&e| e < 0).map(|e| -e).collect();
+    let lags: Vec<i64> = seen.range(1..=k).copied().collect();
+    let deepest = seen.last().copied().unwrap_or(0);
+    let mut gaps: Vec<i64> = (1..=k.min(deepest)).filter(|h| !seen.contains(h)).map(|h| -h).collect();
+    let beyond = k > deepest;
+    if lags.is_empty() {
+        return Err(DidError::NothingToEstimate {
+            reason: format!("pretrends = {pretrends}: no untreated observation at event times -1 to -{k}"),
+        }
+        .into());
+    }
+    if !gaps.is_empty() || beyond {
+        gaps.truncate(8);
+        let mut what = show_list(&gaps);
+        if beyond {
+            what = format!("{what}{}every one before -{deepest}", if gaps.is_empty() { "" } else { " and " });
+        }
+        warnings.push(Diagnostic::new(
+            "identification",
+            format!("pretrends = {pretrends}: pre-treatment event time(s) {what} have no untreated observation and are not tested"),
+        ));
+    }
+    Ok(lags)
 }
