@@ -109,12 +109,14 @@ pub enum DidError {
     },
     /// Event-time effects the design does not identify (their dummies are collinear with the
     /// unit and period effects), so the reported effects would have a second, hidden reference.
-    #[error("{estimator}: {what} not identified (collinear with the unit and period effects), so the other effects would be relative to a hidden second reference; check that every cohort is observed at the reference event time and that periods are consecutive")]
+    #[error("{estimator}: {what} not identified (collinear with the unit and period effects), so the other effects would be relative to a hidden second reference; {advice}")]
     NotIdentified {
         /// The estimator.
         estimator: &'static str,
         /// Which effects.
         what: String,
+        /// How to fix it.
+        advice: &'static str,
     },
     /// A cohort value 0 (never treated) in a panel where 0 is also a period.
     #[error("cohort `{column}` uses 0 for never treated, but 0 is also a period of `{time_name}`, so 0 is ambiguous ({n_units} unit(s) have cohort 0); mark never-treated units with a missing value (NaN/None) instead, or give the 0/1 treatment column as `treatment=`")]

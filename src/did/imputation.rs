@@ -53,7 +53,7 @@ use super::staggered::{model_frame, quote, require_name, show_list, timing_sourc
 use super::DidError;
 use crate::data::{Column, Factor, Frame, Rows};
 use crate::inference::RefDist;
-use crate::linalg::{cross, gram, spd_solve_inverse, DemeanOptions, Demeaner};
+use crate::linalg::{cross, gram, independent_columns, spd_solve_inverse, DemeanOptions, Demeaner};
 use crate::regression::{Feols, Vcov};
 use crate::results::{Diagnostic, Estimate};
 use crate::traits::Validated;
@@ -273,7 +273,6 @@ impl Validated<DidImputation> {
         }
         let (u, umap, nu) = recode(rows0.iter().map(|&i| data.unit(i)), data.panel.unit.n_levels());
         let (t, tmap, nt) = recode(rows0.iter().map(|&i| data.t(i)), data.panel.periods.len());
-        let k = covs.len();
         let n0 = rows0.len();
         let opts = DemeanOptions { tol: 1e-12, max_iter: 100_000, ..DemeanOptions::default() };
         let demeaner = Demeaner::new(vec![&u, &t], &[nu, nt], None);
@@ -282,6 +281,10 @@ impl Validated<DidImputation> {
             covs.iter().flat_map(|c| rows0.iter().map(move |&i| c.value(i).unwrap_or(f64::NAN))).collect();
         let mut xt = x0.clone();
         demeaner.demean_columns(&mut xt, &opts);
+        // Covariates absorbed by the fixed effects or collinear with earlier ones are dropped and
+        // reported, as `feols` does (the same rule and tolerance).
+        let (kept, x0, xt, collinear) = drop_collinear(&p.covariates, covs.clone(), x0, xt, n0);
+        let k = kept.len();
         let mut y0: Vec<f64> = rows0.iter().map(|&i| data.y[i]).collect();
         let (delta, xtx_inv) = if k > 0 {
             let mut yt = y0.clone();
@@ -302,7 +305,7 @@ impl Validated<DidImputation> {
         let design = Untreated { rows: rows0, u, t, umap, tmap, nu, nt, xt, xtx_inv };
 
         // Impute the treated observations whose unit and period have untreated observations.
-        let xval = |i: usize| covs.iter().map(|c| c.value(i).unwrap_or(f64::NAN)).collect::<Vec<f64>>();
+        let xval = |i: usize| kept.iter().map(|c| c.value(i).unwrap_or(f64::NAN)).collect::<Vec<f64>>();
         let mut rows1 = Vec::new();
         let mut tau = Vec::new();
         let mut n_not_imputable = 0usize;
@@ -329,6 +332,9 @@ impl Validated<DidImputation> {
             .into());
         }
         let mut warnings = Vec::new();
+        if !collinear.is_empty() {
+            warnings.push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
+        }
         if n_not_imputable > 0 {
             warnings.push(Diagnostic::new(
                 "not_imputable",
@@ -574,6 +580,7 @@ impl Validated<DidImputation> {
             return Err(DidError::NotIdentified {
                 estimator: "did_imputation",
                 what: format!("pre-trend event time(s) {}", lost.join(", ")),
+                advice: "use fewer pretrends: when the pre-trend dummies cover every untreated period of the treated units they sum to those units' effects",
             }
             .into());
         }
@@ -632,4 +639,30 @@ fn pretrend_lags(
         ));
     }
     Ok(lags)
+}
+
+/// Keep the covariates whose demeaned columns `xt` (column-major, `n0` rows each) are linearly
+/// independent ([`independent_columns`] with `feols`' default tolerance, relative to the raw
+/// squared norms of `x0`); returns the kept columns, their raw and demeaned values and the
+/// names of the dropped ones.
+#[allow(clippy::type_complexity)]
+fn drop_collinear<'c, 'a>(
+    names: &[String],
+    covs: Vec<&'c Column<'a>>,
+    x0: Vec<f64>,
+    xt: Vec<f64>,
+    n0: usize,
+) -> (Vec<&'c Column<'a>>, Vec<f64>, Vec<f64>, Vec<String>) {
+    let k = covs.len();
+    if k == 0 {
+        return (covs, x0, xt, Vec::new());
+    }
+    let scale: Vec<f64> = (0..k).map(|j| x0[j * n0..(j + 1) * n0].iter().map(|x| x * x).sum()).collect();
+    let keep = independent_columns(&gram(&xt, n0, k, None), &scale, Feols::default().collinear_tol);
+    if keep.len() == k {
+        return (covs, x0, xt, Vec::new());
+    }
+    let dropped = (0..k).filter(|j| !keep.contains(j)).map(|j| names[j].clone()).collect();
+    let pick = |v: &[f64]| keep.iter().flat_map(|&j| v[j * n0..(j + 1) * n0].iter().copied()).collect::<Vec<f64>>();
+    (keep.iter().map(|&j| covs[j]).collect(), pick(&x0), pick(&xt), dropped)
 }

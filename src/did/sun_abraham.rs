@@ -585,6 +585,7 @@ impl Validated<SunAbraham> {
             return Err(DidError::NotIdentified {
                 estimator: "sun_abraham",
                 what: format!("cohort:event_time cell(s) {}", lost.join(", ")),
+                advice: "check that every cohort is observed at the reference event time and that the periods are consecutive",
             }
             .into());
         }
@@ -698,6 +699,7 @@ impl Validated<TwfeEventStudy> {
             return Err(DidError::NotIdentified {
                 estimator: "event_study",
                 what: format!("event time(s) {}", lost.join(", ")),
+                advice: "check that every cohort is observed at the reference event time and that the periods are consecutive",
             }
             .into());
         }
