@@ -208,17 +208,24 @@ def test_did_imputation_horizons_without_observations():
     assert list(fit.tidy()["event_time"]) == [0]
 
 
-def test_did_imputation_pretrends_beyond_the_data_warn_and_stay_fast():
+def test_did_imputation_pretrends_without_observations_or_not_identified():
     import time
     df = _panel()
+    # Lags covering every untreated period of the treated units sum to their unit effects
+    # (feols used to drop one and report the rest relative to it): an error, and a fast one.
     start = time.perf_counter()
-    with pytest.warns(UserWarning, match="every one before -5"):
-        fit = vk.did_imputation(df, **ROLES, pretrends=100_000)
+    with pytest.raises(exc.IdentificationError, match="fewer pretrends"):
+        vk.did_imputation(df, **ROLES, pretrends=100_000)
     assert time.perf_counter() - start < 10
-    full = _quiet(vk.did_imputation, df, **ROLES, pretrends=5)
-    np.testing.assert_array_equal(fit.tidy()["estimate"].to_numpy(), full.tidy()["estimate"].to_numpy())
-    with pytest.raises(exc.IdentificationError, match="pretrends"):
-        vk.did_imputation(_panel(periods=range(1, 9), cohorts=(0, 0, 1)), **ROLES, pretrends=2)
+    three = _quiet(vk.did_imputation, df, **ROLES, pretrends=3)
+    assert sorted(e for e in three.tidy()["event_time"] if e < 0) == [-3, -2, -1]
+    # Every two years: e = -1 and -3 are never observed; -2 is tested, the others named.
+    biennial = _panel(periods=range(2, 17, 2), cohorts=(0, 0, 6, 8, 10))
+    with pytest.warns(UserWarning, match=r"event time\(s\) -1, -3 have no untreated observation"):
+        fit = vk.did_imputation(biennial, **ROLES, pretrends=3)
+    assert [e for e in fit.tidy()["event_time"] if e < 0] == [-2]
+    with pytest.raises(exc.IdentificationError, match="pretrends = 1: no untreated observation"):
+        _quiet(vk.did_imputation, biennial, **ROLES, pretrends=1)
 
 
 @pytest.mark.parametrize("fn", [vk.did_imputation, vk.event_study, vk.sun_abraham])
