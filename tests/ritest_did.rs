@@ -143,7 +143,7 @@ fn strong_effect_small_p_value_and_null_not_small() {
 
 #[test]
 fn bad_input_errors() {
-    assert!(RiTest::default().reps(0).validate().unwrap_err().to_string().contains("at least one permutation"));
+    assert!(RiTest::default().reps(0).validate().unwrap_err().to_string().contains("must be at least 2 draws"));
     let f = panel(1.0, 3);
     // Treatment switching off in the last period for treated units.
     let n = f.n_rows();
@@ -167,4 +167,26 @@ fn bad_input_errors() {
     h.push("g", Column::Float(Cow::Borrowed(&same))).unwrap();
     let e = permuted_timing(&h, "unit", "period", CohortSource::FirstTreated("g")).err().unwrap();
     assert!(e.to_string().contains("same"), "{e}");
+}
+
+#[test]
+fn twfe_event_study_ritest_tests_its_mean_post_treatment_effect() {
+    use virkning::did::TwfeEventStudy;
+    let f = panel(1.0, 3);
+    let es = TwfeEventStudy::new("y", "unit", "period", "cohort").validate().unwrap();
+    let fit = es.fit(&f).unwrap();
+    let r = es.ritest(&f, &ri(5, 1)).unwrap();
+    // The identity permutation reproduces the estimate the test is about.
+    assert_eq!(r.statistic, fit.post_mean().unwrap());
+    let (num, den) = fit
+        .event_times
+        .iter()
+        .filter(|e| e.event_time >= 0)
+        .fold((0.0, 0.0), |(a, b), e| (a + e.n_obs as f64 * e.estimate.estimate, b + e.n_obs as f64));
+    assert!((r.statistic - num / den).abs() < 1e-12);
+    assert_eq!(r.term, "mean post-treatment effect");
+    // A strong effect gives a small p-value.
+    let strong = TwfeEventStudy::new("y", "unit", "period", "cohort").validate().unwrap();
+    let rs = strong.ritest(&panel(3.0, 3), &ri(99, 5)).unwrap();
+    assert!(rs.p_value <= 0.02, "p = {}", rs.p_value);
 }

@@ -5,6 +5,12 @@ Spiess's imputation estimator.
 Every function takes the same column roles as :func:`virkning.att_gt`: ``outcome``, ``unit``,
 ``time`` and ``cohort`` (the first treated period; 0 or missing for never treated), or instead of
 ``cohort`` a 0/1 ``treatment`` column that must stay on once it starts.
+
+No silent reference: a cohort value 0 where 0 is also a period is a ``DataError`` (mark never
+treated with a missing value); a reference event time no treated unit is observed at (e.g. -1 in
+a panel observed every two years), or event-time effects collinear with the unit and period
+effects, are an ``IdentificationError``; collinear covariates are dropped with a
+``CollinearityWarning``; clusters are checked as in ``feols`` (one cluster: ``SingleClusterError``).
 """
 
 from __future__ import annotations
@@ -172,7 +178,8 @@ def event_study(
     ``vk.feols("y ~ i(rel, ref=-1) | unit + time", ...)`` with ``rel`` built by hand. Biased when
     effects differ across cohorts or change over time (see :func:`bacon`); use
     :func:`sun_abraham`, :func:`did_imputation` or ``att_gt`` for estimates and this as the
-    comparison. Equals pyfixest 0.60 on mpdta to 1e-13.
+    comparison. Equals pyfixest 0.60 on mpdta to 1e-13. ``ritest()`` tests the mean
+    post-treatment effect (event-time effects weighted by ``n_obs``; TWFE reports no ATT).
 
     ``wildboot`` adds wild cluster bootstrap p-values and intervals by event time, as in
     :func:`sun_abraham` (each event-time coefficient bootstrapped as ``feols(...).wildboot``
@@ -211,6 +218,9 @@ def did_imputation(
 
     Treated observations whose unit or period has no untreated observation cannot be imputed;
     they are dropped with a warning (units treated in the first period are reported too).
+    Requested ``horizons`` (or pre-trend event times) without observations are named in a
+    warning, or an ``IdentificationError`` when none is observed; pre-trend dummies that cover
+    every untreated period of the treated units are not identified (an ``IdentificationError``).
 
     References
     ----------

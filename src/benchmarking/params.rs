@@ -209,9 +209,7 @@ impl Benchmark {
         if !(self.level > 0.0 && self.level < 1.0) {
             return Err(bad("level", self.level.to_string(), "must be between 0 and 1"));
         }
-        if self.n_sim < 100 {
-            return Err(bad("n_sim", self.n_sim.to_string(), "use at least 100 draws"));
-        }
+        crate::inference::check_draws("n_sim", self.n_sim)?;
         if self.top == 0 {
             return Err(bad("top", "0".into(), "must be at least 1"));
         }

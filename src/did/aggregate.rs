@@ -286,7 +286,7 @@ impl GroupTimeEffects {
     ///
     /// # Errors
     /// [`DidError::EmptyAggregation`] when the selection holds no estimate; params errors for
-    /// `alpha` out of range.
+    /// `alpha` out of range or fewer bootstrap draws than [`crate::inference::MIN_DRAWS`].
     pub fn aggregate(&self, opts: &Aggregate) -> crate::Result<AggregatedEffects> {
         aggregate(self, opts)
     }
@@ -296,6 +296,9 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
     let alpha = opts.alpha.unwrap_or(res.params.alpha);
     check_alpha(alpha)?;
     let bootstrap = opts.bootstrap.unwrap_or(res.params.bootstrap);
+    if let Some(b) = bootstrap {
+        crate::inference::check_draws("bootstrap", b.n_boot)?;
+    }
     if bootstrap.is_some() && res.influence.outcomes_deferred {
         return Err(DidError::DataChanged.into());
     }

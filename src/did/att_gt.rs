@@ -293,9 +293,7 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> crate::Re
                     .into());
                 }
             }
-            if fac.n_levels() < 2 {
-                return Err(DataError::SingleCluster { name: name.clone() }.into());
-            }
+            crate::data::require_clusters(name, fac.n_levels())?;
             (cl, fac.n_levels())
         }
         _ => ((0..n as u32).collect(), n),

@@ -16,7 +16,7 @@
 //!
 //! Anything unusual (a missing or infinite outcome, an invalid or varying cohort, no
 //! never-treated units, fewer than two periods, non-float outcomes, rows out of the layout,
-//! periods spanning more than [`MAX_SPAN`])
+//! periods spanning more than [`MAX_SPAN`], 0 among the periods: a cohort 0 may be ambiguous)
 //! returns `None` and the general [`super::prepare`] handles it, with its drops, reports and
 //! errors; the units, their order and every value are then the same as the general path would give.
 
@@ -54,6 +54,9 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Pr
         return None;
     }
     let span = usize::try_from(sp.periods[nt - 1] - sp.periods[0]).ok().filter(|&s| s <= MAX_SPAN)?;
+    if sp.periods.contains(&0) {
+        return None; // a cohort 0 may be ambiguous: the general path decides
+    }
     let rules = Rules { first: sp.periods[0] + p.anticipation, last: sp.periods[nt - 1] + p.anticipation, span };
     let scan = Scan { sp, gcol, y, rules };
     let parts: Vec<ChunkScan> =

@@ -3,6 +3,9 @@
 //!
 //! Rules (R `did` 2.x conventions, errors where R would silently do something odd):
 //! - the cohort is the first treated period; `0`, missing or `+inf` mean never treated;
+//! - when `0` is also a period of the panel, a cohort value `0` is ambiguous (never treated, or
+//!   first treated in period 0?) and an error ([`DidError::AmbiguousNeverTreated`]): mark
+//!   never-treated units with a missing value there, or give a 0/1 treatment column;
 //! - the cohort must be the same in every row of a unit ([`DidError::CohortVaries`]);
 //! - a 0/1 treatment must stay on once it starts ([`DidError::TreatmentSwitchesOff`]);
 //! - a cohort after the last period (plus anticipation) is never treated within the panel and is
@@ -282,9 +285,15 @@ fn first_treated(frame: &Frame<'_>, panel: &Panel, name: &str) -> Result<Vec<Opt
         value: crate::data::format_number(v),
         reason,
     };
+    // 0 means never treated unless 0 is a period: then it is ambiguous.
+    let zero_period = panel.periods.contains(&0);
+    let mut zero_unit = vec![false; if zero_period { n_units } else { 0 }];
     for i in 0..col.len() {
         let u = panel.unit.codes[i] as usize;
         let g = cohort_value(col, i).map_err(|reason| invalid(u, col.value(i).unwrap_or(f64::NAN), reason))?;
+        if zero_period && col.value(i) == Some(0.0) {
+            zero_unit[u] = true;
+        }
         match seen[u] {
             None => seen[u] = Some(g),
             Some(prev) if prev != g => {
@@ -300,6 +309,15 @@ fn first_treated(frame: &Frame<'_>, panel: &Panel, name: &str) -> Result<Vec<Opt
             }
             Some(_) => {}
         }
+    }
+    let n_zero = zero_unit.iter().filter(|z| **z).count();
+    if n_zero > 0 {
+        return Err(DidError::AmbiguousNeverTreated {
+            column: name.to_string(),
+            time_name: panel.time_name.clone(),
+            n_units: n_zero,
+        }
+        .into());
     }
     Ok(seen.into_iter().map(|s| s.flatten()).collect())
 }
@@ -395,6 +413,26 @@ mod tests {
         let e = tm.require_controls(ControlGroup::NeverTreated, "g").unwrap_err();
         assert!(e.to_string().contains("not_yet_treated"));
         assert!(tm.require_controls(ControlGroup::NotYetTreated, "g").is_ok());
+    }
+
+    #[test]
+    fn cohort_zero_is_ambiguous_when_zero_is_a_period() {
+        let f = Frame::new()
+            .with_column("id", Column::Int(Cow::Owned(vec![1, 1, 1, 2, 2, 2])))
+            .unwrap()
+            .with_column("t", Column::Int(Cow::Owned(vec![-1, 0, 1, -1, 0, 1])))
+            .unwrap()
+            .with_column("g", Column::Float(Cow::Owned(vec![1.0, 1.0, 1.0, 0.0, 0.0, 0.0])))
+            .unwrap()
+            .with_column("h", Column::Float(Cow::Owned(vec![1.0, 1.0, 1.0, f64::NAN, f64::NAN, f64::NAN])))
+            .unwrap();
+        let p = Panel::new(&f, "id", "t").unwrap();
+        let e = Timing::new(&f, &p, CohortSource::FirstTreated("g"), 0).unwrap_err();
+        assert!(matches!(e, crate::Error::Did(DidError::AmbiguousNeverTreated { n_units: 1, .. })), "{e}");
+        assert!(e.to_string().contains("missing value"), "{e}");
+        // Missing marks never treated unambiguously.
+        let tm = Timing::new(&f, &p, CohortSource::FirstTreated("h"), 0).unwrap();
+        assert_eq!(tm.cohort, vec![Some(1), None]);
     }
 
     #[test]

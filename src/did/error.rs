@@ -94,4 +94,38 @@ pub enum DidError {
         /// Periods.
         n_periods: usize,
     },
+    /// An event study whose reference event time is not observed (for a cohort, or at all):
+    /// another event time would silently become the reference.
+    #[error("{estimator}: {what}, but every effect is measured relative to the reference event time {reference}; without it another event time would be dropped as collinear and silently become the reference. {advice}")]
+    ReferenceNotObserved {
+        /// The estimator.
+        estimator: &'static str,
+        /// The reference event time.
+        reference: i64,
+        /// What is not observed.
+        what: String,
+        /// How to fix it.
+        advice: String,
+    },
+    /// Event-time effects the design does not identify (their dummies are collinear with the
+    /// unit and period effects), so the reported effects would have a second, hidden reference.
+    #[error("{estimator}: {what} not identified (collinear with the unit and period effects), so the other effects would be relative to a hidden second reference; {advice}")]
+    NotIdentified {
+        /// The estimator.
+        estimator: &'static str,
+        /// Which effects.
+        what: String,
+        /// How to fix it.
+        advice: &'static str,
+    },
+    /// A cohort value 0 (never treated) in a panel where 0 is also a period.
+    #[error("cohort `{column}` uses 0 for never treated, but 0 is also a period of `{time_name}`, so 0 is ambiguous ({n_units} unit(s) have cohort 0); mark never-treated units with a missing value (NaN/None) instead, or give the 0/1 treatment column as `treatment=`")]
+    AmbiguousNeverTreated {
+        /// Cohort column.
+        column: String,
+        /// Time column name.
+        time_name: String,
+        /// Units with cohort 0.
+        n_units: usize,
+    },
 }

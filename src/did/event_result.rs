@@ -174,6 +174,17 @@ impl EventStudyResult {
     pub fn at(&self, e: i64) -> Option<&EventTimeEstimate> {
         self.event_times.iter().find(|r| r.event_time == e)
     }
+
+    /// The observation-weighted mean of the post-treatment event-time effects,
+    /// $\sum_{e \ge 0} n_e \hat\beta_e / \sum_{e \ge 0} n_e$ ($n_e$ = `n_obs`): the TWFE event
+    /// study's summary of the effect (it reports no ATT), tested by its `ritest`. `None` without
+    /// a finite post-treatment effect.
+    pub fn post_mean(&self) -> Option<f64> {
+        let post = self.event_times.iter().filter(|e| e.event_time >= 0 && e.estimate.estimate.is_finite());
+        let (num, den) =
+            post.fold((0.0, 0.0), |(a, b), e| (a + e.n_obs as f64 * e.estimate.estimate, b + e.n_obs as f64));
+        (den > 0.0).then(|| num / den)
+    }
 }
 
 impl fmt::Display for EventStudyResult {

@@ -49,11 +49,11 @@ use serde::{Deserialize, Serialize};
 use super::event_result::{
     CohortEffect, EventStudyMethod, EventStudyParams, EventStudyResult, EventTimeEstimate, WaldTest,
 };
-use super::staggered::{model_frame, quote, require_name, timing_source, Staggered, TIME, UNIT, Y};
+use super::staggered::{model_frame, quote, require_name, show_list, timing_source, Staggered, TIME, UNIT, Y};
 use super::DidError;
 use crate::data::{Column, Factor, Frame, Rows};
 use crate::inference::RefDist;
-use crate::linalg::{cross, gram, spd_solve_inverse, DemeanOptions, Demeaner};
+use crate::linalg::{cross, gram, independent_columns, spd_solve_inverse, DemeanOptions, Demeaner};
 use crate::regression::{Feols, Vcov};
 use crate::results::{Diagnostic, Estimate};
 use crate::traits::Validated;
@@ -274,7 +274,6 @@ impl Validated<DidImputation> {
         }
         let (u, umap, nu) = recode(rows0.iter().map(|&i| data.unit(i)), data.panel.unit.n_levels());
         let (t, tmap, nt) = recode(rows0.iter().map(|&i| data.t(i)), data.panel.periods.len());
-        let k = covs.len();
         let n0 = rows0.len();
         let opts = DemeanOptions { tol: 1e-12, max_iter: 100_000, ..DemeanOptions::default() };
         let demeaner = Demeaner::new(vec![&u, &t], &[nu, nt], None);
@@ -283,6 +282,10 @@ impl Validated<DidImputation> {
             covs.iter().flat_map(|c| rows0.iter().map(move |&i| c.value(i).unwrap_or(f64::NAN))).collect();
         let mut xt = x0.clone();
         demeaner.demean_columns(&mut xt, &opts);
+        // Covariates absorbed by the fixed effects or collinear with earlier ones are dropped and
+        // reported, as `feols` does (the same rule and tolerance).
+        let (kept, x0, xt, collinear) = drop_collinear(&p.covariates, covs.clone(), x0, xt, n0);
+        let k = kept.len();
         let mut y0: Vec<f64> = rows0.iter().map(|&i| data.y[i]).collect();
         let (delta, xtx_inv) = if k > 0 {
             let mut yt = y0.clone();
@@ -303,7 +306,7 @@ impl Validated<DidImputation> {
         let design = Untreated { rows: rows0, u, t, umap, tmap, nu, nt, xt, xtx_inv };
 
         // Impute the treated observations whose unit and period have untreated observations.
-        let xval = |i: usize| covs.iter().map(|c| c.value(i).unwrap_or(f64::NAN)).collect::<Vec<f64>>();
+        let xval = |i: usize| kept.iter().map(|c| c.value(i).unwrap_or(f64::NAN)).collect::<Vec<f64>>();
         let mut rows1 = Vec::new();
         let mut tau = Vec::new();
         let mut n_not_imputable = 0usize;
@@ -330,6 +333,9 @@ impl Validated<DidImputation> {
             .into());
         }
         let mut warnings = Vec::new();
+        if !collinear.is_empty() {
+            warnings.push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
+        }
         if n_not_imputable > 0 {
             warnings.push(Diagnostic::new(
                 "not_imputable",
@@ -361,6 +367,12 @@ impl Validated<DidImputation> {
         };
         let n_cl = cluster_fac.n_levels();
         let cl = |i: usize| cluster_fac.codes[i] as usize;
+        let mut used = vec![false; n_cl];
+        design.rows.iter().chain(&rows1).for_each(|&i| used[cl(i)] = true);
+        crate::data::require_clusters(
+            p.cluster.as_deref().unwrap_or(&p.unit),
+            used.iter().filter(|u| **u).count(),
+        )?;
 
         // Estimands: horizons and the ATT.
         let e1: Vec<i64> = rows1.iter().map(|&i| data.event_time(i).unwrap_or_default()).collect();
@@ -373,6 +385,21 @@ impl Validated<DidImputation> {
                 h
             }
         };
+        let mut observed: Vec<i64> = e1.clone();
+        observed.sort_unstable();
+        observed.dedup();
+        let empty: Vec<i64> = horizons.iter().copied().filter(|h| observed.binary_search(h).is_err()).collect();
+        if !empty.is_empty() {
+            let what = format!(
+                "horizon(s) {} have no imputable treated observation (observed horizons: {})",
+                show_list(&empty),
+                show_list(&observed)
+            );
+            if empty.len() == horizons.len() {
+                return Err(DidError::NothingToEstimate { reason: what }.into());
+            }
+            warnings.push(Diagnostic::new("identification", format!("{what}: they are left out")));
+        }
         let dist = RefDist::Normal;
         let x1: Vec<Vec<f64>> = rows1.iter().map(|&i| xval(i)).collect();
         let estimate = |term: String, w1: &[f64]| -> Result<Option<(Estimate, usize, Vec<f64>)>> {
@@ -479,8 +506,12 @@ impl Validated<DidImputation> {
         }
 
         // Pre-trend test on the untreated observations.
-        let (pre, pretrend) =
-            if p.pretrends > 0 { self.pretrend_test(&data, frame, &design.rows)? } else { (Vec::new(), None) };
+        let (pre, pretrend) = if p.pretrends > 0 {
+            let lags = pretrend_lags(&data, &design.rows, p.pretrends, &mut warnings)?;
+            self.pretrend_test(&data, frame, &design.rows, &lags)?
+        } else {
+            (Vec::new(), None)
+        };
         // Covariance of the horizon estimates: sums over clusters of products of their scores.
         let vcov: Vec<Vec<f64>> = cluster_scores
             .iter()
@@ -512,12 +543,13 @@ impl Validated<DidImputation> {
     }
 
     /// BJS Test 1: `y ~ 1{e = -1} + ... + 1{e = -K} + covariates | unit + period` on the
-    /// untreated rows, CR1 by cluster.
+    /// untreated rows, CR1 by cluster; `lags` are the `h` of the event times `-h` tested.
     fn pretrend_test(
         &self,
         data: &Staggered,
         frame: &Frame<'_>,
         rows0: &[usize],
+        lags: &[i64],
     ) -> Result<(Vec<EventTimeEstimate>, Option<WaldTest>)> {
         let p = &**self;
         // Bounded by the data: one dummy per pre-treatment event time the untreated rows have.
@@ -529,7 +561,7 @@ impl Validated<DidImputation> {
         }
         let mut extra = Vec::new();
         let mut terms = Vec::new();
-        for h in 1..=p.pretrends as i64 {
+        for &h in lags {
             let name = format!(".pre{h}");
             let col: Vec<f64> = rows0.iter().map(|&i| if data.event_time(i) == Some(-h) { 1.0 } else { 0.0 }).collect();
             extra.push((name.clone(), Column::Float(col.into())));
@@ -547,7 +579,20 @@ impl Validated<DidImputation> {
         let fit = params.fit(&mf)?;
         let mut out = Vec::new();
         let mut idx = Vec::new();
-        for h in (1..=p.pretrends as i64).rev() {
+        let lost: Vec<String> = lags
+            .iter()
+            .filter(|h| !fit.coefficients.iter().any(|e| e.term == format!(".pre{h}")))
+            .map(|h| (-h).to_string())
+            .collect();
+        if !lost.is_empty() {
+            return Err(DidError::NotIdentified {
+                estimator: "did_imputation",
+                what: format!("pre-trend event time(s) {}", lost.join(", ")),
+                advice: "use fewer pretrends: when the pre-trend dummies cover every untreated period of the treated units they sum to those units' effects",
+            }
+            .into());
+        }
+        for &h in lags.iter().rev() {
             let name = format!(".pre{h}");
             if let Some(j) = fit.coefficients.iter().position(|e| e.term == name) {
                 let c = &fit.coefficients[j];
@@ -564,4 +609,68 @@ impl Validated<DidImputation> {
         let v: Vec<Vec<f64>> = idx.iter().map(|&a| idx.iter().map(|&c| fit.vcov[a][c]).collect()).collect();
         Ok((out, WaldTest::chi2("pre-treatment coefficients are zero (BJS Test 1)", &b, &v)))
     }
+}
+
+/// The pre-trend lags `h` (event times `-h`, `1 <= h <= pretrends`) with untreated
+/// observations; the requested ones without any are reported in `warnings`.
+///
+/// # Errors
+/// [`DidError::NothingToEstimate`] when none of the requested event times is observed.
+fn pretrend_lags(
+    data: &Staggered,
+    rows0: &[usize],
+    pretrends: usize,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<Vec<i64>> {
+    let k = i64::try_from(pretrends).unwrap_or(i64::MAX);
+    let seen: std::collections::BTreeSet<i64> =
+        rows0.iter().filter_map(|&i| data.event_time(i)).filter(|&e| e < 0).map(|e| -e).collect();
+    let lags: Vec<i64> = seen.range(1..=k).copied().collect();
+    let deepest = seen.last().copied().unwrap_or(0);
+    let mut gaps: Vec<i64> = (1..=k.min(deepest)).filter(|h| !seen.contains(h)).map(|h| -h).collect();
+    let beyond = k > deepest;
+    if lags.is_empty() {
+        return Err(DidError::NothingToEstimate {
+            reason: format!("pretrends = {pretrends}: no untreated observation at event times -1 to -{k}"),
+        }
+        .into());
+    }
+    if !gaps.is_empty() || beyond {
+        gaps.truncate(8);
+        let mut what = show_list(&gaps);
+        if beyond {
+            what = format!("{what}{}every one before -{deepest}", if gaps.is_empty() { "" } else { " and " });
+        }
+        warnings.push(Diagnostic::new(
+            "identification",
+            format!("pretrends = {pretrends}: pre-treatment event time(s) {what} have no untreated observation and are not tested"),
+        ));
+    }
+    Ok(lags)
+}
+
+/// Keep the covariates whose demeaned columns `xt` (column-major, `n0` rows each) are linearly
+/// independent ([`independent_columns`] with `feols`' default tolerance, relative to the raw
+/// squared norms of `x0`); returns the kept columns, their raw and demeaned values and the
+/// names of the dropped ones.
+#[allow(clippy::type_complexity)]
+fn drop_collinear<'c, 'a>(
+    names: &[String],
+    covs: Vec<&'c Column<'a>>,
+    x0: Vec<f64>,
+    xt: Vec<f64>,
+    n0: usize,
+) -> (Vec<&'c Column<'a>>, Vec<f64>, Vec<f64>, Vec<String>) {
+    let k = covs.len();
+    if k == 0 {
+        return (covs, x0, xt, Vec::new());
+    }
+    let scale: Vec<f64> = (0..k).map(|j| x0[j * n0..(j + 1) * n0].iter().map(|x| x * x).sum()).collect();
+    let keep = independent_columns(&gram(&xt, n0, k, None), &scale, Feols::default().collinear_tol);
+    if keep.len() == k {
+        return (covs, x0, xt, Vec::new());
+    }
+    let dropped = (0..k).filter(|j| !keep.contains(j)).map(|j| names[j].clone()).collect();
+    let pick = |v: &[f64]| keep.iter().flat_map(|&j| v[j * n0..(j + 1) * n0].iter().copied()).collect::<Vec<f64>>();
+    (keep.iter().map(|&j| covs[j]).collect(), pick(&x0), pick(&xt), dropped)
 }

@@ -233,9 +233,7 @@ impl AttGt {
             return Err(bad("trim_level", self.trim_level.to_string(), "must be in (0.5, 1]"));
         }
         if let Some(b) = self.bootstrap {
-            if b.n_boot < 100 {
-                return Err(bad("bootstrap", b.n_boot.to_string(), "needs at least 100 draws"));
-            }
+            crate::inference::check_draws("bootstrap", b.n_boot)?;
         }
         let roles = [&self.outcome, &self.unit, &self.time, &self.cohort];
         if let Some(c) = self.covariates.iter().find(|c| roles.contains(c)) {

@@ -6,10 +6,11 @@
 //! $b$ draws a permutation $\pi_b$ and gives unit $u$ the adoption time of unit $\pi_b(u)$
 //! (never treated stays "never"), so the number of treated units and the multiset of adoption
 //! times are kept. The timing column is rewritten: a cohort column takes the permuted first
-//! treated period (0 for never treated) in every row of the unit; a 0/1 absorbing treatment
+//! treated period (0 for never treated, missing when 0 is a period) in every row of the unit; a 0/1 absorbing treatment
 //! column becomes $1\{t \ge g_{\pi(u)}\}$ (missing rows stay missing). Every other column, and
 //! each unit's own rows (unbalanced panels stay as they are), are unchanged. The estimator is
-//! refitted on the permuted frame and its ATT is the statistic; replicates whose refit fails
+//! refitted on the permuted frame and its ATT is the statistic (for the TWFE event study, which
+//! reports no ATT, the observation-weighted mean of its post-treatment event-time effects); replicates whose refit fails
 //! (e.g. a permuted cohort too small for the estimator) are `NaN` and counted in `n_failed`.
 //!
 //! Refits skip what does not change the point estimate: bootstraps (multiplier, wild) and
@@ -98,17 +99,26 @@ impl Validated<SunAbraham> {
     }
 }
 
+/// The term of the TWFE event study's randomization test.
+const POST_MEAN: &str = "mean post-treatment effect";
+
 impl Validated<TwfeEventStudy> {
-    /// Randomization inference on the ATT, permuting adoption times across units.
+    /// Randomization inference on the mean post-treatment effect
+    /// ([`super::EventStudyResult::post_mean`]: the TWFE event study reports no ATT), permuting
+    /// adoption times across units.
     ///
     /// # Errors
-    /// As [`permuted_timing`] and the fit on the actual data (no ATT reported is an error).
+    /// As [`permuted_timing`] and the fit on the actual data.
     pub fn ritest(&self, frame: &Frame<'_>, params: &Validated<RiTest>) -> crate::Result<RiResult> {
         let mut p: TwfeEventStudy = (**self).clone();
         p.wildboot = None;
         let p = p.validate()?;
         let perm = permuted_timing(frame, &p.unit, &p.time, source(&p.cohort, p.treatment.as_deref()))?;
-        perm.test("ATT", params, |f| att_of(&p.fit(f)?))
+        perm.test(POST_MEAN, params, |f| {
+            p.fit(f)?.post_mean().ok_or_else(|| {
+                InferenceError::BadHypothesis { reason: "no finite post-treatment event-time effect".into() }.into()
+            })
+        })
     }
 }
 

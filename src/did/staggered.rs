@@ -196,3 +196,23 @@ pub(crate) fn require_name(name: &'static str, value: &str) -> std::result::Resu
     }
     Ok(())
 }
+
+/// Up to eight values for a message, `", ..."` when there are more.
+pub(crate) fn show_list(xs: &[i64]) -> String {
+    let shown: Vec<String> = xs.iter().take(8).map(i64::to_string).collect();
+    format!("{}{}", shown.join(", "), if xs.len() > 8 { ", ..." } else { "" })
+}
+
+/// The advice of a reference-period error: what the panel's periods look like.
+pub(crate) fn spacing_advice(periods: &[i64]) -> String {
+    let step = periods.windows(2).map(|w| w[1] - w[0]).min().unwrap_or(1);
+    if step > 1 {
+        format!(
+            "The periods are {} apart at least ({}): recode time as consecutive period numbers (event times then count observed periods), or use did_imputation, which needs no reference period",
+            step,
+            show_list(periods)
+        )
+    } else {
+        "Choose a reference event time that treated units are observed at, or use did_imputation, which needs no reference period".into()
+    }
+}

@@ -52,7 +52,9 @@ use serde::{Deserialize, Serialize};
 use super::event_result::{
     CohortEffect, EventStudyMethod, EventStudyParams, EventStudyResult, EventTimeEstimate, WaldTest,
 };
-use super::staggered::{model_frame, quote, require_name, timing_source, Staggered, TIME, UNIT, Y};
+use super::staggered::{
+    model_frame, quote, require_name, show_list, spacing_advice, timing_source, Staggered, TIME, UNIT, Y,
+};
 use super::DidError;
 use crate::data::{Column, Frame};
 use crate::inference::{fresh_seed, RefDist, WildBoot, WildBootResult, FEW_TREATED};
@@ -544,6 +546,28 @@ impl Validated<SunAbraham> {
             }
             .into());
         }
+        // Every treated cohort needs rows at its reference e = -1 (else a cell dummy would be
+        // dropped as collinear and silently become the reference).
+        let mut at_ref: BTreeMap<i64, bool> = index.keys().map(|&(g, _)| (g, false)).collect();
+        for &i in rows.iter().filter(|&&i| !data.y[i].is_nan()) {
+            if let (Some(g), Some(-1)) = (data.cohort(i), data.event_time(i)) {
+                at_ref.entry(g).and_modify(|seen| *seen = true);
+            }
+        }
+        let missing: Vec<i64> = at_ref.iter().filter(|(_, seen)| !**seen).map(|(g, _)| *g).collect();
+        if !missing.is_empty() {
+            return Err(DidError::ReferenceNotObserved {
+                estimator: "sun_abraham",
+                reference: -1,
+                what: format!(
+                    "cohort(s) {} of `{}` are not observed at event time -1 (the period before treatment)",
+                    show_list(&missing),
+                    data.timing_column
+                ),
+                advice: spacing_advice(&data.panel.periods),
+            }
+            .into());
+        }
         let mut labels = vec![REF.to_string()];
         for (j, ((g, e), slot)) in index.iter_mut().enumerate() {
             *slot = j + 1;
@@ -552,6 +576,19 @@ impl Validated<SunAbraham> {
         let cell: Vec<i64> = rows.iter().map(|&i| key(i).map_or(0, |k| index[&k] as i64)).collect();
         let spec = Spec { unit: &p.unit, covariates: &p.covariates, cluster: p.cluster.as_deref(), alpha: p.alpha };
         let cf = fit_cells(&data, frame, &rows, labels, cell, &spec)?;
+        let lost: Vec<String> = index
+            .iter()
+            .filter(|(_, &j)| cf.counts[j] > 0 && cf.coef(j).is_none())
+            .map(|((g, e), _)| format!("{g}:{e}"))
+            .collect();
+        if !lost.is_empty() {
+            return Err(DidError::NotIdentified {
+                estimator: "sun_abraham",
+                what: format!("cohort:event_time cell(s) {}", lost.join(", ")),
+                advice: "check that every cohort is observed at the reference event time and that the periods are consecutive",
+            }
+            .into());
+        }
         warnings.extend(cf.warnings("cohort:event_time ", "cohort x event-time"));
 
         // Interaction weights by event time: cohort shares of the cell's observations.
@@ -631,11 +668,41 @@ impl Validated<TwfeEventStudy> {
             }
             .into());
         }
+        let observed = |i: usize| !data.y[i].is_nan();
+        if !rows.iter().any(|&i| observed(i) && data.event_time(i).map(|e| e.clamp(lo, hi)) == Some(p.reference)) {
+            let seen: Vec<i64> = es.iter().copied().filter(|&e| rows.iter().any(|&i| observed(i) && key(i) == Some(e))).collect();
+            return Err(DidError::ReferenceNotObserved {
+                estimator: "event_study",
+                reference: p.reference,
+                what: format!(
+                    "no treated unit is observed at the reference event time {} (observed event times: {})",
+                    p.reference,
+                    show_list(&seen)
+                ),
+                advice: spacing_advice(&data.panel.periods),
+            }
+            .into());
+        }
         let labels: Vec<String> = std::iter::once(REF.to_string()).chain(es.iter().map(|e| e.to_string())).collect();
         let cell: Vec<i64> =
             rows.iter().map(|&i| key(i).map_or(0, |e| es.binary_search(&e).unwrap_or_default() as i64 + 1)).collect();
         let spec = Spec { unit: &p.unit, covariates: &p.covariates, cluster: p.cluster.as_deref(), alpha: p.alpha };
         let cf = fit_cells(&data, frame, &rows, labels, cell, &spec)?;
+        let has_never = rows.iter().any(|&i| data.cohort(i).is_none());
+        let lost: Vec<String> = es
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| cf.counts[j + 1] > 0 && cf.coef(j + 1).is_none())
+            .map(|(_, e)| e.to_string())
+            .collect();
+        if has_never && !lost.is_empty() {
+            return Err(DidError::NotIdentified {
+                estimator: "event_study",
+                what: format!("event time(s) {}", lost.join(", ")),
+                advice: "check that every cohort is observed at the reference event time and that the periods are consecutive",
+            }
+            .into());
+        }
         let agg: Vec<_> = es
             .iter()
             .enumerate()
@@ -646,7 +713,6 @@ impl Validated<TwfeEventStudy> {
             .collect();
         let boot = boot_options(&p.wildboot)?;
         let (event_times, vcov, pretrend) = assemble(&cf, agg, boot.as_ref())?;
-        let has_never = rows.iter().any(|&i| data.cohort(i).is_none());
         let mut warnings = cf.warnings("event_time::", "event-time");
         let dropped: Vec<String> =
             es.iter().enumerate().filter(|(j, _)| cf.coef(j + 1).is_none()).map(|(_, e)| e.to_string()).collect();

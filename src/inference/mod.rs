@@ -10,6 +10,7 @@ mod error;
 mod guidance;
 mod limits;
 mod multiway;
+mod resampling;
 mod ritest;
 mod ssc;
 mod timing;
@@ -25,6 +26,7 @@ pub use guidance::{few_treated_clusters, FEW_TREATED};
 pub use limits::{
     check_memory, check_threads, memory_limit, pool_threads, DEFAULT_MEMORY_LIMIT, MAX_THREADS, MEMORY_LIMIT_VAR,
 };
+pub use resampling::{check_draws, MIN_DRAWS};
 pub use ritest::{adoption_times, permutation, randomization_test, RiResult, RiTest};
 pub use ssc::{ClusterDf, FixefK, SmallSampleCorrection};
 pub use timing::PermutedTiming;

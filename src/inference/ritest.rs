@@ -64,13 +64,7 @@ impl RiTest {
     /// # Errors
     /// [`ParamsError::InvalidParam`] for `reps = 0`.
     pub fn validate(self) -> Result<Validated<RiTest>, ParamsError> {
-        if self.reps == 0 {
-            return Err(ParamsError::InvalidParam {
-                name: "reps",
-                value: "0".into(),
-                reason: "randomization inference needs at least one permutation".into(),
-            });
-        }
+        super::check_draws("reps", self.reps)?;
         Ok(Validated::new(self))
     }
 }

@@ -7,7 +7,7 @@
 //! $b$ draws a permutation $\pi_b$ and gives unit $u$ the adoption time of unit $\pi_b(u)$
 //! (never treated stays "never"), so the number of treated units and the multiset of adoption
 //! times are kept. The timing column is rewritten: a cohort column takes the permuted first
-//! treated period (0 for never treated) in every row of the unit; a 0/1 absorbing treatment
+//! treated period (0 for never treated, missing when 0 is a period) in every row of the unit; a 0/1 absorbing treatment
 //! column becomes $1\{t \ge g_{\pi(u)}\}$ (missing rows stay missing). Every other column, and
 //! each unit's own rows, are unchanged.
 //!
@@ -31,6 +31,8 @@ pub struct PermutedTiming<'f, 'a> {
     period: Vec<i64>,
     /// Adoption time of each unit level (`None`: never treated).
     cohort: Vec<Option<i64>>,
+    /// The cohort value written for never treated: 0, or missing when 0 is a period.
+    never: f64,
 }
 
 impl<'f, 'a> PermutedTiming<'f, 'a> {
@@ -55,6 +57,7 @@ impl<'f, 'a> PermutedTiming<'f, 'a> {
             .into());
         }
         let period = panel.time.codes.iter().map(|&t| panel.periods[t as usize]).collect();
+        let never = if panel.periods.contains(&0) { f64::NAN } else { 0.0 };
         Ok(PermutedTiming {
             frame,
             column: column.to_string(),
@@ -62,6 +65,7 @@ impl<'f, 'a> PermutedTiming<'f, 'a> {
             unit: panel.unit.codes.clone(),
             period,
             cohort,
+            never,
         })
     }
 
@@ -105,7 +109,7 @@ impl<'f, 'a> PermutedTiming<'f, 'a> {
             .map(|i| {
                 let g = self.cohort[perm[self.unit[i] as usize]];
                 if !self.treatment {
-                    g.map_or(0.0, |g| g as f64)
+                    g.map_or(self.never, |g| g as f64)
                 } else if original.is_missing(i) {
                     f64::NAN
                 } else {

@@ -143,13 +143,7 @@ impl WildBoot {
     /// # Errors
     /// [`ParamsError::InvalidParam`] for `reps = 0` or `alpha` outside (0, 1).
     pub fn validate(self) -> Result<Validated<WildBoot>, ParamsError> {
-        if self.reps == 0 {
-            return Err(ParamsError::InvalidParam {
-                name: "reps",
-                value: "0".into(),
-                reason: "the bootstrap needs at least one draw (9999 is a good default)".into(),
-            });
-        }
+        super::check_draws("reps", self.reps)?;
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(ParamsError::InvalidParam {
                 name: "alpha",
@@ -313,9 +307,7 @@ fn cell_stats(p: &BootProblem<'_>, cell: &Factor, sx: &[f64], sy: f64) -> (Vec<f
 }
 
 fn check_clusters(name: &str, f: &Factor) -> crate::Result<()> {
-    if f.n_levels() < 2 {
-        return Err(DataError::SingleCluster { name: name.to_string() }.into());
-    }
+    crate::data::require_clusters(name, f.n_levels())?;
     let counts = f.counts();
     let singles: Vec<&str> =
         counts.iter().zip(&f.labels).filter(|(c, _)| **c == 1).map(|(_, l)| l.as_str()).take(5).collect();

@@ -122,7 +122,9 @@ impl From<Error> for PyErr {
             Error::Did(d) => match d {
                 crate::did::DidError::NoNeverTreated { .. }
                 | crate::did::DidError::NothingToEstimate { .. }
-                | crate::did::DidError::EmptyAggregation { .. } => IdentificationError::new_err(msg),
+                | crate::did::DidError::EmptyAggregation { .. }
+                | crate::did::DidError::ReferenceNotObserved { .. }
+                | crate::did::DidError::NotIdentified { .. } => IdentificationError::new_err(msg),
                 _ => DataError::new_err(msg),
             },
             Error::Synth(_) => SynthError::new_err(msg),

@@ -307,10 +307,8 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &SampleSpec<'_>) -> Result<ModelFra
                 Some((_, fe)) => Arc::clone(fe),
                 None => Arc::new(Factor::encode(frame.column(c)?, &rows)),
             };
-            if fac.n_levels() < 2 {
-                return Err(DataError::SingleCluster { name: c.clone() });
-            }
-            Ok((c.clone(), fac))
+            crate::data::require_clusters(c, fac.n_levels())?;
+            Ok::<_, DataError>((c.clone(), fac))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ModelFrame { rows, yx, recipes, weights, fixed_effects, clusters, drops })

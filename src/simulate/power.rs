@@ -112,7 +112,7 @@ impl FromStr for MdeSearch {
 ///
 /// # Errors
 ///
-/// [`SimulateError::NoReplications`] for `reps = 0`; the design's errors (see
+/// [`crate::ParamsError::InvalidParam`] for `reps` below [`crate::inference::MIN_DRAWS`]; the design's errors (see
 /// [`PanelDesign`]); [`ParamsError::InvalidParam`] for `alpha` or `power_target` outside
 /// $(0, 1)$, `power_target <= alpha`, non-finite effects, `threads` 0 or above
 /// [`crate::inference::MAX_THREADS`], or `reps` whose replicates would not fit in memory;
@@ -235,9 +235,7 @@ impl Power {
         let bad = |name, value: String, reason: &str| -> Error {
             ParamsError::InvalidParam { name, value, reason: reason.into() }.into()
         };
-        if self.reps == 0 {
-            return Err(SimulateError::NoReplications.into());
-        }
+        crate::inference::check_draws("reps", self.reps)?;
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(bad("alpha", self.alpha.to_string(), "must be between 0 and 1"));
         }
@@ -653,7 +651,7 @@ mod tests {
 
     #[test]
     fn power_rejects_zero_reps_and_bad_levels() {
-        assert!(matches!(Power::default().reps(0).validate(), Err(Error::Simulate(SimulateError::NoReplications))));
+        assert!(matches!(Power::default().reps(1).validate(), Err(Error::Params(ParamsError::InvalidParam { name: "reps", .. }))));
         assert!(matches!(Power::default().alpha(1.5).validate(), Err(Error::Params(_))));
         assert!(matches!(Power::default().power_target(0.01).validate(), Err(Error::Params(_))));
         assert!("cs".parse::<PowerEstimator>().is_err());

@@ -107,8 +107,8 @@ impl Sdid {
     /// # Errors
     /// [`ParamsError::InvalidParam`] for `reps < 2` with a resampling SE or `alpha` outside (0, 1).
     pub fn validate(self) -> crate::Result<Validated<Sdid>> {
-        if matches!(self.se, SdidSe::Placebo | SdidSe::Bootstrap) && self.reps < 2 {
-            return Err(invalid("reps", self.reps, "at least 2 replications are needed"));
+        if matches!(self.se, SdidSe::Placebo | SdidSe::Bootstrap) {
+            crate::inference::check_draws("reps", self.reps)?;
         }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(invalid("alpha", self.alpha, "must be in (0, 1)"));

@@ -147,7 +147,7 @@ def test_progress_line(capsys):
         (dict(start=2025), exc.DesignError, "no post-treatment period"),
         (dict(start=2010), exc.DesignError, "no pre-treatment period"),
         (dict(cohorts={2016: 50, 2018: 50}), exc.DesignError, "treats 100 units"),
-        (dict(reps=0), exc.InvalidParameterError, "`reps` must be at least 1"),
+        (dict(reps=0), exc.InvalidParameterError, "`reps` must be at least 2 draws"),
         (dict(sigma=-0.1), exc.InvalidParameterError, "`sigma` = -0.1 is a standard deviation"),
         (dict(unit_sd=float("nan")), exc.InvalidParameterError, "`unit_sd`"),
         (dict(rho=1.0), exc.InvalidParameterError, "rho"),

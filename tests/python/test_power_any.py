@@ -66,7 +66,7 @@ def test_callable_return_shapes_and_replicate_data():
         seen[len(seen)] = d
         return twfe_feols(d)
 
-    vk.power(0.02, estimator=record, reps=1, seed=4, mde="none", progress=False, threads=1)
+    vk.power(0.02, estimator=record, reps=2, seed=4, mde="none", progress=False, threads=1)
     want = vk.simulate_panel(effect=0.02, seed=4, replicate=0).drop(columns="true_effect")
     pd.testing.assert_frame_equal(seen[0], want)
 
