@@ -61,7 +61,10 @@ fn check_cox(name: &str, fit: &virkning::survival::CoxResult, r: &Value) {
             None => rt.to_string(),
         };
         // heart's `transplant` is a factor in R (`transplant1`), a 0/1 number in the CSV.
-        let e = fit.coef(&mine).or_else(|| fit.coef(mine.trim_end_matches('1'))).unwrap_or_else(|| panic!("{name}: no term {mine}"));
+        let e = fit
+            .coef(&mine)
+            .or_else(|| fit.coef(mine.trim_end_matches('1')))
+            .unwrap_or_else(|| panic!("{name}: no term {mine}"));
         assert_close(e.estimate, nums(&r["coef"])[k], 1e-6, &format!("{name} {} coef", e.term));
         assert_close(e.std_error, nums(&r["se"])[k], 1e-6, &format!("{name} {} se", e.term));
     }
@@ -165,13 +168,20 @@ fn baseline_hazard_and_predictions_equal_r() {
     let r = reference();
     let data = rossi();
     let new = Frame::new()
-        .with_column("fin", float(vec![0.0, 1.0])).unwrap()
-        .with_column("age", float(vec![20.0, 30.0])).unwrap()
-        .with_column("race", float(vec![1.0, 0.0])).unwrap()
-        .with_column("wexp", float(vec![0.0, 1.0])).unwrap()
-        .with_column("mar", float(vec![0.0, 1.0])).unwrap()
-        .with_column("paro", float(vec![1.0, 0.0])).unwrap()
-        .with_column("prio", float(vec![3.0, 0.0])).unwrap();
+        .with_column("fin", float(vec![0.0, 1.0]))
+        .unwrap()
+        .with_column("age", float(vec![20.0, 30.0]))
+        .unwrap()
+        .with_column("race", float(vec![1.0, 0.0]))
+        .unwrap()
+        .with_column("wexp", float(vec![0.0, 1.0]))
+        .unwrap()
+        .with_column("mar", float(vec![0.0, 1.0]))
+        .unwrap()
+        .with_column("paro", float(vec![1.0, 0.0]))
+        .unwrap()
+        .with_column("prio", float(vec![3.0, 0.0]))
+        .unwrap();
     let fe = Coxph::new(F7).tol(1e-12).fit(&data).unwrap();
     check_basehaz("rossi efron", &fe, &new, &r["rossi_efron_basehaz"]);
     let fb = Coxph::new(F7).ties(Ties::Breslow).tol(1e-12).fit(&data).unwrap();
@@ -179,10 +189,14 @@ fn baseline_hazard_and_predictions_equal_r() {
     let heart = read_csv("data/heart.csv");
     let fh = Coxph::new("Surv(start, stop, event) ~ age + year + surgery + transplant").tol(1e-12).fit(&heart).unwrap();
     let newh = Frame::new()
-        .with_column("age", float(vec![0.0, -10.0])).unwrap()
-        .with_column("year", float(vec![2.0, 4.0])).unwrap()
-        .with_column("surgery", float(vec![0.0, 1.0])).unwrap()
-        .with_column("transplant", float(vec![1.0, 0.0])).unwrap();
+        .with_column("age", float(vec![0.0, -10.0]))
+        .unwrap()
+        .with_column("year", float(vec![2.0, 4.0]))
+        .unwrap()
+        .with_column("surgery", float(vec![0.0, 1.0]))
+        .unwrap()
+        .with_column("transplant", float(vec![1.0, 0.0]))
+        .unwrap();
     check_basehaz("heart", &fh, &newh, &r["heart_basehaz"]);
 }
 
@@ -190,9 +204,12 @@ fn baseline_hazard_and_predictions_equal_r() {
 /// a missing status is dropped.
 fn book_data() -> Frame<'static> {
     Frame::new()
-        .with_column("time", float(vec![9.0, 3.0, 1.0, 1.0, 6.0, 6.0, 8.0])).unwrap()
-        .with_column("status", float(vec![1.0, f64::NAN, 1.0, 0.0, 1.0, 1.0, 0.0])).unwrap()
-        .with_column("x", float(vec![0.0, 2.0, 1.0, 1.0, 1.0, 0.0, 0.0])).unwrap()
+        .with_column("time", float(vec![9.0, 3.0, 1.0, 1.0, 6.0, 6.0, 8.0]))
+        .unwrap()
+        .with_column("status", float(vec![1.0, f64::NAN, 1.0, 0.0, 1.0, 1.0, 0.0]))
+        .unwrap()
+        .with_column("x", float(vec![0.0, 2.0, 1.0, 1.0, 1.0, 0.0, 0.0]))
+        .unwrap()
 }
 
 #[test]
@@ -380,11 +397,16 @@ fn logrank_equals_r_survdiff() {
 #[test]
 fn survsplit_builds_counting_process_rows() {
     let f = Frame::new()
-        .with_column("id", float(vec![1.0, 1.0, 2.0])).unwrap()
-        .with_column("entry", float(vec![0.0, 20.0, 5.0])).unwrap()
-        .with_column("exit", float(vec![10.0, 40.0, 30.0])).unwrap()
-        .with_column("event", float(vec![0.0, 1.0, 2.0])).unwrap()
-        .with_column("igu", float(vec![f64::NAN, 25.0, 2.0])).unwrap();
+        .with_column("id", float(vec![1.0, 1.0, 2.0]))
+        .unwrap()
+        .with_column("entry", float(vec![0.0, 20.0, 5.0]))
+        .unwrap()
+        .with_column("exit", float(vec![10.0, 40.0, 30.0]))
+        .unwrap()
+        .with_column("event", float(vec![0.0, 1.0, 2.0]))
+        .unwrap()
+        .with_column("igu", float(vec![f64::NAN, 25.0, 2.0]))
+        .unwrap();
     let spec = SurvSplit {
         id: Some("id".into()),
         entry: Some("entry".into()),
@@ -410,32 +432,49 @@ fn survsplit_builds_counting_process_rows() {
     undeclared.event_codes = vec![0, 1];
     assert!(matches!(err(&undeclared, &f), SurvivalError::UndeclaredEvent { value, .. } if value == 2.0));
     let overlap = Frame::new()
-        .with_column("id", float(vec![1.0, 1.0])).unwrap()
-        .with_column("entry", float(vec![0.0, 5.0])).unwrap()
-        .with_column("exit", float(vec![10.0, 40.0])).unwrap()
-        .with_column("event", float(vec![0.0, 1.0])).unwrap()
-        .with_column("igu", float(vec![f64::NAN, f64::NAN])).unwrap();
+        .with_column("id", float(vec![1.0, 1.0]))
+        .unwrap()
+        .with_column("entry", float(vec![0.0, 5.0]))
+        .unwrap()
+        .with_column("exit", float(vec![10.0, 40.0]))
+        .unwrap()
+        .with_column("event", float(vec![0.0, 1.0]))
+        .unwrap()
+        .with_column("igu", float(vec![f64::NAN, f64::NAN]))
+        .unwrap();
     assert!(matches!(err(&spec, &overlap), SurvivalError::OverlappingSpells { .. }));
     let backwards = Frame::new()
-        .with_column("entry", float(vec![10.0])).unwrap()
-        .with_column("exit", float(vec![10.0])).unwrap()
-        .with_column("event", float(vec![1.0])).unwrap();
-    let s2 = SurvSplit { entry: Some("entry".into()), exit: "exit".into(), event: "event".into(), ..SurvSplit::default() };
+        .with_column("entry", float(vec![10.0]))
+        .unwrap()
+        .with_column("exit", float(vec![10.0]))
+        .unwrap()
+        .with_column("event", float(vec![1.0]))
+        .unwrap();
+    let s2 =
+        SurvSplit { entry: Some("entry".into()), exit: "exit".into(), event: "event".into(), ..SurvSplit::default() };
     assert!(matches!(err(&s2, &backwards), SurvivalError::StopNotAfterStart { .. }));
     let negative = Frame::new()
-        .with_column("entry", float(vec![-1.0])).unwrap()
-        .with_column("exit", float(vec![10.0])).unwrap()
-        .with_column("event", float(vec![1.0])).unwrap();
+        .with_column("entry", float(vec![-1.0]))
+        .unwrap()
+        .with_column("exit", float(vec![10.0]))
+        .unwrap()
+        .with_column("event", float(vec![1.0]))
+        .unwrap();
     assert!(matches!(err(&s2, &negative), SurvivalError::NegativeTime { .. }));
 }
 
 fn small(time: Vec<f64>, event: Vec<f64>, x: Vec<f64>) -> Frame<'static> {
     Frame::new()
-        .with_column("t", float(time)).unwrap()
-        .with_column("e", float(event)).unwrap()
-        .with_column("x", float(x.clone())).unwrap()
-        .with_column("x2", float(x.iter().map(|v| 2.0 * v).collect())).unwrap()
-        .with_column("g", float(vec![1.0; x.len()])).unwrap()
+        .with_column("t", float(time))
+        .unwrap()
+        .with_column("e", float(event))
+        .unwrap()
+        .with_column("x", float(x.clone()))
+        .unwrap()
+        .with_column("x2", float(x.iter().map(|v| 2.0 * v).collect()))
+        .unwrap()
+        .with_column("g", float(vec![1.0; x.len()]))
+        .unwrap()
 }
 
 #[test]
@@ -446,19 +485,34 @@ fn bad_input_gives_named_errors_or_reported_drops() {
     };
     let ok = small(vec![1.0, 2.0, 3.0, 4.0], vec![1.0, 0.0, 1.0, 1.0], vec![0.1, 0.5, 0.2, 0.9]);
     let p = Coxph::new("Surv(t, e) ~ x");
-    assert!(matches!(surv(p.fit(&small(vec![-1.0, 2.0], vec![1.0, 1.0], vec![0.0, 1.0]))), SurvivalError::NegativeTime { .. }));
-    assert!(matches!(surv(p.fit(&small(vec![1.0, 2.0], vec![1.0, 2.0], vec![0.0, 1.0]))), SurvivalError::UndeclaredEvent { .. }));
-    assert!(matches!(surv(p.fit(&small(vec![1.0, 2.0], vec![0.0, 0.0], vec![0.0, 1.0]))), SurvivalError::NoEvents { .. }));
+    assert!(matches!(
+        surv(p.fit(&small(vec![-1.0, 2.0], vec![1.0, 1.0], vec![0.0, 1.0]))),
+        SurvivalError::NegativeTime { .. }
+    ));
+    assert!(matches!(
+        surv(p.fit(&small(vec![1.0, 2.0], vec![1.0, 2.0], vec![0.0, 1.0]))),
+        SurvivalError::UndeclaredEvent { .. }
+    ));
+    assert!(matches!(
+        surv(p.fit(&small(vec![1.0, 2.0], vec![0.0, 0.0], vec![0.0, 1.0]))),
+        SurvivalError::NoEvents { .. }
+    ));
     // Zero durations: dropped and reported.
-    let z = p.fit(&small(vec![0.0, 1.0, 2.0, 3.0, 4.0], vec![1.0, 1.0, 0.0, 1.0, 1.0], vec![0.3, 0.1, 0.5, 0.2, 0.9])).unwrap();
+    let z = p
+        .fit(&small(vec![0.0, 1.0, 2.0, 3.0, 4.0], vec![1.0, 1.0, 0.0, 1.0, 1.0], vec![0.3, 0.1, 0.5, 0.2, 0.9]))
+        .unwrap();
     assert_eq!((z.n_zero_duration, z.n_obs), (1, 4));
     assert!(z.warnings.iter().any(|w| w.code == "zero_duration"));
     // stop <= start in counting form.
     let f = Frame::new()
-        .with_column("a", float(vec![0.0, 3.0])).unwrap()
-        .with_column("b", float(vec![2.0, 3.0])).unwrap()
-        .with_column("e", float(vec![1.0, 1.0])).unwrap()
-        .with_column("x", float(vec![0.0, 1.0])).unwrap();
+        .with_column("a", float(vec![0.0, 3.0]))
+        .unwrap()
+        .with_column("b", float(vec![2.0, 3.0]))
+        .unwrap()
+        .with_column("e", float(vec![1.0, 1.0]))
+        .unwrap()
+        .with_column("x", float(vec![0.0, 1.0]))
+        .unwrap();
     assert!(matches!(surv(Coxph::new("Surv(a, b, e) ~ x").fit(&f)), SurvivalError::StopNotAfterStart { .. }));
     // NaN dropped and counted; inf an error.
     let nan = small(vec![1.0, 2.0, 3.0, 4.0, 5.0], vec![1.0, 0.0, 1.0, 1.0, 1.0], vec![0.1, f64::NAN, 0.2, 0.9, 0.4]);
@@ -484,7 +538,11 @@ fn bad_input_gives_named_errors_or_reported_drops() {
     assert_eq!(*k.curves[0].surv.last().unwrap(), 0.0);
     assert!(k.curves[0].conf_low.last().unwrap().is_nan());
     // Separation: x perfectly orders the event times.
-    let sep = small(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], vec![1.0, 1.0, 1.0, 0.0, 0.0, 0.0], vec![1.0, 1.0, 1.0, 0.0, 0.0, 0.0]);
+    let sep = small(
+        vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        vec![1.0, 1.0, 1.0, 0.0, 0.0, 0.0],
+        vec![1.0, 1.0, 1.0, 0.0, 0.0, 0.0],
+    );
     let fs = p.fit(&sep).unwrap();
     assert!(fs.warnings.iter().any(|w| w.code == "separation"), "{:?}", fs.warnings);
 }
@@ -506,9 +564,12 @@ fn simulate(n: usize, beta: f64, seed: u64) -> Frame<'static> {
         x.push(xi);
     }
     Frame::new()
-        .with_column("t", float(t)).unwrap()
-        .with_column("e", float(e)).unwrap()
-        .with_column("x", float(x)).unwrap()
+        .with_column("t", float(t))
+        .unwrap()
+        .with_column("e", float(e))
+        .unwrap()
+        .with_column("x", float(x))
+        .unwrap()
 }
 
 fn coverage(reps: u64, n: usize) -> f64 {

@@ -20,7 +20,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 use super::params::{check_alpha, Coxph};
 use super::result::{ChiTest, CoxResult, HazardRatio};
 use super::riskset::{linear_predictor, pass, Keep};
-use super::sample::{build, CoxSpec, CoxSample};
+use super::sample::{build, CoxSample, CoxSpec};
 use super::SurvivalError;
 use crate::data::Frame;
 use crate::inference::RefDist;

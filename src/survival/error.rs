@@ -57,7 +57,9 @@ pub enum SurvivalError {
         group: String,
     },
     /// Newton-Raphson did not converge.
-    #[error("the Cox partial likelihood did not converge in {iterations} iterations (last relative change {change:.3e})")]
+    #[error(
+        "the Cox partial likelihood did not converge in {iterations} iterations (last relative change {change:.3e})"
+    )]
     NotConverged {
         /// Iterations used.
         iterations: usize,
@@ -65,7 +67,9 @@ pub enum SurvivalError {
         change: f64,
     },
     /// Every regressor is collinear (or constant).
-    #[error("every regressor is constant or collinear ({names:?}); a Cox model has no intercept, so a regressor must vary")]
+    #[error(
+        "every regressor is constant or collinear ({names:?}); a Cox model has no intercept, so a regressor must vary"
+    )]
     AllCollinear {
         /// Regressor names.
         names: Vec<String>,

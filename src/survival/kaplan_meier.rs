@@ -288,7 +288,8 @@ pub(crate) fn km_sample(
     if let Some(e) = entry {
         frame.numeric(e, "the entry time")?;
     }
-    let mut terms: Vec<Term> = entry.iter().map(|c| Term { factors: vec![FormulaFactor::Var(c.to_string())] }).collect();
+    let mut terms: Vec<Term> =
+        entry.iter().map(|c| Term { factors: vec![FormulaFactor::Var(c.to_string())] }).collect();
     terms.push(Term { factors: vec![FormulaFactor::Var(event.to_string())] });
     let formula = Formula {
         text: String::new(),
@@ -348,9 +349,11 @@ impl Validated<KaplanMeier> {
                 let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
                 let ev: Vec<bool> = rows.iter().map(|&i| s.event[i]).collect();
                 if !ev.iter().any(|&e| e) {
-                    warnings.push(Diagnostic::new("no_events", format!("group {label}: no events (the curve stays at 1)")));
+                    warnings
+                        .push(Diagnostic::new("no_events", format!("group {label}: no events (the curve stays at 1)")));
                 }
-                let steps = km_steps(s.start.as_deref().map(|v| pick(v)).as_deref(), &pick(&s.stop), &ev, &pick(&s.weights));
+                let steps =
+                    km_steps(s.start.as_deref().map(|v| pick(v)).as_deref(), &pick(&s.stop), &ev, &pick(&s.weights));
                 curve(label.clone(), &steps, z, p.conf_type)
             })
             .collect();

@@ -169,7 +169,7 @@ impl CoxResult {
         };
         let s = &state.sample;
         let r = super::residuals::score_residuals(s, &state.newton, self.params.ties);
-        let rows = s.rows.iter().collect();
+        let rows = s.input_rows.clone();
         Ok((rows, (0..s.n).map(|i| (0..s.p).map(|j| r[j * s.n + i]).collect()).collect()))
     }
 }

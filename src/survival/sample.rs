@@ -38,8 +38,8 @@ pub(crate) struct CoxSample {
     pub strata_labels: Vec<String>,
     pub strata: Vec<Stratum>,
     pub cluster: Option<Factor>,
-    /// Input rows used.
-    pub rows: Rows,
+    /// Input row of each sample row (the sample is stored sorted by stratum and stop time).
+    pub input_rows: Vec<usize>,
     pub drops: DropReport,
     /// Rows dropped for a zero duration (`Surv(time, event)` with time 0).
     pub n_zero_duration: usize,
@@ -95,7 +95,7 @@ pub(crate) fn sort_strata(codes: &[u32], n_strata: usize, stop: &[f64], start: O
         .into_par_iter()
         .map(|m| {
             let mut by_stop = m.clone();
-            by_stop.sort_unstable_by(|&a, &b| stop[b as usize].total_cmp(&stop[a as usize]));
+            by_stop.sort_by(|&a, &b| stop[b as usize].total_cmp(&stop[a as usize]));
             let by_start = match start {
                 Some(s) => {
                     let mut v = m;
@@ -134,8 +134,7 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &CoxSpec<'_>) -> Result<CoxSample, 
     let mut lead: Vec<String> = sf.start.iter().cloned().collect();
     lead.push(sf.event.clone());
     lead.extend(spec.offset.map(str::to_string));
-    let mut terms: Vec<Term> =
-        lead.iter().map(|c| Term { factors: vec![FormulaFactor::Var(c.clone())] }).collect();
+    let mut terms: Vec<Term> = lead.iter().map(|c| Term { factors: vec![FormulaFactor::Var(c.clone())] }).collect();
     terms.extend(sf.rhs.terms.iter().cloned());
     let formula = Formula {
         text: sf.text.clone(),
@@ -226,8 +225,7 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &CoxSpec<'_>) -> Result<CoxSample, 
     if p_all > 0 && kept.is_empty() {
         return Err(SurvivalError::AllCollinear { names: recipes.iter().map(|r| r.name.clone()).collect() }.into());
     }
-    let collinear: Vec<String> =
-        (0..p_all).filter(|c| !kept.contains(c)).map(|c| recipes[c].name.clone()).collect();
+    let collinear: Vec<String> = (0..p_all).filter(|c| !kept.contains(c)).map(|c| recipes[c].name.clone()).collect();
     if kept.len() < p_all {
         let mut x2 = Vec::with_capacity(n * kept.len());
         for &c in &kept {
@@ -237,6 +235,23 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &CoxSpec<'_>) -> Result<CoxSample, 
         means = kept.iter().map(|&c| means[c]).collect();
         recipes = kept.iter().map(|&c| recipes[c].clone()).collect();
     }
+    // Store the rows sorted by stratum, then stop time descending, so that every risk-set pass
+    // reads memory in order.
+    let mut perm: Vec<u32> = (0..n as u32).collect();
+    perm.par_sort_unstable_by(|&a, &b| {
+        let (a, b) = (a as usize, b as usize);
+        strata_codes[a].cmp(&strata_codes[b]).then(stop[b].total_cmp(&stop[a]))
+    });
+    let permute = |v: &[f64]| -> Vec<f64> { perm.iter().map(|&i| v[i as usize]).collect() };
+    let x: Vec<f64> = x.par_chunks(n.max(1)).flat_map_iter(|col| perm.iter().map(move |&i| col[i as usize])).collect();
+    let stop = permute(&stop);
+    let start = start.as_deref().map(permute);
+    let event: Vec<bool> = perm.iter().map(|&i| event[i as usize]).collect();
+    let weights = permute(&weights);
+    let offset = permute(&offset);
+    let strata_codes: Vec<u32> = perm.iter().map(|&i| strata_codes[i as usize]).collect();
+    let cluster = cluster.map(|f| Factor { codes: perm.iter().map(|&i| f.codes[i as usize]).collect(), labels: f.labels });
+    let input_rows: Vec<usize> = perm.iter().map(|&i| rows.get(i as usize)).collect();
     let strata = sort_strata(&strata_codes, strata_labels.len(), &stop, start.as_deref());
     Ok(CoxSample {
         n,
@@ -253,7 +268,7 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &CoxSpec<'_>) -> Result<CoxSample, 
         strata_labels,
         strata,
         cluster,
-        rows,
+        input_rows,
         drops,
         n_zero_duration,
         collinear,

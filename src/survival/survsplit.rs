@@ -94,7 +94,9 @@ pub fn survsplit(frame: &Frame<'_>, spec: &SurvSplit) -> crate::Result<SpellRows
     };
     let progs: Vec<Vec<f64>> =
         spec.programmes.iter().map(|(_, c)| num(c, "a programme start date")).collect::<Result<_, _>>()?;
-    for (name, v) in [(&spec.exit, &exit), (&spec.event, &event)].into_iter().chain(spec.entry.as_ref().map(|e| (e, &entry))) {
+    for (name, v) in
+        [(&spec.exit, &exit), (&spec.event, &event)].into_iter().chain(spec.entry.as_ref().map(|e| (e, &entry)))
+    {
         if let Some(i) = v.iter().position(|x| x.is_infinite()) {
             return Err(crate::data::DataError::NonFinite {
                 name: name.clone(),

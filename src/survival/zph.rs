@@ -78,7 +78,10 @@ impl CoxResult {
     /// without regressors; a singular information matrix.
     pub fn cox_zph(&self, transform: ZphTransform) -> crate::Result<ZphResult> {
         let Some(state) = &self.fit else {
-            return Err(SurvivalError::Unsupported { what: "cox_zph needs the fitted data (not kept in a deserialised result)".into() }.into());
+            return Err(SurvivalError::Unsupported {
+                what: "cox_zph needs the fitted data (not kept in a deserialised result)".into(),
+            }
+            .into());
         };
         let s = &state.sample;
         let p = s.p;
@@ -145,7 +148,8 @@ impl CoxResult {
         }
         let sub = |idx: &[usize]| -> crate::Result<f64> {
             let m = idx.len();
-            let mm: Vec<f64> = idx.iter().flat_map(|&a| idx.iter().map(move |&b| (a, b))).map(|(a, b)| imat[a * q + b]).collect();
+            let mm: Vec<f64> =
+                idx.iter().flat_map(|&a| idx.iter().map(move |&b| (a, b))).map(|(a, b)| imat[a * q + b]).collect();
             let uu: Vec<f64> = idx.iter().map(|&a| if a < p { 0.0 } else { u[a] }).collect();
             let (sol, _) = solve(&mm, &uu, "the cox.zph information matrix")?;
             Ok((0..m).map(|k| sol[k] * uu[k]).sum())
