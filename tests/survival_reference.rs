@@ -598,3 +598,26 @@ fn cox_interval_coverage_is_95_percent() {
     let c = coverage(2_000, 500);
     assert!((0.935..=0.965).contains(&c), "coverage {c}");
 }
+
+#[test]
+fn cumulative_incidence_equals_cmprsk() {
+    let r = reference();
+    let data = read_csv("data/mgus2.csv");
+    for (name, group) in [("cuminc_mgus2", None), ("cuminc_mgus2_sex", Some("sex"))] {
+        let p = virkning::survival::Cuminc {
+            duration: "etime".into(),
+            event: "event".into(),
+            group: group.map(str::to_string),
+        };
+        let out = virkning::survival::cuminc(&data, &p).unwrap();
+        for c in &out.curves {
+            let key = format!("{} {}", if group.is_some() { c.group.as_str() } else { "1" }, c.cause);
+            let rc = &r[name][&key];
+            assert_eq!(c.time, nums(&rc["time"]), "{name} {key} times");
+            for (k, (e, v)) in nums(&rc["est"]).iter().zip(nums(&rc["var"])).enumerate() {
+                assert_close(c.estimate[k], *e, 1e-10, &format!("{name} {key} est {k}"));
+                assert_close(c.variance[k], v, 1e-8, &format!("{name} {key} var {k}"));
+            }
+        }
+    }
+}

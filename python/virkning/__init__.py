@@ -41,6 +41,7 @@ __all__ = [
     "coxph",
     "logrank",
     "survsplit",
+    "cuminc",
 ]
 
 _LAZY = {
@@ -69,6 +70,7 @@ _LAZY = {
     "coxph": ("virkning.survival", "coxph"),
     "logrank": ("virkning.survival", "logrank"),
     "survsplit": ("virkning.survival", "survsplit"),
+    "cuminc": ("virkning.survival", "cuminc"),
 }
 
 

@@ -13,7 +13,7 @@ import narwhals as nw
 import numpy as np
 
 from virkning import _core, _data
-from virkning.results.survival import CoxResult, KaplanMeierResult, LogRankResult
+from virkning.results.survival import CoxResult, CumincResult, KaplanMeierResult, LogRankResult
 
 
 def kaplan_meier(
@@ -242,3 +242,27 @@ def survsplit(
     for name, values in new.items():
         out = out.with_columns(nw.new_series(name, np.asarray(values), backend=ns))
     return out.to_native()
+
+
+def cuminc(data: Any, *, duration: str, event: str, group: str | None = None, alpha: float = 0.05) -> CumincResult:
+    """Cumulative incidence of competing causes (Aalen-Johansen) with Gray's variance, as R
+    ``cmprsk::cuminc``: ``event`` 0 = censored, 1, 2, ... = causes (a job, education, leaving).
+
+    Returns a CumincResult: ``tidy()`` one row per group, cause and event time (``estimate`` the
+    cumulative incidence, ``std_error``, normal ``conf_low``/``conf_high`` clipped to [0, 1]);
+    ``plot()`` the curves.
+
+    Examples
+    --------
+    >>> import pandas as pd, virkning as vk
+    >>> df = pd.DataFrame({"weeks": [2, 3, 3, 5, 8, 9], "exit": [1, 2, 0, 1, 0, 2]})
+    >>> ci = vk.cuminc(df, duration="weeks", event="exit")
+    >>> round(float(ci.tidy()["estimate"].iloc[0]), 4)
+    0.1667
+    """
+    df = _data.as_frame(data)
+    cols = _data.columns(df, [duration, event] + ([group] if group is not None else []))
+    params = {"duration": duration, "event": event, "group": group}
+    out = json.loads(_core.cuminc(cols, json.dumps(params)))
+    out["alpha"] = float(alpha)
+    return CumincResult._from_dict(out, _data.backend_of(df))

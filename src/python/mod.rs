@@ -73,5 +73,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<survival::PyKaplanMeierResult>()?;
     m.add_function(wrap_pyfunction!(survival::logrank, m)?)?;
     m.add_function(wrap_pyfunction!(survival::survsplit, m)?)?;
+    m.add_function(wrap_pyfunction!(survival::cuminc, m)?)?;
     Ok(())
 }

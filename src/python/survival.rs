@@ -10,8 +10,8 @@ use super::errors::guard;
 use super::json::{from_json, invalid, to_json};
 use crate::regression::SurvFormula;
 use crate::survival::{
-    logrank as logrank_test, survsplit as split, ConfType, CoxResult, Coxph, KaplanMeier, KaplanMeierResult, SurvSplit,
-    Ties, ZphTransform,
+    cuminc as cuminc_fit, logrank as logrank_test, survsplit as split, ConfType, CoxResult, Coxph, Cuminc, KaplanMeier,
+    KaplanMeierResult, SurvSplit, Ties, ZphTransform,
 };
 
 fn parse<T: serde::de::DeserializeOwned>(json: &str) -> crate::Result<T> {
@@ -200,4 +200,18 @@ pub(crate) fn survsplit<'py>(
         progs,
         out.n_dropped_missing,
     ))
+}
+
+/// Cumulative incidence with competing risks as JSON; `params` is the JSON of [`Cuminc`].
+#[pyfunction]
+pub(crate) fn cuminc(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) -> PyResult<String> {
+    let held = hold(columns)?;
+    let frame = frame(&held)?;
+    let r = py.detach(|| {
+        guard(|| {
+            let p: Cuminc = from_json("params", params)?;
+            cuminc_fit(&frame, &p)
+        })
+    })?;
+    to_json(&r)
 }

@@ -216,13 +216,13 @@ impl Validated<Coxph> {
                 "non-integer weights with the model-based variance (frequency weights); for sampling weights use robust=True, which R's coxph switches to by default",
             ));
         }
-        if !fit.converged {
+        let inf = infinite_coefficients(&fit, p.tol);
+        if !fit.converged && inf.is_empty() {
             warnings.push(Diagnostic::new(
                 "convergence",
                 format!("Newton-Raphson stopped after {} iterations without converging", fit.iterations),
             ));
         }
-        let inf = infinite_coefficients(&fit, p.tol);
         if !inf.is_empty() {
             let names: Vec<&str> = inf.iter().map(|&j| s.recipes[j].name.as_str()).collect();
             warnings.push(Diagnostic::new(

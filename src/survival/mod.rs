@@ -2,7 +2,8 @@
 //! Kaplan-Meier curves and log-rank tests ([`KaplanMeier`], [`logrank`]), and Cox
 //! proportional-hazards regression ([`Coxph`]) with Efron or Breslow ties, strata, weights,
 //! offsets, robust and cluster-robust variances, baseline hazards, concordance and the
-//! proportional-hazards test (`cox_zph`). Numbers match R survival 3.5
+//! proportional-hazards test (`cox_zph`), and cumulative incidence with competing risks
+//! ([`cuminc`]). Numbers match R survival 3.5
 //! (`tests/fixtures/survival_r.json`).
 //!
 //! References: Kaplan & Meier (1958); Greenwood (1926); Cox (1972); Breslow (1974);
@@ -12,6 +13,7 @@
 mod baseline;
 mod concordance;
 mod cox;
+mod cuminc;
 mod error;
 mod kaplan_meier;
 mod logrank;
@@ -25,6 +27,7 @@ mod zph;
 
 pub use baseline::BaselineHazard;
 pub use concordance::Concordance;
+pub use cuminc::{cuminc, CifCurve, Cuminc, CumincResult};
 pub use error::SurvivalError;
 pub use kaplan_meier::{KaplanMeierResult, KmCurve, KmQuantile};
 pub use logrank::{logrank, LogRankResult};

@@ -250,7 +250,8 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &CoxSpec<'_>) -> Result<CoxSample, 
     let weights = permute(&weights);
     let offset = permute(&offset);
     let strata_codes: Vec<u32> = perm.iter().map(|&i| strata_codes[i as usize]).collect();
-    let cluster = cluster.map(|f| Factor { codes: perm.iter().map(|&i| f.codes[i as usize]).collect(), labels: f.labels });
+    let cluster =
+        cluster.map(|f| Factor { codes: perm.iter().map(|&i| f.codes[i as usize]).collect(), labels: f.labels });
     let input_rows: Vec<usize> = perm.iter().map(|&i| rows.get(i as usize)).collect();
     let strata = sort_strata(&strata_codes, strata_labels.len(), &stop, start.as_deref());
     Ok(CoxSample {

@@ -243,3 +243,19 @@ def test_simulated_hazard_ratio_is_recovered():
     df = pd.DataFrame({"t": np.ceil(np.minimum(t, c)), "e": (t <= c).astype(int), "x": x})
     row = vk.coxph("Surv(t, e) ~ x", df).tidy().iloc[0]
     assert row["conf_low"] < beta < row["conf_high"]
+
+
+def test_cuminc_equals_cmprsk():
+    mg = pd.read_csv(FIX / "data" / "mgus2.csv")
+    ci = vk.cuminc(mg, duration="etime", event="event", group="sex")
+    t = ci.tidy()
+    for key, ref in R["cuminc_mgus2_sex"].items():
+        rows = t[t["term"] == key]
+        close(rows["time"], ref["time"], 0)
+        close(rows["estimate"], ref["est"], 1e-10)
+        close(rows["std_error"] ** 2, ref["var"], 1e-8)
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    assert ci.plot().get_ylabel() == "cumulative incidence"
+    with pytest.raises(exc.EventCodeError):
+        vk.cuminc(mg.assign(event=mg["event"] - 0.5), duration="etime", event="event")

@@ -78,3 +78,22 @@ def forest_plot(rows: list[dict], ax: Any = None, *, title: str | None = None, *
     if title:
         ax.set_title(title, fontsize=10)
     return ax
+
+
+def incidence_curves(curves: list[dict], ax: Any = None, *, time_unit: str = "weeks", title: str | None = None,
+                     **kwargs: Any) -> Any:
+    """Cumulative incidence step curves, one per group and cause."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    for k, c in enumerate(curves):
+        t = np.concatenate([[0.0], np.asarray(c["time"], dtype=float)])
+        f = np.concatenate([[0.0], np.asarray(c["estimate"], dtype=float)])
+        ax.step(t, f, where="post", color=f"C{k}", label=f"{c['group']}, cause {c['cause']}", **kwargs)
+    ax.set_xlabel(f"time ({time_unit})")
+    ax.set_ylabel("cumulative incidence")
+    ax.set_ylim(0.0, 1.0)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax

@@ -139,6 +139,47 @@ class LogRankResult(Result):
         return [f"Chi-square {g['statistic']:.4f} on {g['df']} df, p = {g['p_value']:.4g}."]
 
 
+class CumincResult(LogRankResult):
+    """Cumulative incidence curves by group and cause (``cuminc``)."""
+
+    def _rows(self) -> list[dict]:
+        from statistics import NormalDist
+
+        z = NormalDist().inv_cdf(1 - self._dict["alpha"] / 2)
+        rows = []
+        for c in self._dict["curves"]:
+            for t, f, v in zip(c["time"], c["estimate"], c["variance"]):
+                se = float(np.sqrt(max(_num(v), 0.0)))
+                rows.append({
+                    "term": f"{c['group']} {c['cause']}",
+                    "estimate": f,
+                    "std_error": se,
+                    "statistic": _NAN,
+                    "p_value": _NAN,
+                    "conf_low": max(f - z * se, 0.0),
+                    "conf_high": min(f + z * se, 1.0),
+                    "group": c["group"],
+                    "cause": c["cause"],
+                    "time": t,
+                })
+        return rows
+
+    def _title(self) -> str:
+        return "Cumulative incidence (competing risks)"
+
+    def _glance(self) -> dict:
+        return {"n_obs": self._dict["n_obs"], "n_causes": len(self._dict["causes"]), "estimator": "cuminc"}
+
+    def _footer(self) -> list[str]:
+        return []
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Step curves of the cumulative incidence by group and cause; returns the Axes."""
+        from virkning.plotting.survival import incidence_curves
+
+        return incidence_curves(self._dict["curves"], ax=ax, title=self._title(), **kwargs)
+
+
 class CoxResult(Result):
     """A fitted Cox proportional-hazards model.
 
