@@ -8,6 +8,7 @@ use crate::linalg::LinalgError;
 use crate::regression::{FormulaError, RegressionError};
 use crate::simulate::SimulateError;
 use crate::synth::SynthError;
+use crate::survival::SurvivalError;
 
 /// Everything that can go wrong in virkning.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,9 @@ pub enum Error {
     /// Simulation designs and power runs.
     #[error(transparent)]
     Simulate(#[from] SimulateError),
+    /// Bad survival data (times, event codes, spells) and Cox fit failures.
+    #[error(transparent)]
+    Survival(#[from] SurvivalError),
 }
 
 /// `Result` with [`Error`] as the default error type.

@@ -31,6 +31,7 @@ pub mod linalg;
 pub mod regression;
 pub mod results;
 pub mod simulate;
+pub mod survival;
 pub mod synth;
 pub mod traits;
 

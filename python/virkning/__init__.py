@@ -37,6 +37,11 @@ __all__ = [
     "VirkningError",
     "VirkningWarning",
     "exceptions",
+    "kaplan_meier",
+    "coxph",
+    "logrank",
+    "survsplit",
+    "cuminc",
 ]
 
 _LAZY = {
@@ -61,6 +66,11 @@ _LAZY = {
     "simulate_cohort": ("virkning.simulation", "simulate_cohort"),
     "synthetic_control": ("virkning.synth", "synthetic_control"),
     "exceptions": ("virkning.exceptions", None),
+    "kaplan_meier": ("virkning.survival", "kaplan_meier"),
+    "coxph": ("virkning.survival", "coxph"),
+    "logrank": ("virkning.survival", "logrank"),
+    "survsplit": ("virkning.survival", "survsplit"),
+    "cuminc": ("virkning.survival", "cuminc"),
 }
 
 

@@ -35,6 +35,14 @@ with suppress(ImportError):  # the docs build without the compiled module
         VirkningError,
         VirkningWarning,
     )
+    from virkning._core import (
+        EventCodeError,
+        InvalidTimeError,
+        NoEventsError,
+        OverlappingSpellsError,
+        SeparationWarning,
+        StopBeforeStartError,
+    )
 
 __all__ = [
     "VirkningError",
@@ -62,4 +70,10 @@ __all__ = [
     "CollinearityWarning",
     "SmallClusterWarning",
     "OverlapWarning",
+    "InvalidTimeError",
+    "StopBeforeStartError",
+    "EventCodeError",
+    "OverlappingSpellsError",
+    "NoEventsError",
+    "SeparationWarning",
 ]

@@ -67,6 +67,26 @@ create_exception!(
     VirkningError,
     "A power run that produced no numbers (every replicate failed, or cancelled)."
 );
+create_exception!(virkning.exceptions, InvalidTimeError, DataError, "Negative durations or times.");
+create_exception!(
+    virkning.exceptions,
+    StopBeforeStartError,
+    DataError,
+    "A (start, stop] interval with stop <= start."
+);
+create_exception!(
+    virkning.exceptions,
+    EventCodeError,
+    DataError,
+    "An event value that is not 0/1 or not a declared cause code."
+);
+create_exception!(
+    virkning.exceptions,
+    OverlappingSpellsError,
+    DataError,
+    "Two intervals of one person that overlap in time."
+);
+create_exception!(virkning.exceptions, NoEventsError, DataError, "No events in the data: nothing to estimate.");
 create_exception!(virkning.exceptions, VirkningWarning, PyUserWarning, "Root of every virkning warning.");
 create_exception!(virkning.exceptions, ConvergenceWarning, VirkningWarning, "Slow or failed convergence.");
 create_exception!(virkning.exceptions, CollinearityWarning, VirkningWarning, "Regressors dropped for collinearity.");
@@ -81,6 +101,12 @@ create_exception!(
     OverlapWarning,
     VirkningWarning,
     "Weak overlap (propensity scores near 0 or 1)."
+);
+create_exception!(
+    virkning.exceptions,
+    SeparationWarning,
+    VirkningWarning,
+    "A coefficient running to infinity (monotone likelihood)."
 );
 
 impl From<Error> for PyErr {
@@ -143,6 +169,19 @@ impl From<Error> for PyErr {
                     _ => InvalidParameterError::new_err(msg),
                 }
             }
+            Error::Survival(s) => {
+                use crate::survival::SurvivalError as S;
+                match s {
+                    S::NegativeTime { .. } => InvalidTimeError::new_err(msg),
+                    S::StopNotAfterStart { .. } => StopBeforeStartError::new_err(msg),
+                    S::UndeclaredEvent { .. } => EventCodeError::new_err(msg),
+                    S::OverlappingSpells { .. } => OverlappingSpellsError::new_err(msg),
+                    S::NoEvents { .. } => NoEventsError::new_err(msg),
+                    S::NotConverged { .. } => ConvergenceError::new_err(msg),
+                    S::AllCollinear { .. } => IdentificationError::new_err(msg),
+                    _ => InvalidParameterError::new_err(msg),
+                }
+            }
         }
     }
 }
@@ -178,7 +217,13 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ConvergenceWarning,
         CollinearityWarning,
         SmallClusterWarning,
-        OverlapWarning
+        OverlapWarning,
+        InvalidTimeError,
+        StopBeforeStartError,
+        EventCodeError,
+        OverlappingSpellsError,
+        NoEventsError,
+        SeparationWarning
     );
     Ok(())
 }

@@ -13,6 +13,7 @@ mod json;
 mod power;
 mod regression;
 mod simulate;
+mod survival;
 mod synth;
 
 use pyo3::prelude::*;
@@ -63,5 +64,15 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(did::att_gt, m)?)?;
     m.add_class::<did::PyGroupTimeEffects>()?;
     m.add_class::<did::PyAggregatedEffects>()?;
+    m.add_function(wrap_pyfunction!(survival::surv_formula_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(survival::coxph_defaults, m)?)?;
+    m.add_function(wrap_pyfunction!(survival::kaplan_meier_defaults, m)?)?;
+    m.add_function(wrap_pyfunction!(survival::coxph, m)?)?;
+    m.add_class::<survival::PyCoxResult>()?;
+    m.add_function(wrap_pyfunction!(survival::kaplan_meier, m)?)?;
+    m.add_class::<survival::PyKaplanMeierResult>()?;
+    m.add_function(wrap_pyfunction!(survival::logrank, m)?)?;
+    m.add_function(wrap_pyfunction!(survival::survsplit, m)?)?;
+    m.add_function(wrap_pyfunction!(survival::cuminc, m)?)?;
     Ok(())
 }

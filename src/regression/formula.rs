@@ -396,3 +396,147 @@ mod tests {
         assert!(Formula::parse("y ~ x )").unwrap_err().to_string().contains("unexpected"));
     }
 }
+
+/// A survival formula: `Surv(time, event) ~ rhs` or `Surv(start, stop, event) ~ rhs`, where the
+/// right-hand side is the ordinary grammar above plus `strata(z)` / `strata(z, w)` items
+/// (stratification variables, not regressors).
+///
+/// ```text
+/// surv_formula := "Surv(" name "," name [ "," name ] ")" "~" rhs
+/// ```
+/// The right-hand side is parsed by [`Formula::parse`] with the strata items blanked out, so
+/// `C()`, `:`, `*` and every error message are the regression grammar's, with positions in the
+/// original text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurvFormula {
+    /// The text it was parsed from.
+    pub text: String,
+    /// Entry column of the counting-process form `Surv(start, stop, event)`.
+    pub start: Option<String>,
+    /// Exit (stop) or duration column.
+    pub stop: String,
+    /// Event indicator column (1 = event, 0 = censored).
+    pub event: String,
+    /// The right-hand side as a formula whose outcome is `stop`.
+    pub rhs: Formula,
+    /// Stratification columns from every `strata()` item, in order.
+    pub strata: Vec<String>,
+}
+
+impl SurvFormula {
+    /// Parse a survival formula.
+    ///
+    /// # Errors
+    /// [`FormulaError::Syntax`] pointing at the first character that does not fit.
+    ///
+    /// # Examples
+    /// ```
+    /// use virkning::regression::SurvFormula;
+    /// let f = SurvFormula::parse("Surv(start, stop, job) ~ programme + C(origin) + strata(sex)").unwrap();
+    /// assert_eq!(f.start.as_deref(), Some("start"));
+    /// assert_eq!((f.stop.as_str(), f.event.as_str()), ("stop", "job"));
+    /// assert_eq!(f.rhs.terms.len(), 2);
+    /// assert_eq!(f.strata, vec!["sex".to_string()]);
+    /// ```
+    pub fn parse(text: &str) -> Result<SurvFormula, FormulaError> {
+        let mut p = Parser { chars: text.chars().collect(), pos: 0, text };
+        let head = p.name()?;
+        if head != "Surv" {
+            p.pos = 0;
+            return p.err("a survival formula starts with `Surv(time, event)` or `Surv(start, stop, event)`");
+        }
+        p.expect('(')?;
+        let mut args = vec![p.name()?];
+        while p.eat(',') {
+            args.push(p.name()?);
+        }
+        if args.len() < 2 || args.len() > 3 {
+            return p.err("`Surv()` takes (time, event) or (start, stop, event)");
+        }
+        p.expect(')')?;
+        p.expect('~')?;
+        // Blank the strata items (keeping positions), remembering their columns.
+        let mut chars = p.chars.clone();
+        let mut strata = Vec::new();
+        let mut i = p.pos;
+        while i < chars.len() {
+            let is_item_start = chars[..i].iter().rev().find(|c| !c.is_whitespace()).is_none_or(|c| "~+".contains(*c));
+            let word: String = chars[i..].iter().take(7).collect();
+            if is_item_start && word == "strata(" {
+                let open = i + 6;
+                let Some(close) = chars[open..].iter().position(|&c| c == ')').map(|k| open + k) else {
+                    p.pos = open;
+                    return p.err("unclosed `strata(`");
+                };
+                let inner = Parser { chars: chars[..close].to_vec(), pos: open + 1, text };
+                let mut q = inner;
+                strata.push(q.name()?);
+                while q.eat(',') {
+                    strata.push(q.name()?);
+                }
+                if q.peek().is_some() {
+                    return q.err("expected `,` or `)` in strata()");
+                }
+                chars[i] = '1';
+                chars[i + 1..=close].iter_mut().for_each(|c| *c = ' ');
+                i = close + 1;
+            } else {
+                i += 1;
+            }
+        }
+        // The outcome slot of the regression grammar takes the `Surv(...)` span's place.
+        let tilde = p.pos - 1;
+        chars[..tilde].iter_mut().for_each(|c| *c = ' ');
+        chars[0] = '_';
+        let blanked: String = chars.iter().collect();
+        let mut rhs = Formula::parse(&blanked).map_err(|e| match e {
+            FormulaError::Syntax { position, message, .. } => {
+                FormulaError::Syntax { formula: text.to_string(), position, message }
+            }
+        })?;
+        rhs.text = text.to_string();
+        let (start, stop, event) = match args.len() {
+            2 => (None, args[0].clone(), args[1].clone()),
+            _ => (Some(args[0].clone()), args[1].clone(), args[2].clone()),
+        };
+        rhs.outcome = stop.clone();
+        Ok(SurvFormula { text: text.to_string(), start, stop, event, rhs, strata })
+    }
+
+    /// Every column the formula reads, each once: start, stop, event, regressors, strata.
+    pub fn columns(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.start.iter().cloned().collect();
+        for c in std::iter::once(&self.stop).chain([&self.event]).cloned().chain(self.rhs.columns()).chain(self.strata.clone())
+        {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod surv_tests {
+    use super::*;
+
+    #[test]
+    fn parses_surv_formulas() {
+        let f = SurvFormula::parse("Surv(week, arrest) ~ fin*age + C(race) + strata(wexp, mar)").unwrap();
+        assert_eq!(f.start, None);
+        assert_eq!(f.rhs.terms.len(), 4);
+        assert_eq!(f.strata, vec!["wexp".to_string(), "mar".to_string()]);
+        let mut cols = f.columns();
+        assert_eq!(cols[..2], ["week".to_string(), "arrest".to_string()]);
+        cols.sort();
+        assert_eq!(cols, vec!["age", "arrest", "fin", "mar", "race", "week", "wexp"]);
+        let f = SurvFormula::parse("Surv(a, b, e) ~ strata(z) + x").unwrap();
+        assert_eq!(f.rhs.terms.len(), 1);
+        let e = SurvFormula::parse("Surv(t, e) ~ x +").unwrap_err();
+        let FormulaError::Syntax { position, formula, .. } = &e;
+        assert_eq!((*position, formula.as_str()), (16, "Surv(t, e) ~ x +"));
+        assert!(SurvFormula::parse("y ~ x").is_err());
+        assert!(SurvFormula::parse("Surv(t) ~ x").is_err());
+        assert!(SurvFormula::parse("Surv(t, e) ~ strata(z").is_err());
+    }
+}

@@ -24,3 +24,5 @@ pub use mixed::{
 pub use params::{Feols, FeolsChecked, Vcov};
 pub use partial::Partialled;
 pub use result::{FeolsResult, FixedEffectInfo, FixedEffectValues};
+pub use formula::SurvFormula;
+pub(crate) use design::{build as build_sample, Evaluator, SampleSpec};

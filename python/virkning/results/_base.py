@@ -17,6 +17,7 @@ _WARNING_CLASSES = {
     "collinearity": "CollinearityWarning",
     "small_clusters": "SmallClusterWarning",
     "overlap": "OverlapWarning",
+    "separation": "SeparationWarning",
 }
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
