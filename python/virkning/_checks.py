@@ -1,0 +1,184 @@
+"""Argument checks shared by every public function: one place, not one per signature.
+
+:func:`public` wraps a public function so that the mistakes a caller can make before any
+data is read raise a specific :class:`~virkning.VirkningError` with a clear message:
+
+- an unknown or missing keyword argument (Python's own ``TypeError``) becomes
+  :class:`UnknownArgumentError`, which is both an ``InvalidParameterError`` and a ``TypeError``,
+  with the closest valid names suggested;
+- a formula that is not a string is a :class:`FormulaError`;
+- a column role (``outcome``, ``unit``, ``time``, ``cohort``, ``weights``, ...) that is not a
+  column name is an :class:`InvalidParameterError`; a column list (``covariates``, ``predictors``)
+  given as one string is that one column (not its characters);
+- a NaN or infinite number anywhere in the options (also inside dicts and lists) is an
+  :class:`InvalidParameterError` naming the option, instead of a JSON parse message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+import math
+import re
+import sys
+import warnings
+from typing import Any, Callable, TypeVar
+
+from virkning.exceptions import FormulaError, InvalidParameterError, UnknownChoiceError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Options that name one column (or None).
+COLUMN_ROLES = frozenset({
+    "outcome", "unit", "time", "cohort", "treatment", "treated", "group", "weights", "trials",
+    "size", "bootcluster", "duration", "event", "entry", "never",
+})
+#: Options that name a list of columns; a single string is one column.
+COLUMN_LISTS = frozenset({"covariates", "predictors", "controls"})
+#: DataFrame libraries a result can be returned in.
+BACKENDS = ("pandas", "polars")
+#: Wild bootstrap variants (WCR/WCU 11 and 31).
+BOOTSTRAP_TYPES = ("11", "31")
+#: Options that are not numbers the Rust core reads (data, callables, plotting handles).
+_SKIP_VALUES = frozenset({"data", "newdata", "models", "estimator", "ax", "truth"})
+
+
+class UnknownArgumentError(InvalidParameterError, TypeError):
+    """A keyword argument the function does not have, or a required one missing."""
+
+
+def public(fn: F) -> F:
+    """Wrap ``fn`` with the argument checks described in the module docstring."""
+    if getattr(fn, "_virkning_checked", False):
+        return fn
+    sig = inspect.signature(fn)
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError:
+            bound = None  # perhaps a deprecated alias taken by an inner wrapper: let fn decide
+        if bound is not None:
+            _check(name, bound.arguments, sig)
+            args, kwargs = bound.args, bound.kwargs
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                out = fn(*args, **kwargs)
+            except TypeError as e:
+                if _is_binding_error(e, kwargs):
+                    raise _binding_error(name, sig, e) from None
+                raise
+        _reemit(caught)
+        return out
+
+    wrapper._virkning_checked = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def _reemit(caught: list[warnings.WarningMessage]) -> None:
+    """Warnings raised inside a wrapped call, shown at the caller's line (as without the wrapper)."""
+    if not caught:
+        return
+    frame = sys._getframe(2)
+    registry = frame.f_globals.setdefault("__warningregistry__", {})
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, frame.f_code.co_filename, frame.f_lineno,
+                               module=frame.f_globals.get("__name__"), registry=registry)
+
+
+def _is_binding_error(e: TypeError, kwargs: dict[str, Any]) -> bool:
+    """Whether ``e`` is Python refusing the call's arguments: raised by the call itself (not
+    inside the function), or an unexpected keyword the caller passed on through ``**kwargs``."""
+    if e.__traceback__ is not None and e.__traceback__.tb_next is None:
+        return True
+    m = re.search(r"got an unexpected keyword argument '([^']+)'", str(e))
+    return bool(m and m.group(1) in kwargs)
+
+
+def _binding_error(name: str, sig: inspect.Signature, e: TypeError) -> UnknownArgumentError:
+    valid = [p for p in sig.parameters if sig.parameters[p].kind is not inspect.Parameter.VAR_KEYWORD]
+    msg = str(e)
+    words = [w.strip("'\"") for w in msg.replace(",", " ").split() if w.startswith(("'", '"'))]
+    hint = ""
+    for w in words:
+        close = difflib.get_close_matches(w, valid, n=1)
+        if close and close[0] != w:
+            hint = f"; did you mean `{close[0]}`?"
+            break
+    return UnknownArgumentError(f"{name}(): {msg.split(': ', 1)[-1] if ': ' in msg else msg}{hint} "
+                                f"(valid arguments: {', '.join(valid)})")
+
+
+def _check(name: str, arguments: dict[str, Any], sig: inspect.Signature) -> None:
+    for key, value in list(arguments.items()):
+        kind = sig.parameters[key].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            for k, v in value.items():
+                _check_value(name, k, v)
+            continue
+        if key == "formula":
+            if not isinstance(value, str):
+                raise FormulaError(f"{name}(): formula must be a string such as 'y ~ x | unit', "
+                                   f"got {type(value).__name__} {value!r:.60}")
+        elif key in COLUMN_ROLES:
+            if value is not None and not isinstance(value, str):
+                raise InvalidParameterError(f"{name}(): `{key}` must be a column name (str) or None, "
+                                            f"got {type(value).__name__} {value!r:.60}")
+        elif key in COLUMN_LISTS:
+            if isinstance(value, str):
+                arguments[key] = [value]
+            elif value is not None:
+                try:
+                    items = list(value)
+                except TypeError:
+                    items = None
+                if items is None or not all(isinstance(c, str) for c in items):
+                    raise InvalidParameterError(f"{name}(): `{key}` must be a column name or a list of "
+                                                f"names, got {value!r:.60}")
+                arguments[key] = items
+        elif key == "backend":
+            if value is not None and value not in BACKENDS:
+                raise UnknownChoiceError(f"{name}(): backend must be one of {', '.join(map(repr, BACKENDS))}, "
+                                         f"got {value!r:.60}")
+        elif key == "bootstrap_type" or (key == "wildboot" and isinstance(value, dict)):
+            choice = value.get("bootstrap_type", "11") if isinstance(value, dict) else value
+            if choice not in BOOTSTRAP_TYPES:
+                raise UnknownChoiceError(f"{name}(): bootstrap_type must be one of "
+                                         f"{', '.join(map(repr, BOOTSTRAP_TYPES))}, got {choice!r:.60}")
+        elif key == "clusters" and value is not None:
+            ok = value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+            if not ok:
+                raise UnknownChoiceError(f"{name}(): clusters must be None, a number of clusters (an integer "
+                                         f">= 1) or 'auto', got {value!r:.60}")
+        elif key == "cluster" and value is not None:
+            ok = isinstance(value, str) or (isinstance(value, (list, tuple))
+                                            and all(isinstance(c, str) for c in value))
+            if not ok:
+                raise InvalidParameterError(f"{name}(): `cluster` must be a column name or a list of "
+                                            f"names, got {value!r:.60}")
+        if key not in _SKIP_VALUES:
+            _check_value(name, key, value)
+
+
+def _check_value(name: str, key: str, value: Any, depth: int = 0) -> None:
+    """No NaN or infinity in an option (JSON cannot carry them, and none has a meaning)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidParameterError(f"{name}(): `{key}` must be a finite number, got {value}")
+    if depth < 3 and isinstance(value, dict):
+        for k, v in value.items():
+            _check_value(name, f"{key}[{k!r}]", v, depth + 1)
+    elif depth < 3 and isinstance(value, (list, tuple)) and len(value) <= 10_000:
+        for i, v in enumerate(value):
+            _check_value(name, f"{key}[{i}]", v, depth + 1)
+
+
+def public_methods(cls: type) -> type:
+    """Apply :func:`public` to the public methods defined on ``cls`` (not properties)."""
+    for attr, value in list(vars(cls).items()):
+        if not attr.startswith("_") and inspect.isfunction(value):
+            setattr(cls, attr, public(value))
+    return cls
