@@ -20,6 +20,7 @@ import difflib
 import functools
 import inspect
 import math
+import numbers
 import re
 import sys
 import warnings
@@ -38,6 +39,12 @@ COLUMN_ROLES = frozenset({
 COLUMN_LISTS = frozenset({"covariates", "predictors", "controls"})
 #: DataFrame libraries a result can be returned in.
 BACKENDS = ("pandas", "polars")
+#: Options that are whole numbers (or None); an integral float such as 1e4 is accepted.
+INT_OPTIONS = frozenset({
+    "treatment_start", "reps", "n_sim", "top", "cluster_seeds", "max_evals", "anticipation", "pretrends",
+    "reference", "min_event_time", "max_event_time", "balance_e", "min_e", "max_e", "sdid_reps", "replicate",
+    "max_iter", "threads", "n_units", "digits",
+})
 #: Wild bootstrap variants (WCR/WCU 11 and 31).
 BOOTSTRAP_TYPES = ("11", "31")
 #: Options that are not numbers the Rust core reads (data, callables, plotting handles).
@@ -115,53 +122,81 @@ def _binding_error(name: str, sig: inspect.Signature, e: TypeError) -> UnknownAr
 
 def _check(name: str, arguments: dict[str, Any], sig: inspect.Signature) -> None:
     for key, value in list(arguments.items()):
-        kind = sig.parameters[key].kind
-        if kind is inspect.Parameter.VAR_KEYWORD:
-            for k, v in value.items():
-                _check_value(name, k, v)
-            continue
-        if key == "formula":
-            if not isinstance(value, str):
-                raise FormulaError(f"{name}(): formula must be a string such as 'y ~ x | unit', "
-                                   f"got {type(value).__name__} {value!r:.60}")
-        elif key in COLUMN_ROLES:
-            if value is not None and not isinstance(value, str):
-                raise InvalidParameterError(f"{name}(): `{key}` must be a column name (str) or None, "
-                                            f"got {type(value).__name__} {value!r:.60}")
-        elif key in COLUMN_LISTS:
-            if isinstance(value, str):
-                arguments[key] = [value]
-            elif value is not None:
-                try:
-                    items = list(value)
-                except TypeError:
-                    items = None
-                if items is None or not all(isinstance(c, str) for c in items):
-                    raise InvalidParameterError(f"{name}(): `{key}` must be a column name or a list of "
-                                                f"names, got {value!r:.60}")
-                arguments[key] = items
-        elif key == "backend":
-            if value is not None and value not in BACKENDS:
-                raise UnknownChoiceError(f"{name}(): backend must be one of {', '.join(map(repr, BACKENDS))}, "
-                                         f"got {value!r:.60}")
-        elif key == "bootstrap_type" or (key == "wildboot" and isinstance(value, dict)):
-            choice = value.get("bootstrap_type", "11") if isinstance(value, dict) else value
-            if choice not in BOOTSTRAP_TYPES:
-                raise UnknownChoiceError(f"{name}(): bootstrap_type must be one of "
-                                         f"{', '.join(map(repr, BOOTSTRAP_TYPES))}, got {choice!r:.60}")
-        elif key == "clusters" and value is not None:
-            ok = value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
-            if not ok:
-                raise UnknownChoiceError(f"{name}(): clusters must be None, a number of clusters (an integer "
-                                         f">= 1) or 'auto', got {value!r:.60}")
-        elif key == "cluster" and value is not None:
-            ok = isinstance(value, str) or (isinstance(value, (list, tuple))
-                                            and all(isinstance(c, str) for c in value))
-            if not ok:
-                raise InvalidParameterError(f"{name}(): `cluster` must be a column name or a list of "
-                                            f"names, got {value!r:.60}")
-        if key not in _SKIP_VALUES:
-            _check_value(name, key, value)
+        param = sig.parameters[key]
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            for k, v in list(value.items()):
+                value[k] = _check_one(name, k, v, None)
+        else:
+            arguments[key] = _check_one(name, key, value, _annotation(param))
+
+
+def _annotation(param: inspect.Parameter) -> str:
+    a = param.annotation
+    return "" if a is inspect.Parameter.empty else a if isinstance(a, str) else getattr(a, "__name__", str(a))
+
+
+def _check_one(name: str, key: str, value: Any, annotation: str | None) -> Any:
+    """Check one argument (``annotation`` is None for one taken by ``**kwargs``); returns it,
+    normalised where a shorthand is allowed (one column name for a list of them)."""
+    declared = annotation is not None
+    if key == "formula" and declared:
+        if not isinstance(value, str):
+            raise FormulaError(f"{name}(): formula must be a string such as 'y ~ x | unit', "
+                               f"got {type(value).__name__} {value!r:.60}")
+    elif key in COLUMN_ROLES and declared and "str" in annotation:
+        if value is not None and not isinstance(value, str):
+            raise InvalidParameterError(f"{name}(): `{key}` must be a column name (str) or None, "
+                                        f"got {type(value).__name__} {value!r:.60}")
+    elif key in COLUMN_LISTS and declared:
+        value = _column_list(name, key, value)
+    elif key == "cluster" and declared and value is not None:
+        ok = isinstance(value, str) or (isinstance(value, (list, tuple)) and all(isinstance(c, str) for c in value))
+        if not ok:
+            raise InvalidParameterError(f"{name}(): `cluster` must be a column name or a list of "
+                                        f"names, got {value!r:.60}")
+    elif key == "backend":
+        if value is not None and value not in BACKENDS:
+            raise UnknownChoiceError(f"{name}(): backend must be one of {', '.join(map(repr, BACKENDS))}, "
+                                     f"got {value!r:.60}")
+    elif key == "bootstrap_type" or (key == "wildboot" and isinstance(value, dict)):
+        choice = value.get("bootstrap_type", "11") if isinstance(value, dict) else value
+        if choice not in BOOTSTRAP_TYPES:
+            raise UnknownChoiceError(f"{name}(): bootstrap_type must be one of "
+                                     f"{', '.join(map(repr, BOOTSTRAP_TYPES))}, got {choice!r:.60}")
+    elif key == "clusters" and value is not None:
+        ok = value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+        if not ok:
+            raise UnknownChoiceError(f"{name}(): clusters must be None, a number of clusters (an integer "
+                                     f">= 1) or 'auto', got {value!r:.60}")
+    elif key in INT_OPTIONS and value is not None and (not declared or "int" in annotation):
+        if not _is_whole(value):
+            raise InvalidParameterError(f"{name}(): `{key}` must be a whole number, "
+                                        f"got {type(value).__name__} {value!r:.60}")
+    if key not in _SKIP_VALUES:
+        _check_value(name, key, value)
+    return value
+
+
+def _column_list(name: str, key: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    try:
+        items = list(value)
+    except TypeError:
+        items = None
+    if items is None or not all(isinstance(c, str) for c in items):
+        raise InvalidParameterError(f"{name}(): `{key}` must be a column name or a list of names, got {value!r:.60}")
+    return items
+
+
+def _is_whole(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, numbers.Integral):
+        return True
+    return isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer()
 
 
 def _check_value(name: str, key: str, value: Any, depth: int = 0) -> None:

@@ -104,7 +104,7 @@ def _uint64(values: np.ndarray, name: Any) -> Any:
 def _column(s: nw.Series) -> Any:
     dtype = s.dtype
     if dtype == nw.UInt64 and s.null_count() == 0:
-        return _uint64(s.to_numpy())
+        return _uint64(s.to_numpy(), s.name)
     # A numpy integer dtype (pandas) cannot hold missing values: no O(n) null count needed.
     if dtype.is_integer() and (isinstance(getattr(s.to_native(), "dtype", None), np.dtype) or s.null_count() == 0):
         return np.ascontiguousarray(s.to_numpy(), dtype=np.int64)

@@ -54,11 +54,11 @@ def panels(draw: Any, *, messy: bool = True) -> dict:
         "first": draw(st.sampled_from([1, 2000, 2010])),
         "cohorts": draw(st.sampled_from(["staggered", "all_treated", "none_treated", "odd"])),
         "unit_dtype": draw(st.sampled_from(DTYPES)) if messy else "int",
-        "time_dtype": draw(st.sampled_from(["int", "uint", "float32", "datetime"] if messy else ["int"])),
-        "nan": draw(st.sampled_from([0.0, 0.0, 0.1, 0.5])) if messy else 0.0,
-        "inf": draw(st.booleans()) if messy else False,
-        "duplicate": draw(st.booleans()) if messy else False,
-        "drop": draw(st.sampled_from([0.0, 0.0, 0.2])) if messy else 0.0,
+        "time_dtype": draw(st.sampled_from(["int", "int", "uint", "float32", "datetime"] if messy else ["int"])),
+        "nan": draw(st.sampled_from([0.0, 0.0, 0.0, 0.1, 0.5])) if messy else 0.0,
+        "inf": draw(st.sampled_from([False] * 5 + [True])) if messy else False,
+        "duplicate": draw(st.sampled_from([False] * 5 + [True])) if messy else False,
+        "drop": draw(st.sampled_from([0.0, 0.0, 0.0, 0.2])) if messy else 0.0,
         "scale": draw(st.sampled_from([1.0, 1.0, 1e-8, 1e8, 1e150])) if messy else 1.0,
     }
     spec["df"] = make_panel(spec)
@@ -141,9 +141,9 @@ ESTIMATORS: dict[str, Callable[[pd.DataFrame], Any]] = {
     "bacon": lambda d: vk.bacon(d, cohort="cohort", **ROLES),
     "sdid": lambda d: vk.sdid(d, treated="treated", se="jackknife", **ROLES),
     "synthetic_control": lambda d: vk.synthetic_control(
-        d, treated_unit=d["unit"].iloc[0], treatment_start=_start(d), placebo=False, **ROLES),
+        d, treated_unit=_first_unit(d), treatment_start=_start(d), placebo=False, **ROLES),
     "benchmark": lambda d: vk.benchmark(_last_period(d), outcome="y", unit="unit", frame_conditions=["x"],
-                                        model="linear", n_sim=50, seed=1),
+                                        model="linear", n_sim=100, seed=1),
     "wildboot": lambda d: vk.feols("y ~ x + treated", d, vcov={"CR1": "region"}).wildboot(
         "treated", reps=99, seed=1),
     "ritest": lambda d: vk.ritest(vk.feols("y ~ treated | unit + time", d), "treated", unit="unit", time="time",
@@ -151,9 +151,19 @@ ESTIMATORS: dict[str, Callable[[pd.DataFrame], Any]] = {
 }
 
 
+#: Estimators whose estimate is the optimum of an iterative search: summing in another order
+#: moves it within the search's tolerance, so shuffled rows agree to that tolerance.
+ITERATIVE = {"mixedlm": 1e-6, "synthetic_control": 1e-6, "sdid": 1e-6, "glm": 1e-8}
+
+
 def _start(d: pd.DataFrame) -> Any:
     times = np.sort(pd.unique(d["time"]))
     return times[len(times) // 2] if len(times) else 0
+
+
+def _first_unit(d: pd.DataFrame) -> Any:
+    units = np.sort(pd.unique(d["unit"].astype(object).to_numpy()).astype(str))
+    return next(u for u in pd.unique(d["unit"]) if str(u) == units[0]) if len(units) else 0
 
 
 def _last_period(d: pd.DataFrame) -> pd.DataFrame:
@@ -210,7 +220,7 @@ def check_shuffle(name: str, spec: dict) -> None:
         assert type(a[1]) is type(b[1]), f"{name}: {type(a[1]).__name__} vs {type(b[1]).__name__} when shuffled"
         return
     ea, eb = estimates(a[1]), estimates(b[1])
-    np.testing.assert_allclose(eb, ea, rtol=1e-9, atol=1e-12 * max(1.0, spec["scale"]), equal_nan=True,
+    np.testing.assert_allclose(eb, ea, rtol=ITERATIVE.get(name, 1e-9), atol=1e-12 * max(1.0, spec["scale"]), equal_nan=True,
                                err_msg=f"{name}: shuffled rows change the estimates")
 
 
@@ -336,7 +346,7 @@ def check_exact(case: dict) -> None:
     beta = np.linalg.lstsq(X * sw[:, None], df["y"].to_numpy() * sw, rcond=None)[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", VirkningWarning)
-        fit = vk.feols(formula, df, weights=weights, vcov="iid")
+        fit = vk.feols(formula, df, weights=weights, vcov="iid", tol=1e-13)
     got = [fit.coef()[x] for x in xs]
     np.testing.assert_allclose(got, beta[1:k + 1], rtol=1e-7, atol=1e-9 * np.abs(beta[1:k + 1]).max())
     pf = _pyfixest()
