@@ -19,12 +19,17 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import collections.abc
 import math
 import numbers
 import re
 import sys
+import types
+import typing
 import warnings
 from typing import Any, Callable, TypeVar
+
+import numpy as np
 
 from virkning.exceptions import FormulaError, InvalidParameterError, UnknownChoiceError
 
@@ -36,7 +41,7 @@ COLUMN_ROLES = frozenset({
     "size", "bootcluster", "duration", "event", "entry", "never",
 })
 #: Options that name a list of columns; a single string is one column.
-COLUMN_LISTS = frozenset({"covariates", "predictors", "controls"})
+COLUMN_LISTS = frozenset({"covariates", "predictors", "controls", "frame_conditions"})
 #: DataFrame libraries a result can be returned in.
 BACKENDS = ("pandas", "polars")
 #: Options that are whole numbers (or None); an integral float such as 1e4 is accepted.
@@ -45,6 +50,10 @@ INT_OPTIONS = frozenset({
     "reference", "min_event_time", "max_event_time", "balance_e", "min_e", "max_e", "sdid_reps", "replicate",
     "max_iter", "threads", "n_units", "digits",
 })
+#: What the ``fit`` argument of the resampling functions must be.
+FIT_KINDS = {"wildboot": "a feols result", "ritest": "a feols result or a staggered estimator's result"}
+#: Options checked by name above, not by their annotation.
+_BY_NAME = frozenset({"formula", "fit", "backend"})
 #: Wild bootstrap variants (WCR/WCU 11 and 31).
 BOOTSTRAP_TYPES = ("11", "31")
 #: Options that are not numbers the Rust core reads (data, callables, plotting handles).
@@ -61,6 +70,7 @@ def public(fn: F) -> F:
         return fn
     sig = inspect.signature(fn)
     name = fn.__name__
+    hints: list[dict[str, Any]] = []  # resolved on the first call (annotations are strings)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -69,7 +79,9 @@ def public(fn: F) -> F:
         except TypeError:
             bound = None  # perhaps a deprecated alias taken by an inner wrapper: let fn decide
         if bound is not None:
-            _check(name, bound.arguments, sig)
+            if not hints:
+                hints.append(_hints(fn))
+            _check(name, bound.arguments, sig, hints[0])
             args, kwargs = bound.args, bound.kwargs
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -120,14 +132,91 @@ def _binding_error(name: str, sig: inspect.Signature, e: TypeError) -> UnknownAr
                                 f"(valid arguments: {', '.join(valid)})")
 
 
-def _check(name: str, arguments: dict[str, Any], sig: inspect.Signature) -> None:
+def _check(name: str, arguments: dict[str, Any], sig: inspect.Signature, hints: dict[str, Any]) -> None:
     for key, value in list(arguments.items()):
         param = sig.parameters[key]
         if param.kind is inspect.Parameter.VAR_KEYWORD:
             for k, v in list(value.items()):
                 value[k] = _check_one(name, k, v, None)
-        else:
-            arguments[key] = _check_one(name, key, value, _annotation(param))
+            continue
+        value = arguments[key] = _check_one(name, key, value, _annotation(param))
+        if key in hints and key not in _BY_NAME and value is not param.default and not _matches(value, hints[key]):
+            raise InvalidParameterError(f"{name}(): `{key}` must be {_describe(hints[key])}, "
+                                        f"got {type(value).__name__} {value!r:.60}")
+
+
+def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The resolved annotations of ``fn`` ({} when a name in them cannot be resolved)."""
+    try:
+        return typing.get_type_hints(fn)
+    except Exception:  # noqa: BLE001 - a forward reference only a type checker sees
+        return {}
+
+
+_NONE = type(None)
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    """Whether ``value`` has the type ``tp`` (a Literal only by the type of its values: which
+    names are valid is the core's to say, with the list of valid ones)."""
+    origin = typing.get_origin(tp)
+    if tp is Any or isinstance(tp, TypeVar):
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in typing.get_args(tp))
+    if origin is typing.Literal:
+        return any(isinstance(value, type(a)) and not isinstance(value, bool) or value is a
+                   for a in typing.get_args(tp))
+    if tp is _NONE:
+        return value is None
+    if tp is float:
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if tp is int:
+        return _is_whole(value)
+    if tp is bool:
+        return isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1))
+    if tp is str:
+        return isinstance(value, str)
+    if origin in (list, tuple, collections.abc.Sequence, collections.abc.Iterable):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray, range)):
+            return False
+        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
+        return len(args) != 1 or len(value) > 1000 or all(_matches(v, args[0]) for v in value)
+    if origin is dict or tp is dict:
+        return isinstance(value, dict)
+    if origin is collections.abc.Callable or tp is collections.abc.Callable:
+        return callable(value)
+    if isinstance(tp, type) and origin is None:
+        return isinstance(value, tp)
+    return True  # anything more elaborate: not checked here
+
+
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(_describe(a) for a in typing.get_args(tp)))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(map(repr, typing.get_args(tp)))
+    if tp is _NONE:
+        return "None"
+    if tp is Any:
+        return "a value"
+    if tp is float:
+        return "a number"
+    if tp is int:
+        return "a whole number"
+    if tp is bool:
+        return "True or False"
+    if tp is str:
+        return "a string"
+    if origin in (list, tuple, collections.abc.Sequence, collections.abc.Iterable):
+        args = typing.get_args(tp)
+        return f"a list of {_describe(args[0]).removeprefix('a ')}s" if args else "a list"
+    if origin is dict or tp is dict:
+        return "a dict"
+    if origin is collections.abc.Callable or tp is collections.abc.Callable:
+        return "a function"
+    return getattr(tp, "__name__", str(tp))
 
 
 def _annotation(param: inspect.Parameter) -> str:
@@ -139,7 +228,16 @@ def _check_one(name: str, key: str, value: Any, annotation: str | None) -> Any:
     """Check one argument (``annotation`` is None for one taken by ``**kwargs``); returns it,
     normalised where a shorthand is allowed (one column name for a list of them)."""
     declared = annotation is not None
-    if key == "formula" and declared:
+    if not declared and not _plain(value):
+        raise InvalidParameterError(f"{name}(): `{key}` must be a number, a string, or a list or dict of them, "
+                                    f"got {type(value).__name__} {value!r:.60}")
+    if key == "fit" and declared:
+        from virkning.results._base import Result  # noqa: PLC0415
+
+        if not isinstance(value, Result):
+            what = FIT_KINDS.get(name, "a fitted virkning result")
+            raise InvalidParameterError(f"{name}(): `fit` must be {what}, got {type(value).__name__} {value!r:.60}")
+    elif key == "formula" and declared:
         if not isinstance(value, str):
             raise FormulaError(f"{name}(): formula must be a string such as 'y ~ x | unit', "
                                f"got {type(value).__name__} {value!r:.60}")
@@ -155,7 +253,7 @@ def _check_one(name: str, key: str, value: Any, annotation: str | None) -> Any:
             raise InvalidParameterError(f"{name}(): `cluster` must be a column name or a list of "
                                         f"names, got {value!r:.60}")
     elif key == "backend":
-        if value is not None and value not in BACKENDS:
+        if value is not None and getattr(value, "__name__", value) not in BACKENDS:
             raise UnknownChoiceError(f"{name}(): backend must be one of {', '.join(map(repr, BACKENDS))}, "
                                      f"got {value!r:.60}")
     elif key == "bootstrap_type" or (key == "wildboot" and isinstance(value, dict)):
@@ -175,6 +273,17 @@ def _check_one(name: str, key: str, value: Any, annotation: str | None) -> Any:
     if key not in _SKIP_VALUES:
         _check_value(name, key, value)
     return value
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """A value JSON carries: None, bool, number, string, or a list/dict of them."""
+    if value is None or isinstance(value, (bool, numbers.Number, str, np.bool_)):
+        return True
+    if depth < 3 and isinstance(value, (list, tuple, np.ndarray)):
+        return all(_plain(v, depth + 1) for v in list(value)[:10_000])
+    if depth < 3 and isinstance(value, dict):
+        return all(isinstance(k, (str, numbers.Number)) and _plain(v, depth + 1) for k, v in value.items())
+    return False
 
 
 def _column_list(name: str, key: str, value: Any) -> Any:

@@ -13,12 +13,13 @@ column dtypes (int, uint, float32, categorical, string, datetime). For every est
   is importable).
 
 Two profiles: the fast one (``FAST`` examples per property, derandomised so CI is stable) runs in
-the normal test command; the long one (``LONG`` examples, random) is marked ``slow``:
-``python -m pytest -m slow tests/python/test_fuzz_properties.py``.
+the normal test command; the long one (``LONG`` examples, random; ``VIRKNING_FUZZ_LONG`` sets
+it) is marked ``slow``: ``python -m pytest -m slow tests/python/test_fuzz_properties.py``.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any, Callable
 
@@ -34,7 +35,7 @@ import virkning as vk  # noqa: E402
 from virkning.exceptions import VirkningError, VirkningWarning  # noqa: E402
 
 FAST = 12
-LONG = 200
+LONG = int(os.environ.get("VIRKNING_FUZZ_LONG", "200"))
 _COMMON = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck), print_blob=True)
 FAST_SETTINGS = settings(max_examples=FAST, derandomize=True, **_COMMON)
 LONG_SETTINGS = settings(max_examples=LONG, **_COMMON)
@@ -162,8 +163,9 @@ def _start(d: pd.DataFrame) -> Any:
 
 
 def _first_unit(d: pd.DataFrame) -> Any:
-    units = np.sort(pd.unique(d["unit"].astype(object).to_numpy()).astype(str))
-    return next(u for u in pd.unique(d["unit"]) if str(u) == units[0]) if len(units) else 0
+    """The treated unit: the same one whatever the row order."""
+    units = list(pd.unique(d["unit"]))
+    return min(units, key=str) if units else 0
 
 
 def _last_period(d: pd.DataFrame) -> pd.DataFrame:
@@ -239,7 +241,11 @@ def check_scale(name: str, spec: dict, c: float) -> None:
 # -- the properties, each in a fast and a long (slow) profile --------------------------------------
 
 # Defects found by this suite in code other engineers own (routed to them; see issue 16):
-KNOWN: dict[tuple[str, str], str] = {}
+KNOWN: dict[tuple[str, str], str] = {
+    ("scale", "did_imputation"): "rel-did: did_imputation does not scale with the outcome at 1e-100 "
+    "(3 units x 3 periods, staggered: estimate 2.13e-100 for the expected 1.96e-100, 8.8% off); an absolute "
+    "tolerance in the imputation step",
+}
 
 
 def _maybe_xfail(prop: str, name: str) -> list:

@@ -66,10 +66,10 @@ class ETable:
         return pd.DataFrame(self.rows(), columns=["", *self.names])
 
 
-def etable(models: Sequence[Any], names: Sequence[str] | None = None, digits: int = 4) -> ETable:
+def etable(models: Any, names: Sequence[str] | None = None, digits: int = 4) -> ETable:
     """Models side by side (``print()`` it, or display it in Jupyter).
 
-    ``models`` are fitted results with a table of terms (``feols``, ``glm``, ``mixedlm``, the
+    ``models`` is a list of fitted results (or one result) with a table of terms (``feols``, ``glm``, ``mixedlm``, the
     event studies, ...); statistics a model does not have (R2 of a GLM) are left blank.
 
     Raises
