@@ -11,15 +11,23 @@ data is read raise a specific :class:`~virkning.VirkningError` with a clear mess
   column name is an :class:`InvalidParameterError`; a column list (``covariates``, ``predictors``)
   given as one string is that one column (not its characters);
 - a NaN or infinite number anywhere in the options (also inside dicts and lists) is an
-  :class:`InvalidParameterError` naming the option, instead of a JSON parse message.
+  :class:`InvalidParameterError` naming the option, instead of a JSON parse message;
+- an argument whose type does not match its annotation (a list for a number, a string for a
+  whole number, a non-result for ``fit``) is an :class:`InvalidParameterError` saying what it
+  must be; which names a choice option accepts stays the core's to say (``UnknownChoiceError``
+  with the valid ones), except ``backend``, ``bootstrap_type`` and ``clusters``, checked here.
+
+Applied to the top-level functions in ``virkning/__init__.py`` and to the public methods of
+every result class (``Result.__init_subclass__``). Warnings raised inside are re-emitted at the
+caller's line, as without the wrapper.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import difflib
 import functools
 import inspect
-import collections.abc
 import math
 import numbers
 import re
@@ -128,8 +136,8 @@ def _binding_error(name: str, sig: inspect.Signature, e: TypeError) -> UnknownAr
         if close and close[0] != w:
             hint = f"; did you mean `{close[0]}`?"
             break
-    return UnknownArgumentError(f"{name}(): {msg.split(': ', 1)[-1] if ': ' in msg else msg}{hint} "
-                                f"(valid arguments: {', '.join(valid)})")
+    msg = re.sub(r"^[\w.]+\(\) ", "", msg)
+    return UnknownArgumentError(f"{name}(): {msg}{hint} (valid arguments: {', '.join(valid)})")
 
 
 def _check(name: str, arguments: dict[str, Any], sig: inspect.Signature, hints: dict[str, Any]) -> None:
@@ -253,7 +261,8 @@ def _check_one(name: str, key: str, value: Any, annotation: str | None) -> Any:
             raise InvalidParameterError(f"{name}(): `cluster` must be a column name or a list of "
                                         f"names, got {value!r:.60}")
     elif key == "backend":
-        if value is not None and getattr(value, "__name__", value) not in BACKENDS:
+        none_ok = annotation is None or "None" in annotation
+        if (value is None and not none_ok) or (value is not None and getattr(value, "__name__", value) not in BACKENDS):
             raise UnknownChoiceError(f"{name}(): backend must be one of {', '.join(map(repr, BACKENDS))}, "
                                      f"got {value!r:.60}")
     elif key == "bootstrap_type" or (key == "wildboot" and isinstance(value, dict)):

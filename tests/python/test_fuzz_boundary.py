@@ -149,6 +149,26 @@ def test_mixedlm_weights_at_any_scale(panel):
         assert fit.se() == pytest.approx(base.se(), rel=1e-6), scale
 
 
+@pytest.mark.parametrize("method", ["dr", "reg", "ipw"])
+def test_att_gt_weights_at_any_scale(panel, method):
+    kw = dict(outcome="outcome", unit="unit", time="period", cohort="cohort", weights="size", method=method,
+              control_group="not_yet_treated")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", exc.VirkningWarning)
+        base = vk.att_gt(panel, **kw).aggregate("simple").tidy()
+        for scale in (1e-200, 1e-10, 1e10, 1e200):
+            got = vk.att_gt(panel.assign(size=panel["size"] * scale), **kw).aggregate("simple").tidy()
+            assert got["estimate"].tolist() == pytest.approx(base["estimate"].tolist(), rel=1e-10), scale
+            assert got["std_error"].tolist() == pytest.approx(base["std_error"].tolist(), rel=1e-8), scale
+
+
+def test_att_gt_weights_varying_within_a_unit_are_caught_at_any_scale(panel):
+    d = panel.assign(size=panel["size"] * 1e-200)
+    d.loc[d.index[0], "size"] *= 2
+    with pytest.raises(exc.DataError, match="weights"):
+        vk.att_gt(d, outcome="outcome", unit="unit", time="period", cohort="cohort", weights="size")
+
+
 def test_gaussian_glm_weights_at_any_scale(cross_section):
     base = vk.glm("y ~ x1 + x2", cross_section, family="gaussian", weights="w")
     for scale in (1e-200, 1e200):
@@ -273,3 +293,70 @@ def test_etable_takes_any_result_and_checks_its_arguments(cross_section, panel):
         vk.etable([])
     with pytest.raises(exc.InvalidParameterError, match="digits"):
         vk.etable([a], digits=-1)
+
+
+# -- item 11, the class: every public function and method, every argument, wrong values -----------
+
+BAD_VALUES = [None, "zzz", -1, 0, 1.5, float("nan"), [1], {"a": 1}, True, object()]
+
+
+def _calls(panel):
+    import inspect
+
+    panel = panel.assign(x1=np.random.default_rng(0).normal(size=len(panel)))
+    cs = panel[panel["period"] == panel["period"].max()].reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = vk.feols("outcome ~ treated + x1 | unit + period", panel, vcov={"CR1": "unit"})
+        gt = vk.att_gt(panel, outcome="outcome", unit="unit", time="period", cohort="cohort")
+    roles = dict(outcome="outcome", unit="unit", time="period")
+    treated_unit = int(panel.loc[panel["cohort"] > 0, "unit"].iloc[0])
+    out = {
+        "feols": (vk.feols, dict(formula="outcome ~ treated", data=panel)),
+        "glm": (vk.glm, dict(formula="outcome ~ treated", data=panel, family="gaussian")),
+        "mixedlm": (vk.mixedlm, dict(formula="outcome ~ treated", data=panel, group="unit")),
+        "att_gt": (vk.att_gt, dict(data=panel, cohort="cohort", **roles)),
+        "sun_abraham": (vk.sun_abraham, dict(data=panel, cohort="cohort", **roles)),
+        "event_study": (vk.event_study, dict(data=panel, cohort="cohort", **roles)),
+        "did_imputation": (vk.did_imputation, dict(data=panel, cohort="cohort", **roles)),
+        "bacon": (vk.bacon, dict(data=panel, cohort="cohort", **roles)),
+        "sdid": (vk.sdid, dict(data=panel, treated="treated", reps=20, **roles)),
+        "synthetic_control": (vk.synthetic_control, dict(data=panel, treated_unit=treated_unit,
+                                                         treatment_start=2016, placebo=False, **roles)),
+        "benchmark": (vk.benchmark, dict(data=cs, outcome="outcome", unit="unit", frame_conditions=["x1"],
+                                         model="linear", n_sim=100)),
+        "wildboot": (vk.wildboot, dict(fit=fit, param="treated", reps=99, seed=1)),
+        "ritest": (vk.ritest, dict(fit=fit, param="treated", unit="unit", time="period", treatment="treated",
+                                   reps=19, seed=1)),
+        "power": (vk.power, dict(effects=0.05, reps=5, seed=1, n_units=20, treated=5, start=2016, progress=False)),
+        "simulate_panel": (vk.simulate_panel, dict(seed=1)),
+        "simulate_cohort": (vk.simulate_cohort, dict(seed=1)),
+        "panel_info": (vk.panel_info, dict(data=panel, unit="unit", time="period")),
+        "etable": (vk.etable, dict(models=[fit])),
+        "aggregate": (gt.aggregate, dict()),
+        "fit.wildboot": (fit.wildboot, dict(param="treated", reps=99, seed=1)),
+        "fit.tidy": (fit.tidy, dict()),
+        "gt.ritest": (gt.ritest, dict(reps=19, seed=1)),
+    }
+    for name, (fn, base) in out.items():
+        params = [p for p, v in inspect.signature(fn).parameters.items() if v.kind is not v.VAR_KEYWORD]
+        if name in ("power", "simulate_panel", "simulate_cohort"):
+            params += ["n_units", "treated", "start", "effect", "sigma"]
+        yield name, fn, base, params
+
+
+def test_every_public_function_answers_wrong_arguments_with_a_virkning_error(panel):
+    small = vk.simulate_panel(n_units=20, treated=6, start=2016, effect=0.03, seed=3)
+    foreign = []
+    for name, fn, base, params in _calls(small):
+        for p in params:
+            for bad in BAD_VALUES:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        fn(**{**base, p: bad})
+                    except exc.VirkningError as e:
+                        assert str(e), (name, p, bad)
+                    except Exception as e:  # noqa: BLE001 - what this test is about
+                        foreign.append(f"{name}({p}={bad!r}): {type(e).__name__}: {e}"[:200])
+    assert not foreign, "\n".join(foreign)
