@@ -7,9 +7,11 @@ staggered difference-in-differences, synthetic control and municipality benchmar
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 from virkning._core import __version__
+from virkning._checks import public
 from virkning.exceptions import VirkningError, VirkningWarning
 
 __all__ = [
@@ -79,6 +81,8 @@ def __getattr__(name: str) -> Any:
         module, attr = _LAZY[name]
         mod = importlib.import_module(module)
         value = mod if attr is None else getattr(mod, attr)
+        if attr is not None and inspect.isfunction(value):
+            value = public(value)  # argument checks shared by every public function
         globals()[name] = value
         return value
     raise AttributeError(f"module 'virkning' has no attribute {name!r}")

@@ -15,28 +15,47 @@ import numpy as np
 from virkning.exceptions import ColumnNotFoundError, DataError
 
 
-def as_frame(data: Any) -> nw.DataFrame:
-    """Wrap a pandas/polars (or other narwhals-supported) eager DataFrame."""
+def as_frame(data: Any) -> nw.DataFrame | nw.LazyFrame:
+    """Wrap a pandas/polars (or other narwhals-supported) DataFrame.
+
+    A lazy frame (polars ``LazyFrame``) stays lazy: :func:`columns` collects only the columns
+    a call reads. Repeated column names are a :class:`DataError` (which column would be meant?).
+    """
     try:
-        return nw.from_native(data, eager_only=True)
+        df = nw.from_native(data)
     except TypeError as e:
         raise DataError(
             f"expected a pandas or polars DataFrame, got {type(data).__name__}"
         ) from e
+    except nw.exceptions.DuplicateError as e:
+        raise DataError(f"the data has repeated column names: {_repeated(data)}; rename them") from e
+    if not isinstance(df, (nw.DataFrame, nw.LazyFrame)):
+        raise DataError(f"expected a pandas or polars DataFrame, got {type(data).__name__}")
+    names = list(df.columns)
+    if len(set(names)) != len(names):
+        raise DataError(f"the data has repeated column names: {_repeated(data)}; rename them")
+    return df
 
 
-def columns(df: nw.DataFrame, names: Iterable[str]) -> dict[str, Any]:
+def _repeated(data: Any) -> str:
+    names = [str(c) for c in getattr(data, "columns", [])]
+    return ", ".join(f"`{n}` ({names.count(n)} times)" for n in dict.fromkeys(names) if names.count(n) > 1)
+
+
+def columns(df: nw.DataFrame | nw.LazyFrame, names: Iterable[str]) -> dict[str, Any]:
     """Arrays for the named columns, each once, for ``virkning._core``."""
     out: dict[str, Any] = {}
+    names = list(dict.fromkeys(names))
     available = list(df.columns)
-    native = df.to_native()
     for name in names:
-        if name in out:
-            continue
         if name not in available:
             raise ColumnNotFoundError(
                 f"column `{name}` not found; available columns: {', '.join(map(str, available))}"
             )
+    if isinstance(df, nw.LazyFrame):
+        df = df.select(names).collect()
+    native = df.to_native()
+    for name in names:
         arr = _plain_pandas_column(native, name)
         out[name] = _column(df.get_column(name)) if arr is None else arr
     return out
@@ -54,11 +73,38 @@ def _plain_pandas_column(native: Any, name: str) -> np.ndarray | None:
         return None
     if dtype.kind == "i" or (dtype.kind == "u" and dtype.itemsize < 8):
         return np.ascontiguousarray(s.to_numpy(), dtype=np.int64)
-    return None if dtype.kind == "u" else np.ascontiguousarray(s.to_numpy(), dtype=np.float64)
+    if dtype.kind == "u":
+        return _uint64(s.to_numpy(), name)
+    return np.ascontiguousarray(s.to_numpy(), dtype=np.float64)
+
+
+def _uint64(values: np.ndarray, name: Any) -> Any:
+    """A uint64 column without reinterpreting values at or above 2**63 as negative int64.
+
+    Values below 2**63 cross exactly as int64. Larger ones cross as float64, the value a number
+    has in any arithmetic (a regressor), which keeps distinct ids distinct and in order as long
+    as float64 tells them apart; when it would merge distinct values (they differ by less than
+    its spacing, 2048 near 2**63) it is a :class:`DataError` saying how to convert the column,
+    never a silent merge.
+    """
+    values = np.asarray(values, dtype=np.uint64)
+    if values.size == 0 or int(values.max()) <= np.iinfo(np.int64).max:
+        return np.ascontiguousarray(values, dtype=np.int64)
+    as_float = values.astype(np.float64)
+    levels, codes = np.unique(values, return_inverse=True)
+    if np.unique(as_float).size == levels.size:
+        return np.ascontiguousarray(as_float)
+    raise DataError(
+        f"uint64 column `{name}` has {levels.size} distinct values above 2**63 that float64 cannot tell apart "
+        f"(e.g. {int(levels[-2])} and {int(levels[-1])}): as numbers they would merge, as ids they cannot be "
+        "ordered as int64; convert the column: to strings for an id, to float64 for a number"
+    )
 
 
 def _column(s: nw.Series) -> Any:
     dtype = s.dtype
+    if dtype == nw.UInt64 and s.null_count() == 0:
+        return _uint64(s.to_numpy(), s.name)
     # A numpy integer dtype (pandas) cannot hold missing values: no O(n) null count needed.
     if dtype.is_integer() and (isinstance(getattr(s.to_native(), "dtype", None), np.dtype) or s.null_count() == 0):
         return np.ascontiguousarray(s.to_numpy(), dtype=np.int64)

@@ -246,7 +246,7 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> crate::Re
         let wi = wcol.map_or(1.0, |c| c.value(i).unwrap_or(f64::NAN));
         if w[pos].is_nan() {
             w[pos] = wi;
-        } else if (w[pos] - wi).abs() > 1e-12 * w[pos].abs().max(1.0) {
+        } else if (w[pos] - wi).abs() > 1e-12 * w[pos].abs().max(f64::MIN_POSITIVE) {
             return Err(DidError::VariesWithinUnit {
                 role: "weights",
                 column: p.weights.clone().unwrap_or_default(),
@@ -264,6 +264,8 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> crate::Re
         }
         .into());
     }
+    // Weights on mean 1 (as R `did`): every result is the same for any positive scaling.
+    crate::regression::normalise_weights(&mut w);
     // Clusters: constant within unit.
     let (cluster, n_clusters) = match (ccol, &p.cluster) {
         (Some(col), Some(name)) if *name != p.unit => {

@@ -314,6 +314,22 @@ pub(crate) fn build(frame: &Frame<'_>, spec: &SampleSpec<'_>) -> Result<ModelFra
     Ok(ModelFrame { rows, yx, recipes, weights, fixed_effects, clusters, drops })
 }
 
+/// Rescale observation weights to mean 1, in place; returns the factor divided out.
+///
+/// Regression weights are scale-free ($\hat\beta$ and its variance are unchanged by $w \to cw$), but
+/// the sums they enter are not: weights of 1e-200 underflow `X'WX` (standard errors exactly 0) and
+/// 1e200 overflow it (NaN). Dividing by the mean first makes every result the same for any positive
+/// scaling. The mean is taken as `mean(w / max)` times `max` so that the sum cannot overflow.
+pub(crate) fn normalise_weights(w: &mut [f64]) -> f64 {
+    let max = w.iter().fold(0.0f64, |m, &v| if v.is_finite() { m.max(v) } else { m });
+    if w.is_empty() || max <= 0.0 {
+        return 1.0;
+    }
+    let mean_scaled = w.iter().map(|v| v / max).sum::<f64>() / w.len() as f64;
+    w.iter_mut().for_each(|v| *v = (*v / max) / mean_scaled);
+    max * mean_scaled
+}
+
 /// Encode a fixed effect `a` or an interaction `a^b^...` on `rows`.
 fn encode_interacted(frame: &Frame<'_>, parts: &[String], rows: &Rows) -> Result<Factor, DataError> {
     let mut fac = Factor::encode(frame.column(&parts[0])?, rows);

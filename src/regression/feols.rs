@@ -89,6 +89,9 @@ impl Validated<FeolsChecked> {
 fn estimate(chk: &FeolsChecked, mut mf: ModelFrame) -> Result<FeolsResult> {
     let p = &chk.params;
     let (n, k) = (mf.n(), mf.k());
+    if let Some(w) = mf.weights.as_mut() {
+        super::design::normalise_weights(w);
+    }
     let w = mf.weights.as_deref();
     let wsum = |v: &[f64], f: &dyn Fn(f64) -> f64| -> f64 {
         match w {

@@ -3,7 +3,7 @@
 //! ```text
 //! formula := outcome "~" rhs [ "|" fixed_effects ]
 //! rhs     := item { ("+" | "-") item }        item: term | "0" | "1"
-//! term    := factor { (":" | "*") factor }    a*b expands to a + b + a:b
+//! term    := factor { (":" | "*") factor }    a*b expands to a + b + a:b; a repeated factor counts once
 //! factor  := name | "C(" name ")" | "i(" name [ "," name ] [ "," "ref" "=" value(s) ] ")"
 //! fixed_effects := fe { "+" fe }              fe := name { "^" name }
 //! ```
@@ -61,6 +61,25 @@ impl Factor {
 pub struct Term {
     /// Factors multiplied together (`a:b` has two).
     pub factors: Vec<Factor>,
+}
+
+impl Term {
+    /// A term from its factors, each factor once: `x:x` is `x` (as in R, fixest and
+    /// pyfixest/formulaic), not `x` squared.
+    fn new(factors: Vec<Factor>) -> Term {
+        let mut out: Vec<Factor> = Vec::with_capacity(factors.len());
+        for f in factors {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+        Term { factors: out }
+    }
+
+    /// Whether two terms are the same interaction whatever the order of factors (`a:b` is `b:a`).
+    fn same_as(&self, other: &Term) -> bool {
+        self.factors.len() == other.factors.len() && self.factors.iter().all(|f| other.factors.contains(f))
+    }
 }
 
 /// A parsed formula.
@@ -223,7 +242,7 @@ impl Parser<'_> {
                     return self.err("only `- 1` (no intercept) can be subtracted");
                 }
                 for t in self.term()? {
-                    if !terms.contains(&t) {
+                    if !terms.iter().any(|u| u.same_as(&t)) {
                         terms.push(t);
                     }
                 }
@@ -287,7 +306,7 @@ impl Parser<'_> {
             }
         }
         if !stars {
-            return Ok(vec![Term { factors: groups.remove(0) }]);
+            return Ok(vec![Term::new(groups.remove(0))]);
         }
         // a*b*c: every non-empty subset of the starred groups, in order of size.
         let k = groups.len();
@@ -295,7 +314,7 @@ impl Parser<'_> {
         subsets.sort_by_key(|m| (m.count_ones(), m.reverse_bits()));
         Ok(subsets
             .into_iter()
-            .map(|m| Term { factors: (0..k).filter(|i| m & (1 << i) != 0).flat_map(|i| groups[i].clone()).collect() })
+            .map(|m| Term::new((0..k).filter(|i| m & (1 << i) != 0).flat_map(|i| groups[i].clone()).collect()))
             .collect())
     }
 
@@ -382,6 +401,23 @@ mod tests {
         assert!(!f.intercept);
         let f = Formula::parse("y ~ `weird name` + x | 0").unwrap();
         assert!(f.fixed_effects.is_empty() && f.intercept);
+    }
+
+    #[test]
+    fn repeated_factors_are_one_factor_as_in_fixest() {
+        // fixest/pyfixest (R's terms()): x1:x1 and x1*x1 are x1; a:b:a is a:b; b:a repeats a:b.
+        for text in ["y ~ x1:x1", "y ~ x1*x1", "y ~ x1 + x1:x1", "y ~ x1*x1*x1"] {
+            let f = Formula::parse(text).unwrap();
+            assert_eq!(f.terms, vec![Term { factors: vec![Factor::Var("x1".into())] }], "{text}");
+        }
+        let f = Formula::parse("y ~ C(a):C(a)").unwrap();
+        assert_eq!(f.terms, vec![Term { factors: vec![Factor::Categorical("a".into())] }]);
+        let f = Formula::parse("y ~ a:b:a + b:a").unwrap();
+        assert_eq!(f.terms, vec![Term { factors: vec![Factor::Var("a".into()), Factor::Var("b".into())] }]);
+        let f = Formula::parse("y ~ a*b + b:a").unwrap();
+        assert_eq!(f.terms.len(), 3);
+        // Different factors on the same column stay distinct.
+        assert_eq!(Formula::parse("y ~ x:C(x)").unwrap().terms[0].factors.len(), 2);
     }
 
     #[test]

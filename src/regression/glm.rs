@@ -260,8 +260,12 @@ impl Validated<GlmChecked> {
 pub(super) fn drop_collinear(mf: &mut ModelFrame, tol: f64) -> Result<(Vec<usize>, Vec<String>)> {
     let (n, k) = (mf.n(), mf.k());
     let scale: Vec<f64> = (1..=k).map(|j| mf.yx[j * n..(j + 1) * n].iter().map(|x| x * x).sum()).collect();
-    let (keep, collinear, _) =
-        super::design::drop_collinear(&mut mf.yx, &mf.recipes, mf.weights.as_deref(), &scale, tol)?;
+    // The pivots are compared with unweighted scales: weights on mean 1 make that scale-free.
+    let mut w = mf.weights.clone();
+    if let Some(w) = w.as_mut() {
+        super::design::normalise_weights(w);
+    }
+    let (keep, collinear, _) = super::design::drop_collinear(&mut mf.yx, &mf.recipes, w.as_deref(), &scale, tol)?;
     Ok((keep, collinear))
 }
 

@@ -469,6 +469,10 @@ impl Validated<MixedChecked> {
             other => Err(other),
         })?;
         let n = mf.n();
+        // Weights on mean 1: sigma^2 is the residual variance at an average weight, whatever their scale.
+        if let Some(w) = mf.weights.as_mut() {
+            super::design::normalise_weights(w);
+        }
         let (keep, collinear) = drop_collinear(&mut mf, p.collinear_tol)?;
         let names: Vec<String> = mf.recipes.iter().map(|r| r.name.clone()).collect();
         let w = mf.weights.as_deref();

@@ -12,6 +12,7 @@ mod params;
 mod partial;
 mod result;
 
+pub(crate) use design::normalise_weights;
 pub use design::{ColumnRecipe, Component};
 pub use error::RegressionError;
 pub use feols::feols;

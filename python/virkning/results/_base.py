@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from virkning import exceptions as exc
+from virkning._checks import public_methods
 from virkning._data import new_frame
 from virkning.report.html import html_table, text_table
 
@@ -29,6 +30,10 @@ class Result:
     _inner: Any
     _backend: Any
     _dict: dict
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        public_methods(cls)  # unknown keywords, NaN options: VirkningError (virkning._checks)
 
     @classmethod
     def _from_inner(cls, inner: Any, backend: Any = None) -> Result:
@@ -144,3 +149,6 @@ class Result:
     def vcov(self) -> np.ndarray:
         """Variance-covariance matrix of the estimates."""
         return np.asarray(self._inner.vcov())
+
+
+public_methods(Result)
