@@ -1,7 +1,5 @@
 //! Encoding ids of any type (integers, whole floats, categories) into dense codes, once.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::column::format_number;
@@ -148,7 +146,7 @@ fn key_float(k: i64) -> f64 {
 }
 
 /// Dense codes for integer keys, levels sorted by key. A direct lookup table when the key
-/// range is small (ids, years), a hash map otherwise. `key(i)` is the key of the `i`-th of `n`
+/// range is small (ids, years), an open-addressing hash table otherwise ([`first_appearance`]). `key(i)` is the key of the `i`-th of `n`
 /// rows, computed on the fly so that no key vector is held.
 fn encode_keys(n: usize, key: impl Fn(usize) -> i64, label: impl Fn(i64) -> String) -> Factor {
     if n == 0 {
@@ -173,18 +171,59 @@ fn encode_keys(n: usize, key: impl Fn(usize) -> i64, label: impl Fn(i64) -> Stri
         let codes = keys().map(|k| map[(k - lo) as usize]).collect();
         Factor { codes, labels }
     } else {
-        let mut uniq: HashMap<i64, u32> = HashMap::with_capacity(1024);
-        for k in keys() {
-            uniq.entry(k).or_insert(0);
+        let (mut codes, uniq) = first_appearance(n, &key);
+        // Rank the distinct keys (few compared with the rows), then recode in place.
+        let mut order: Vec<u32> = (0..uniq.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| uniq[i as usize]);
+        let mut rank = vec![0u32; uniq.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i as usize] = r as u32;
         }
-        let mut sorted: Vec<i64> = uniq.keys().copied().collect();
-        sorted.sort_unstable();
-        for (code, k) in sorted.iter().enumerate() {
-            uniq.insert(*k, code as u32);
-        }
-        let codes = keys().map(|k| uniq[&k]).collect();
-        Factor { codes, labels: sorted.into_iter().map(label).collect() }
+        codes.iter_mut().for_each(|c| *c = rank[*c as usize]);
+        Factor { codes, labels: order.iter().map(|&i| label(uniq[i as usize])).collect() }
     }
+}
+
+/// Codes by first appearance and the distinct keys in that order, through an open-addressing
+/// table (multiplicative hash, linear probing, doubled at half load): one probe per row
+/// in the common case, no per-entry allocation or keyed hashing.
+fn first_appearance(n: usize, key: &impl Fn(usize) -> i64) -> (Vec<u32>, Vec<i64>) {
+    const EMPTY: u32 = u32::MAX;
+    let mut bits = 10u32;
+    let mut slots = vec![EMPTY; 1 << bits];
+    let mut uniq: Vec<i64> = Vec::new();
+    let slot_of = |k: i64, bits: u32| ((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
+    let mut codes = Vec::with_capacity(n);
+    for i in 0..n {
+        let k = key(i);
+        let mask = (1usize << bits) - 1;
+        let mut s = slot_of(k, bits);
+        let code = loop {
+            match slots[s] {
+                EMPTY => {
+                    slots[s] = uniq.len() as u32;
+                    uniq.push(k);
+                    break slots[s];
+                }
+                c if uniq[c as usize] == k => break c,
+                _ => s = (s + 1) & mask,
+            }
+        };
+        codes.push(code);
+        if 2 * uniq.len() > slots.len() {
+            bits += 1;
+            slots = vec![EMPTY; 1 << bits];
+            for (c, &k) in uniq.iter().enumerate() {
+                let mask = (1usize << bits) - 1;
+                let mut s = slot_of(k, bits);
+                while slots[s] != EMPTY {
+                    s = (s + 1) & mask;
+                }
+                slots[s] = c as u32;
+            }
+        }
+    }
+    (codes, uniq)
 }
 
 #[cfg(test)]
@@ -198,6 +237,14 @@ mod tests {
         let f = Factor::encode(&c, &Rows::All(4));
         assert_eq!(f.labels, vec!["2008", "2010", "1000000000"]);
         assert_eq!(f.codes, vec![1, 0, 1, 2]);
+        // Wide keys (hash table): the same codes as sorting them.
+        let keys: Vec<i64> = (0..12_000).map(|i| (i * 7919 % 5003) * 1_000_000_007 - 3_000_000_000_000).collect();
+        let f = Factor::encode(&Column::Int(Cow::Owned(keys.clone())), &Rows::All(keys.len()));
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(f.labels, sorted.iter().map(i64::to_string).collect::<Vec<_>>());
+        assert!(keys.iter().zip(&f.codes).all(|(k, &c)| sorted[c as usize] == *k));
         let c = Column::Float(Cow::Owned(vec![0.5, -1.5, 0.5]));
         let f = Factor::encode(&c, &Rows::All(3));
         assert_eq!(f.labels, vec!["-1.5", "0.5"]);

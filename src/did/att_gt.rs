@@ -44,7 +44,7 @@ use super::cohort::{CohortSource, ControlGroup, Timing, TimingReport};
 #[path = "att_gt_sorted.rs"]
 mod sorted;
 use super::aggregate::{cell_cluster_sums, cell_std_errors};
-use super::drdid::{estimate, Cell, CellFailure};
+use super::drdid::{estimate, Cell, CellFailure, CellFit, Design};
 use super::params::{AttGt, BasePeriod};
 use super::result::{
     Band, BlockMoments, CellInfluence, ClosedForm, DidDrops, GroupTimeEffect, GroupTimeEffects, Influence,
@@ -52,6 +52,7 @@ use super::result::{
 use super::DidError;
 use crate::data::{Column, DataError, Factor, Frame, Panel, Rows};
 use crate::inference::multiplier_bootstrap;
+use crate::linalg::independent_columns;
 use crate::results::Diagnostic;
 use crate::traits::Validated;
 
@@ -62,9 +63,13 @@ pub(crate) struct Prepared {
     /// Outcome, period after period (`T x n`: unit `u` in period `s` at `s * n + u`), so
     /// that the change between two periods streams through two contiguous rows.
     pub y: Vec<f64>,
-    /// Covariates, `(unit, period, k)` row-major.
+    /// Covariates, `(unit, period, k)` row-major with `x_periods` periods per unit: all
+    /// periods, or 1 when they are time-invariant (the sorted path stores them once).
     pub x: Vec<f64>,
     pub k: usize,
+    pub x_periods: usize,
+    /// Every unit's covariates are the same in all periods (then cells share designs).
+    pub x_invariant: bool,
     pub w: Vec<f64>,
     pub cohort: Vec<i64>,
     pub cluster: Vec<u32>,
@@ -110,10 +115,14 @@ fn finite_check(col: &Column<'_>, name: &str) -> Result<(), DataError> {
 
 /// `outcomes: false` lets the sorted path skip the period-wise outcome copy.
 pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> crate::Result<Prepared> {
-    if let Some(prep) = sorted::prepare(p, frame, outcomes) {
+    let fast = !tests::general_only();
+    if let Some(prep) = sorted::prepare(p, frame, outcomes).filter(|_| fast) {
         return Ok(prep);
     }
     let panel = Panel::new(frame, &p.unit, &p.time)?;
+    if let Some(prep) = sorted_copy(p, frame, &panel).filter(|_| fast).and_then(|f| sorted::prepare(p, &f, outcomes)) {
+        return Ok(prep);
+    }
     let ycol = frame.numeric(&p.outcome, "the outcome")?;
     let xcols: Vec<&Column<'_>> =
         p.covariates.iter().map(|c| frame.numeric(c, "a covariate")).collect::<Result<_, _>>()?;
@@ -304,6 +313,8 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> crate::Re
     finish(Prepared {
         n,
         periods,
+        x_invariant: time_invariant(&x, n, nt, k),
+        x_periods: nt,
         y,
         x,
         k,
@@ -316,6 +327,119 @@ pub(crate) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> crate::Re
         drops,
         timing: timing.report,
         moments: Vec::new(),
+    })
+}
+
+/// Drop covariates that are constant or a linear combination of the intercept and earlier
+/// covariates over the used unit-periods (the rule of `feols` and `sun_abraham`:
+/// [`independent_columns`] on the Gram matrix of `[1, X]`, pivots relative to the squared
+/// column norms below 1e-10), compacting `prep.x`; returns the names dropped. Without the
+/// drop every cell's design would be singular (all ATT(g,t) NaN). With time-invariant
+/// covariates the first period's rows decide (the Gram matrix of all periods is `T` times theirs).
+fn drop_collinear_covariates(prep: &mut Prepared, names: &[String]) -> Vec<String> {
+    let (k, xp) = (prep.k, prep.x_periods);
+    if k == 0 {
+        return Vec::new();
+    }
+    let (step, rows) = if prep.x_invariant { (xp * k, prep.n) } else { (k, prep.n * xp) };
+    let p1 = k + 1;
+    let chunk = 1 << 14;
+    let x = &prep.x;
+    let parts: Vec<Vec<f64>> = (0..rows.div_ceil(chunk))
+        .into_par_iter()
+        .map(|c| {
+            let mut g = vec![0.0; p1 * p1];
+            let mut row = vec![1.0; p1];
+            for r in c * chunk..((c + 1) * chunk).min(rows) {
+                row[1..].copy_from_slice(&x[r * step..r * step + k]);
+                for a in 0..p1 {
+                    for b in a..p1 {
+                        g[a * p1 + b] += row[a] * row[b];
+                    }
+                }
+            }
+            g
+        })
+        .collect();
+    let mut g = vec![vec![0.0; p1]; p1];
+    for part in &parts {
+        for a in 0..p1 {
+            for b in a..p1 {
+                g[a][b] += part[a * p1 + b];
+                g[b][a] = g[a][b];
+            }
+        }
+    }
+    let scale: Vec<f64> = (0..p1).map(|j| g[j][j]).collect();
+    let keep = independent_columns(&g, &scale, 1e-10);
+    let kept: Vec<usize> = keep.iter().filter(|&&j| j > 0).map(|j| j - 1).collect();
+    if kept.len() == k {
+        return Vec::new();
+    }
+    let dropped = (0..k).filter(|j| !kept.contains(j)).map(|j| names[j].clone()).collect();
+    let k2 = kept.len();
+    let mut x2 = vec![0.0; prep.n * xp * k2];
+    for (dst, src) in x2.chunks_mut(k2.max(1)).zip(prep.x.chunks(k)) {
+        for (d, &j) in dst.iter_mut().zip(&kept) {
+            *d = src[j];
+        }
+    }
+    if k2 == 0 {
+        x2.clear();
+    }
+    prep.x = x2;
+    prep.k = k2;
+    dropped
+}
+
+/// The columns `att_gt` reads with the rows put in (unit, period) order, for the sorted path,
+/// when the panel is balanced (one row per unit and period; [`Panel::new`] has checked that no
+/// pair repeats): row `i` goes to `unit * T + period` (a counting sort with one slot per row).
+/// Units become their level index in [`Panel`]'s order and periods their values, so the sorted
+/// path sees the units in the order the general path uses; it still validates everything and
+/// declines (`None`) whatever the general path must decide. `None` also for parameters or
+/// columns it does not take (categorical outcome, cohort or covariates).
+fn sorted_copy(p: &AttGt, frame: &Frame<'_>, panel: &Panel) -> Option<Frame<'static>> {
+    use std::borrow::Cow;
+    let (nu, nt, n) = (panel.unit.n_levels(), panel.time.n_levels(), frame.n_rows());
+    if !sorted::eligible(p) || n != nu * nt || u32::try_from(n).is_err() {
+        return None;
+    }
+    let mut perm = vec![0u32; n];
+    for (i, (&u, &t)) in panel.unit.codes.iter().zip(&panel.time.codes).enumerate() {
+        perm[u as usize * nt + t as usize] = i as u32;
+    }
+    let mut names: Vec<&str> = vec![&p.outcome, &p.cohort];
+    names.extend(p.covariates.iter().map(String::as_str));
+    names.sort_unstable();
+    names.dedup();
+    if names.contains(&p.unit.as_str()) || names.contains(&p.time.as_str()) {
+        return None;
+    }
+    let gathered: Vec<Option<Column<'static>>> = names
+        .par_iter()
+        .map(|name| match frame.column(name).ok()? {
+            Column::Float(v) => Some(Column::Float(Cow::Owned(perm.iter().map(|&i| v[i as usize]).collect()))),
+            Column::Int(v) => Some(Column::Int(Cow::Owned(perm.iter().map(|&i| v[i as usize]).collect()))),
+            Column::Categorical { .. } => None,
+        })
+        .collect();
+    let mut f = Frame::new();
+    f.push(p.unit.clone(), Column::Int(Cow::Owned((0..n).map(|r| (r / nt) as i64).collect()))).ok()?;
+    let periods = &panel.periods;
+    f.push(p.time.clone(), Column::Int(Cow::Owned((0..n).map(|r| periods[r % nt]).collect()))).ok()?;
+    for (name, col) in names.iter().zip(gathered) {
+        f.push(name.to_string(), col?).ok()?;
+    }
+    Some(f)
+}
+
+/// Whether each unit's covariates (`(unit, period, k)` row-major) are the same in every period.
+pub(crate) fn time_invariant(x: &[f64], n: usize, nt: usize, k: usize) -> bool {
+    let row = nt * k;
+    (0..n).into_par_iter().with_min_len(4096).all(|u| {
+        let xs = &x[u * row..(u + 1) * row];
+        xs[k..].iter().zip(xs).fold(true, |acc, (a, b)| acc & (a == b))
     })
 }
 
@@ -515,7 +639,6 @@ fn moment_sums(prep: &Prepared, cells: &[(&Plan, &CellUnits)]) -> Vec<[f64; 4]> 
 /// `sums`: the cell's [`closed_form_sums`] when it has no covariates.
 fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan, units: CellUnits, sums: Option<[f64; 4]>) -> CellOut {
     let per = &prep.periods;
-    let nt = per.len();
     let empty = |failure: Option<String>, n_treated, n_control| CellOut {
         att: if failure.is_some() { f64::NAN } else { 0.0 },
         inf: CellInfluence::default(),
@@ -534,47 +657,108 @@ fn run_cell(prep: &Prepared, p: &AttGt, pl: &Plan, units: CellUnits, sums: Optio
     if let Some(out) = sums.and_then(|s| closed_form_cell(prep, p, pl, &units, s)) {
         return out;
     }
-    let ranges = units.ranges;
-    let n1 = n_treated + n_control;
+    let cell = design_cell(prep, &units, pl.cur.min(pl.base), cell_dy(prep, pl, &units));
+    let fit = estimate(&cell, p.method, p.trim_level);
+    finish_cell(prep, pl, units, fit)
+}
+
+/// The 2x2 comparison of `units` without its outcome change (`dy` as given): treated
+/// indicator, weights normalised to mean 1, and the design (intercept, covariates in period
+/// `early`, column-major).
+fn design_cell(prep: &Prepared, units: &CellUnits, early: usize, dy: Vec<f64>) -> Cell {
+    let n1 = units.n_treated + units.n_control;
     let pcols = 1 + prep.k;
-    let early = pl.cur.min(pl.base);
-    let mut cell = Cell {
-        dy: Vec::with_capacity(n1),
-        d: Vec::with_capacity(n1),
-        w: Vec::with_capacity(n1),
-        x: vec![1.0; n1 * pcols],
-        n: n1,
-        p: pcols,
-    };
+    let (xp, k) = (prep.x_periods, prep.k);
+    let early = early.min(xp - 1);
+    let mut cell = Cell { dy, d: Vec::with_capacity(n1), w: Vec::with_capacity(n1), x: vec![1.0; n1 * pcols], n: n1, p: pcols };
+    let treated = units.treated_start..units.treated_start + units.n_treated;
     let mut r = 0;
-    for &(a, b) in &ranges {
+    for &(a, b) in &units.ranges {
         for u in a..b {
-            cell.dy.push(prep.y[pl.cur * prep.n + u] - prep.y[pl.base * prep.n + u]);
-            cell.d.push(if prep.cohort[u] == pl.g { 1.0 } else { 0.0 });
+            cell.d.push(if treated.contains(&u) { 1.0 } else { 0.0 });
             cell.w.push(prep.w[u]);
-            for j in 0..prep.k {
-                cell.x[(j + 1) * n1 + r] = prep.x[(u * nt + early) * prep.k + j];
+            for (j, v) in prep.x[(u * xp + early) * k..(u * xp + early + 1) * k].iter().enumerate() {
+                cell.x[(j + 1) * n1 + r] = *v;
             }
             r += 1;
         }
     }
     let mw = cell.w.iter().sum::<f64>() / n1 as f64;
     cell.w.iter_mut().for_each(|v| *v /= mw);
-    match estimate(&cell, p.method, p.trim_level) {
+    cell
+}
+
+/// The outcome change $Y_{cur} - Y_{base}$ of the cell's units, in their order.
+fn cell_dy(prep: &Prepared, pl: &Plan, units: &CellUnits) -> Vec<f64> {
+    let (ycur, ybase) = (&prep.y[pl.cur * prep.n..(pl.cur + 1) * prep.n], &prep.y[pl.base * prep.n..(pl.base + 1) * prep.n]);
+    units.ranges.iter().flat_map(|&(a, b)| ycur[a..b].iter().zip(&ybase[a..b]).map(|(c, b)| c - b)).collect()
+}
+
+/// A cell's output from its 2x2 fit (influence values rescaled to the `n` units).
+fn finish_cell(prep: &Prepared, pl: &Plan, units: CellUnits, fit: Result<CellFit, CellFailure>) -> CellOut {
+    let (n_treated, n_control) = (units.n_treated, units.n_control);
+    match fit {
         Err(f) => {
             let why = match f {
                 CellFailure::Singular(what) => format!("the {what} design is singular"),
                 CellFailure::Overlap(m) => format!("propensity scores reach {m:.4} (no overlap)"),
             };
-            empty(Some(format!("cohort {} in period {}: {why}", pl.g, per[pl.cur])), n_treated, n_control)
+            let failure = Some(format!("cohort {} in period {}: {why}", pl.g, prep.periods[pl.cur]));
+            CellOut { att: f64::NAN, inf: CellInfluence::default(), n_treated, n_control, trimmed: 0, failure }
         }
         Ok(fit) => {
-            let scale = prep.n as f64 / n1 as f64;
+            let scale = prep.n as f64 / (n_treated + n_control) as f64;
             let values: Vec<f64> = fit.inf.iter().map(|v| v * scale).collect();
-            let inf = CellInfluence { ranges, values, closed: None };
+            let inf = CellInfluence { ranges: units.ranges, values, closed: None };
             CellOut { att: fit.att, inf, n_treated, n_control, trimmed: fit.n_trimmed, failure: None }
         }
     }
+}
+
+/// Every cell when there are covariates. Cells whose comparisons have the same units and the
+/// same covariate values share one [`Design`] (propensity score fitted once, Gram matrices
+/// built once): with time-invariant covariates and never-treated controls, one per cohort
+/// instead of one per period. Designs, and the cells of each design, run in parallel; each
+/// cell's result is that of [`run_cell`] (same arithmetic).
+fn covariate_cells(prep: &Prepared, p: &AttGt, plans: &[Plan], units: Vec<CellUnits>) -> Vec<CellOut> {
+    let mut outs: Vec<Option<CellOut>> = (0..plans.len()).map(|_| None).collect();
+    // Design key: the units and the period the covariates are read in (any, when they are constant).
+    type Key = (Vec<(usize, usize)>, usize, usize);
+    let mut groups: Vec<(Key, Vec<(usize, CellUnits)>)> = Vec::new();
+    for (k, (pl, u)) in plans.iter().zip(units).enumerate() {
+        if !estimable(pl, &u) {
+            outs[k] = Some(run_cell(prep, p, pl, u, None));
+            continue;
+        }
+        let period = if prep.x_invariant && !tests::unshared() { 0 } else { pl.cur.min(pl.base) };
+        let mut key = (u.ranges.clone(), u.treated_start, period);
+        if tests::unshared() {
+            key.0.push((k, k));
+        }
+        match groups.iter_mut().find(|g| g.0 == key) {
+            Some(g) => g.1.push((k, u)),
+            None => groups.push((key, vec![(k, u)])),
+        }
+    }
+    let done: Vec<Vec<(usize, CellOut)>> = groups
+        .into_par_iter()
+        .map(|((_, _, early), cells)| {
+            let cell = design_cell(prep, &cells[0].1, early, Vec::new());
+            let design = Design::new(&cell, p.method, p.trim_level);
+            cells
+                .into_par_iter()
+                .map(|(k, u)| {
+                    let pl = &plans[k];
+                    let fit = design.as_ref().map_err(Clone::clone).and_then(|d| d.fit(&cell, &cell_dy(prep, pl, &u)));
+                    (k, finish_cell(prep, pl, u, fit))
+                })
+                .collect()
+        })
+        .collect();
+    for (k, o) in done.into_iter().flatten() {
+        outs[k] = Some(o);
+    }
+    outs.into_iter().map(|o| o.expect("every cell is run")).collect()
 }
 
 /// A cell without covariates in closed form: every method (`reg`, `ipw`, `dr`) reduces to the
@@ -673,6 +857,7 @@ pub(crate) fn estimate_all(
 ) -> crate::Result<GroupTimeEffects> {
     let defer = defer && closed_form && p.bootstrap.is_none();
     let mut prep = prepare(p, frame, !defer)?;
+    let collinear = drop_collinear_covariates(&mut prep, &p.covariates);
     if prep.moments.len() != prep.blocks.len() {
         prep.moments.clear();
     }
@@ -700,9 +885,12 @@ pub(crate) fn estimate_all(
     let mut outs: Vec<CellOut> = if prep.k == 0 {
         plans.iter().zip(units).zip(sums).map(run).collect()
     } else {
-        plans.par_iter().zip(units).zip(sums).map(run).collect()
+        covariate_cells(&prep, p, &plans, units)
     };
     let mut warnings = Vec::new();
+    if !collinear.is_empty() {
+        warnings.push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
+    }
     let failed: Vec<&str> = outs.iter().filter_map(|o| o.failure.as_deref()).collect();
     if !failed.is_empty() {
         warnings.push(Diagnostic::new(
@@ -841,3 +1029,17 @@ pub(crate) fn estimate_all(
 #[cfg(test)]
 #[path = "att_gt_tests.rs"]
 mod tests;
+
+#[cfg(not(test))]
+mod tests {
+    /// Tests can send `prepare` down the general path only; never outside tests.
+    #[inline]
+    pub(super) fn general_only() -> bool {
+        false
+    }
+    /// Tests can give every cell its own design; never outside tests.
+    #[inline]
+    pub(super) fn unshared() -> bool {
+        false
+    }
+}

@@ -41,12 +41,19 @@ const MAX_SPAN: usize = 4096;
 /// `outcomes: false` leaves the period-wise outcome copy `y` empty (the moments are enough
 /// for estimates and standard errors by unit).
 pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Prepared> {
-    let by_unit = p.cluster.as_ref().is_none_or(|c| *c == p.unit);
-    if !p.covariates.is_empty() || p.weights.is_some() || p.treatment.is_some() || !by_unit {
+    if !eligible(p) {
         return None;
     }
     let Ok(Column::Float(y)) = frame.column(&p.outcome) else { return None };
     let y: &[f64] = y;
+    let x: Vec<&[f64]> = p
+        .covariates
+        .iter()
+        .map(|c| match frame.column(c) {
+            Ok(Column::Float(v)) if v.len() == y.len() => Some(&v[..]),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
     let Ok(gcol) = frame.numeric(&p.cohort, "the cohort (first treated period)") else { return None };
     let sp = SortedPanel::candidate(frame, &p.unit, &p.time)?;
     let nt = sp.n_periods();
@@ -58,13 +65,14 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Pr
         return None; // a cohort 0 may be ambiguous: the general path decides
     }
     let rules = Rules { first: sp.periods[0] + p.anticipation, last: sp.periods[nt - 1] + p.anticipation, span };
-    let scan = Scan { sp, gcol, y, rules };
+    let scan = Scan { sp, gcol, y, x, rules };
     let parts: Vec<ChunkScan> =
         (0..sp.n_units.div_ceil(CHUNK)).into_par_iter().map(|c| scan.chunk(c)).collect::<Option<_>>()?;
     let mut never = BlockMoments::empty(nt);
     let mut treated_moments: BTreeMap<i64, BlockMoments> = BTreeMap::new();
     let mut first_period: BTreeMap<i64, usize> = BTreeMap::new();
     let mut late = 0;
+    let x_invariant = parts.iter().all(|c| c.x_invariant);
     for part in &parts {
         never.merge(&part.never);
         for (g, m) in &part.treated {
@@ -85,7 +93,11 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Pr
     // Units in (cohort, unit) order, never treated first: each level's cohort over its stretch.
     let cohort: Vec<i64> =
         std::iter::once(&0).chain(&treated).zip(&counts).flat_map(|(&g, &c)| std::iter::repeat_n(g, c)).collect();
-    let y = if outcomes { scan.period_wise(&treated, &counts) } else { Vec::new() };
+    let k = scan.x.len();
+    let levels = if outcomes || k > 0 { scan.levels(&treated, counts.len()) } else { Vec::new() };
+    let y = if outcomes || k > 0 { scan.period_wise(&levels, &counts) } else { Vec::new() };
+    let x_periods = if x_invariant { 1 } else { nt };
+    let x = scan.covariates(&levels, &counts, x_periods);
     let timing = TimingReport {
         n_units: sp.n_units,
         n_never_treated: n_never,
@@ -96,14 +108,16 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Pr
             .collect(),
     };
     let moments: Vec<BlockMoments> = std::iter::once(never).chain(treated_moments.into_values()).collect();
-    let drops =
-        DidDrops { n_input_rows: scan.y.len(), missing_by_column: vec![(p.outcome.clone(), 0)], ..Default::default() };
+    let missing_by_column = std::iter::once(&p.outcome).chain(&p.covariates).map(|c| (c.clone(), 0)).collect();
+    let drops = DidDrops { n_input_rows: scan.y.len(), missing_by_column, ..Default::default() };
     let parts = Prepared {
         n,
         periods: sp.periods.to_vec(),
         y,
-        x: Vec::new(),
-        k: 0,
+        x,
+        k,
+        x_periods,
+        x_invariant,
         w: vec![1.0; n],
         cohort,
         cluster: (0..n as u32).collect(),
@@ -142,14 +156,16 @@ impl Rules {
         let rel = g.wrapping_sub(self.first + 1);
         let other = if g == 0 {
             Self::NEVER
-        } else if g > self.last {
-            Self::LATE
         } else if g < 0 {
             Self::INVALID
+        } else if g > self.last {
+            Self::LATE
         } else {
             Self::DROPPED
         };
-        (if (rel as u64) < self.span as u64 { Self::TREATED + rel as usize } else { other }) as u16
+        // Only positive cohorts are periods (as `cohort_value` rules on the general path, even
+        // when the periods are negative or include 0).
+        (if (rel as u64) < self.span as u64 && g > 0 { Self::TREATED + rel as usize } else { other }) as u16
     }
 
     /// The code of a float cohort (missing, 0 or `+inf`: never treated; fractions invalid).
@@ -170,17 +186,28 @@ impl Rules {
     }
 }
 
+/// Whether the parameters are ones the sorted path takes (no weights, clusters above the
+/// unit or 0/1 treatment column; covariates are fine).
+pub(super) fn eligible(p: &AttGt) -> bool {
+    let by_unit = p.cluster.as_ref().is_none_or(|c| *c == p.unit);
+    p.weights.is_none() && p.treatment.is_none() && by_unit
+}
+
 /// The columns of one sorted-path fit.
 struct Scan<'f> {
     sp: SortedPanel<'f>,
     gcol: &'f Column<'f>,
     y: &'f [f64],
+    /// Covariates (float columns).
+    x: Vec<&'f [f64]>,
     rules: Rules,
 }
 
 /// One chunk's share: moments of its never-treated units and of each treated cohort (in order
 /// of first appearance), counts of late and first-period cohorts.
 struct ChunkScan {
+    /// Every covariate is the same in all rows of each unit of the chunk.
+    x_invariant: bool,
     never: BlockMoments,
     treated: Vec<(i64, BlockMoments)>,
     first_period: Vec<(i64, usize)>,
@@ -203,8 +230,9 @@ impl Scan<'_> {
     fn rows_valid(&self, units: Range<usize>) -> bool {
         let nt = self.sp.n_periods();
         let rows = units.start * nt..units.end * nt;
-        let finite = self.y[rows.clone()].iter().fold(true, |acc, v| acc & v.is_finite());
-        finite
+        let finite = |v: &[f64]| v[rows.clone()].iter().fold(true, |acc, v| acc & v.is_finite());
+        finite(self.y)
+            && self.x.iter().all(|c| finite(c))
             && match self.gcol {
                 Column::Int(v) => constant_within_units(&v[rows], nt, |x| x as u64),
                 Column::Float(v) => constant_within_units(&v[rows], nt, f64::to_bits),
@@ -266,7 +294,9 @@ impl Scan<'_> {
             treated.push((rules.cohort(k), self.level_moments(&order[start..end], &mut batch)));
             start = end;
         }
-        Some(ChunkScan { never, treated, first_period, late: count[Rules::LATE] as usize })
+        let rows = units.start * nt..units.end * nt;
+        let x_invariant = self.x.iter().all(|c| constant_within_units(&c[rows.clone()], nt, f64::to_bits));
+        Some(ChunkScan { x_invariant, never, treated, first_period, late: count[Rules::LATE] as usize })
     }
 
     /// Outcome moments of `units` in their order, a batch at a time (copied period-wise
@@ -287,14 +317,10 @@ impl Scan<'_> {
         acc
     }
 
-    /// The outcomes period after period (`T x n`) in (cohort, unit) order: levels 0 (never
-    /// treated) and `1 + k` (`treated[k]`) with `counts` units each; each level's stretch of
-    /// every period is a separate slice, filled in parallel by level.
-    fn period_wise(&self, treated: &[i64], counts: &[usize]) -> Vec<f64> {
-        let nt = self.sp.n_periods();
-        let n: usize = counts.iter().sum();
-        let dropped = counts.len();
-        let levels: Vec<usize> = (0..self.sp.n_units)
+    /// Each unit's level: 0 never treated (late cohorts included), `1 + k` cohort `treated[k]`,
+    /// `dropped` (= the number of levels) for units not used.
+    fn levels(&self, treated: &[i64], dropped: usize) -> Vec<usize> {
+        (0..self.sp.n_units)
             .into_par_iter()
             .with_min_len(CHUNK)
             .map(|u| match self.unit_code(u) {
@@ -302,7 +328,15 @@ impl Scan<'_> {
                 k if k >= Rules::TREATED => treated.binary_search(&self.rules.cohort(k)).map_or(dropped, |l| l + 1),
                 _ => dropped,
             })
-            .collect();
+            .collect()
+    }
+
+    /// The outcomes period after period (`T x n`) in (cohort, unit) order: `levels` as from
+    /// [`Scan::levels`], `counts` units each; each level's stretch of every period is a
+    /// separate slice, filled in parallel by level.
+    fn period_wise(&self, levels: &[usize], counts: &[usize]) -> Vec<f64> {
+        let nt = self.sp.n_periods();
+        let n: usize = counts.iter().sum();
         let mut y = vec![0.0; n * nt];
         let mut pieces: Vec<Vec<&mut [f64]>> = (0..counts.len()).map(|_| Vec::with_capacity(nt)).collect();
         for row in y.chunks_mut(n.max(1)) {
@@ -322,5 +356,27 @@ impl Scan<'_> {
             }
         });
         y
+    }
+
+    /// The covariates in (cohort, unit) order, `(unit, period, k)` row-major with `x_periods`
+    /// periods per unit (1: each unit's first row, for time-invariant covariates).
+    fn covariates(&self, levels: &[usize], counts: &[usize], x_periods: usize) -> Vec<f64> {
+        let (nt, k) = (self.sp.n_periods(), self.x.len());
+        if k == 0 {
+            return Vec::new();
+        }
+        let mut next: Vec<usize> = counts.iter().scan(0, |at, &c| Some(std::mem::replace(at, *at + c))).collect();
+        let n: usize = counts.iter().sum();
+        let mut x = vec![0.0; n * x_periods * k];
+        for (u, &l) in levels.iter().enumerate().filter(|(_, &l)| l < counts.len()) {
+            let pos = next[l];
+            next[l] += 1;
+            for s in 0..x_periods {
+                for (j, c) in self.x.iter().enumerate() {
+                    x[(pos * x_periods + s) * k + j] = c[u * nt + s];
+                }
+            }
+        }
+        x
     }
 }

@@ -145,6 +145,36 @@ fn sorted_panel(seed: u64, n: usize, t: i64) -> (Vec<i64>, Vec<i64>, Vec<i64>, V
     (id, time, g, y)
 }
 
+thread_local! {
+    static GENERAL_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static UNSHARED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether every cell must get its own design (set by [`unshared_designs`] on this thread).
+pub(super) fn unshared() -> bool {
+    UNSHARED.with(std::cell::Cell::get)
+}
+
+fn unshared_designs<T>(f: impl FnOnce() -> T) -> T {
+    UNSHARED.with(|g| g.set(true));
+    let out = f();
+    UNSHARED.with(|g| g.set(false));
+    out
+}
+
+/// Whether `prepare` must skip the sorted paths (set by [`general`] on this test's thread).
+pub(super) fn general_only() -> bool {
+    GENERAL_ONLY.with(std::cell::Cell::get)
+}
+
+/// `f` with `prepare` on the general path only.
+fn general<T>(f: impl FnOnce() -> T) -> T {
+    GENERAL_ONLY.with(|g| g.set(true));
+    let out = f();
+    GENERAL_ONLY.with(|g| g.set(false));
+    out
+}
+
 fn frame_of(rows: &[usize], cols: &(Vec<i64>, Vec<i64>, Vec<i64>, Vec<f64>), float_g: bool) -> Frame<'static> {
     let pick_i = |v: &Vec<i64>| Column::Int(Cow::Owned(rows.iter().map(|&i| v[i]).collect()));
     let g = if float_g {
@@ -183,9 +213,12 @@ fn sorted_panel_fast_path_equals_the_general_path() {
                     let v = p.validate().unwrap();
                     let (fast, slow) = (
                         estimate_all(&v, &fast_frame, true, false).unwrap(),
-                        estimate_all(&v, &slow_frame, true, true).unwrap(),
+                        general(|| estimate_all(&v, &slow_frame, true, true).unwrap()),
                     );
                     let tag = format!("seed {seed} float {float_g} {control:?} {base:?}");
+                    // Reversed rows are put in order for the sorted path: the same numbers, exactly.
+                    let sorted_copy = estimate_all(&v, &slow_frame, true, false).unwrap();
+                    assert_eq!(format!("{:?}", sorted_copy.effects), format!("{:?}", fast.effects), "{tag}");
                     assert!(!fast.influence.moments.is_empty() && slow.influence.moments.is_empty(), "{tag}");
                     assert!(!slow.influence.outcomes_deferred, "{tag}: general path keeps the outcomes");
                     compare(&tag, &fast, &slow);
@@ -202,7 +235,6 @@ fn sorted_panel_fast_path_equals_the_general_path() {
                         ..Aggregate::new(AggregationKind::Dynamic)
                     };
                     assert!(lean.aggregate(&boot).unwrap_err().to_string().contains("restore_outcomes"));
-                    assert!(lean.restore_outcomes(&slow_frame).is_err(), "{tag}: other rows, other units' order");
                     lean.restore_outcomes(&fast_frame).unwrap();
                     let (x, y) = (lean.aggregate(&boot).unwrap(), fast.aggregate(&boot).unwrap());
                     let show =
@@ -250,4 +282,51 @@ fn sorted_panel_with_bad_values_gives_the_general_errors_and_drops() {
     c.2.iter_mut().filter(|g| **g == 0 || **g > 2005).for_each(|g| *g = 2003);
     let (fast, res) = fit(&c);
     assert!(!fast && res.unwrap_err().contains("not_yet_treated"));
+}
+
+/// `sorted_panel` plus a time-invariant covariate `x0` (shifting outcomes and cohorts) and a
+/// time-varying `x1`, as a frame in row order `rows`.
+fn covariate_frame(rows: &[usize], cols: &(Vec<i64>, Vec<i64>, Vec<i64>, Vec<f64>), nt: usize) -> Frame<'static> {
+    let x0: Vec<f64> = (0..cols.0.len()).map(|i| ((cols.0[i] * 7919) % 101) as f64 / 50.0 + cols.2[i] as f64 / 4000.0).collect();
+    let x1: Vec<f64> = (0..cols.0.len()).map(|i| x0[i] * 0.5 + ((i * 31) % 17) as f64 / 17.0 + (i % nt) as f64).collect();
+    let y: Vec<f64> = (0..cols.0.len()).map(|i| cols.3[i] + 0.4 * x0[i]).collect();
+    let pick = |v: &Vec<f64>| Column::Float(Cow::Owned(rows.iter().map(|&i| v[i]).collect()));
+    frame_of(rows, &(cols.0.clone(), cols.1.clone(), cols.2.clone(), y.clone()), false)
+        .with_column("x0", pick(&x0))
+        .unwrap()
+        .with_column("x1", pick(&x1))
+        .unwrap()
+}
+
+#[test]
+fn covariate_cells_share_designs_and_the_sorted_path_with_exact_results() {
+    let mut cases = 0;
+    for seed in 0..2u64 {
+        let cols = sorted_panel(seed + 20, 150, 5);
+        let n_rows = cols.0.len();
+        let sorted: Vec<usize> = (0..n_rows).collect();
+        let reversed: Vec<usize> = (0..n_rows).rev().collect();
+        let (fast_frame, slow_frame) = (covariate_frame(&sorted, &cols, 5), covariate_frame(&reversed, &cols, 5));
+        for covariates in [vec!["x0"], vec!["x0", "x1"]] {
+            for control in [ControlGroup::NeverTreated, ControlGroup::NotYetTreated] {
+                for method in [EstMethod::Dr, EstMethod::Ipw, EstMethod::Reg] {
+                    let p = AttGt::new("y", "id", "t", "g").control_group(control).method(method).covariates(covariates.clone());
+                    let tag = format!("seed {seed} {covariates:?} {control:?} {method:?}");
+                    assert!(super::sorted::prepare(&p, &fast_frame, true).is_some(), "{tag}: sorted path");
+                    let v = p.validate().unwrap();
+                    let fast = estimate_all(&v, &fast_frame, true, false).unwrap();
+                    // One design per cell (the estimator as it was cell by cell): the same bits.
+                    let one_each = unshared_designs(|| estimate_all(&v, &fast_frame, true, false).unwrap());
+                    assert_eq!(format!("{:?}", fast.effects), format!("{:?}", one_each.effects), "{tag}");
+                    assert!(fast.effects.iter().all(|e| e.estimate.is_finite()), "{tag}");
+                    // Shuffled rows through the general path: the same numbers.
+                    let slow = general(|| estimate_all(&v, &slow_frame, true, false).unwrap());
+                    compare(&tag, &fast, &slow);
+                    assert_eq!(fast.drops, slow.drops, "{tag}");
+                    cases += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(cases, 24);
 }

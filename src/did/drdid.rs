@@ -41,12 +41,9 @@ pub(crate) struct CellFit {
     pub n_trimmed: usize,
 }
 
+/// Estimate one 2x2 comparison ([`Design::new`] then [`Design::fit`]).
 pub(crate) fn estimate(cell: &Cell, method: EstMethod, trim_level: f64) -> Result<CellFit, CellFailure> {
-    match method {
-        EstMethod::Reg => reg(cell),
-        EstMethod::Ipw => weighting(cell, trim_level, false),
-        EstMethod::Dr => weighting(cell, trim_level, true),
-    }
+    Design::new(cell, method, trim_level)?.fit(cell, &cell.dy)
 }
 
 fn mean(v: impl Iterator<Item = f64>, n: usize) -> f64 {
@@ -70,108 +67,161 @@ fn wmeans(x: &[f64], n: usize, p: usize, v: &[f64]) -> Vec<f64> {
     cross(x, n, p, v, None).into_iter().map(|s| s / n as f64).collect()
 }
 
-/// Weighted OLS of `dy` on `x` among controls: fitted values for everyone, `(X'WX/n)^{-1}`,
-/// and the control residual weights `w (1-D) (dy - fit)`.
-struct ControlOls {
-    fitted: Vec<f64>,
-    xpx_inv: Vec<Vec<f64>>,
-    score: Vec<f64>,
-}
-
-fn control_ols(c: &Cell) -> Result<ControlOls, CellFailure> {
-    let wc: Vec<f64> = c.w.iter().zip(&c.d).map(|(w, d)| w * (1.0 - d)).collect();
-    let g = gram(&c.x, c.n, c.p, Some(&wc));
-    let rhs = cross(&c.x, c.n, c.p, &c.dy, Some(&wc));
-    let (beta, inv) =
-        spd_solve_inverse(&g, &rhs, "outcome regression").map_err(|_| CellFailure::Singular("outcome regression"))?;
-    if beta.iter().any(|b| !b.is_finite()) {
-        return Err(CellFailure::Singular("outcome regression"));
-    }
-    let fitted = rows_dot(&c.x, c.n, c.p, &beta);
-    let nf = c.n as f64;
-    let xpx_inv = inv.iter().map(|r| r.iter().map(|v| v * nf).collect()).collect();
-    let score = (0..c.n).map(|i| wc[i] * (c.dy[i] - fitted[i])).collect();
-    Ok(ControlOls { fitted, xpx_inv, score })
-}
-
 fn matvec(m: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
     m.iter().map(|r| r.iter().zip(v).map(|(a, b)| a * b).sum()).collect()
 }
 
-fn reg(c: &Cell) -> Result<CellFit, CellFailure> {
-    let n = c.n;
-    let ols = control_ols(c)?;
-    let wt: Vec<f64> = c.w.iter().zip(&c.d).map(|(w, d)| w * d).collect();
-    let mwt = mean(wt.iter().copied(), n);
-    let eta_treat = mean((0..n).map(|i| wt[i] * c.dy[i]), n) / mwt;
-    let eta_cont = mean((0..n).map(|i| wt[i] * ols.fitted[i]), n) / mwt;
-    let m1 = wmeans(&c.x, n, c.p, &wt);
-    let a1 = rows_dot(&c.x, n, c.p, &matvec(&ols.xpx_inv, &m1));
-    let inf = (0..n)
-        .map(|i| {
-            let treat = (wt[i] * c.dy[i] - wt[i] * eta_treat) / mwt;
-            let cont = (wt[i] * ols.fitted[i] - wt[i] * eta_cont + ols.score[i] * a1[i]) / mwt;
-            treat - cont
-        })
-        .collect();
-    Ok(CellFit { att: eta_treat - eta_cont, inf, n_trimmed: 0 })
+/// The part of a 2x2 estimator that depends on the design only (covariates, treated
+/// indicator, weights), not on the outcome change: the control outcome regression's Gram
+/// matrix and `(X'W_0X/n)^{-1}`, the propensity scores, trimming, IPW weights, the
+/// propensity-score Hessian and the outcome-regression estimation effects $a_1, a_3$. Every
+/// ATT(g,t) whose comparison has the same units and covariates (time-invariant covariates, a
+/// fixed control group: every period of a cohort) shares one `Design`; [`Design::fit`] then
+/// costs a few passes over the units. The arithmetic is that of the one-cell estimators
+/// (`reg_did_panel`, `std_ipw_did_panel`, `drdid_panel`), in the same order.
+pub(crate) struct Design {
+    method: EstMethod,
+    /// Control weights of the outcome regression, `w (1 - D)`, its Gram matrix and `n (X'W_0X)^{-1}`.
+    w0: Vec<f64>,
+    g0: Vec<Vec<f64>>,
+    xpx_inv: Vec<Vec<f64>>,
+    /// Treated and (IPW) control weights with their means.
+    wt: Vec<f64>,
+    wc: Vec<f64>,
+    mwt: f64,
+    mwc: f64,
+    /// Propensity-score Hessian `n (X' diag(w p (1-p)) X)^{-1}` and score `w (D - p)`.
+    hess: Vec<Vec<f64>>,
+    ps_score: Vec<f64>,
+    /// Outcome-regression estimation effects (`reg`: `a1` only; `dr`: both).
+    a1: Vec<f64>,
+    a3: Vec<f64>,
+    n_trimmed: usize,
 }
 
-fn weighting(c: &Cell, trim_level: f64, doubly_robust: bool) -> Result<CellFit, CellFailure> {
-    let n = c.n;
-    let nf = n as f64;
-    let raw = if c.p == 1 {
-        let (sw, swd) = c.w.iter().zip(&c.d).fold((0.0, 0.0), |(a, b), (w, d)| (a + w, b + w * d));
-        vec![swd / sw; n]
-    } else {
-        propensity(c)?
-    };
-    let max_ps = raw.iter().copied().fold(0.0, f64::max);
-    if max_ps >= 0.999 {
-        return Err(CellFailure::Overlap(max_ps));
-    }
-    let ps: Vec<f64> = raw.iter().map(|p| p.min(1.0 - 1e-6)).collect();
-    let keep: Vec<f64> = (0..n).map(|i| if c.d[i] > 0.5 || ps[i] < trim_level { 1.0 } else { 0.0 }).collect();
-    let n_trimmed = keep.iter().filter(|&&k| k == 0.0).count();
-    let wt: Vec<f64> = (0..n).map(|i| keep[i] * c.w[i] * c.d[i]).collect();
-    let wc: Vec<f64> = (0..n).map(|i| keep[i] * c.w[i] * ps[i] * (1.0 - c.d[i]) / (1.0 - ps[i])).collect();
-    let (mwt, mwc) = (mean(wt.iter().copied(), n), mean(wc.iter().copied(), n));
-    // Propensity-score information at the capped scores, (X' diag(w p (1-p)) X / n)^{-1}.
-    let v: Vec<f64> = (0..n).map(|i| c.w[i] * ps[i] * (1.0 - ps[i])).collect();
-    let info = gram(&c.x, n, c.p, Some(&v));
-    let (_, info_inv) = spd_solve_inverse(&info, &vec![0.0; c.p], "propensity score information")
-        .map_err(|_| CellFailure::Singular("propensity score"))?;
-    let hess: Vec<Vec<f64>> = info_inv.iter().map(|r| r.iter().map(|v| v * nf).collect()).collect();
-    let ps_score: Vec<f64> = (0..n).map(|i| c.w[i] * (c.d[i] - ps[i])).collect();
-
-    let ols = if doubly_robust { Some(control_ols(c)?) } else { None };
-    let resid: Vec<f64> = match &ols {
-        Some(o) => (0..n).map(|i| c.dy[i] - o.fitted[i]).collect(),
-        None => c.dy.clone(),
-    };
-    let eta_treat = mean((0..n).map(|i| wt[i] * resid[i]), n) / mwt;
-    let eta_cont = mean((0..n).map(|i| wc[i] * resid[i]), n) / mwc;
-    // Estimation effect of the propensity score.
-    let m2 = wmeans(&c.x, n, c.p, &(0..n).map(|i| wc[i] * (resid[i] - eta_cont)).collect::<Vec<_>>());
-    let a2 = rows_dot(&c.x, n, c.p, &matvec(&hess, &m2));
-    // Estimation effect of the outcome regression (dr only).
-    let (a1, a3) = match &ols {
-        Some(o) => {
-            let m1 = wmeans(&c.x, n, c.p, &wt);
-            let m3 = wmeans(&c.x, n, c.p, &wc);
-            (rows_dot(&c.x, n, c.p, &matvec(&o.xpx_inv, &m1)), rows_dot(&c.x, n, c.p, &matvec(&o.xpx_inv, &m3)))
+impl Design {
+    /// The outcome-free part of `cell`'s estimator (`cell.dy` is not read).
+    pub(crate) fn new(c: &Cell, method: EstMethod, trim_level: f64) -> Result<Design, CellFailure> {
+        let n = c.n;
+        let nf = n as f64;
+        let ols = |c: &Cell| -> Result<(Vec<f64>, Vec<Vec<f64>>, Vec<Vec<f64>>), CellFailure> {
+            let w0: Vec<f64> = c.w.iter().zip(&c.d).map(|(w, d)| w * (1.0 - d)).collect();
+            let g = gram(&c.x, c.n, c.p, Some(&w0));
+            let (_, inv) = spd_solve_inverse(&g, &vec![0.0; c.p], "outcome regression")
+                .map_err(|_| CellFailure::Singular("outcome regression"))?;
+            let xpx_inv = inv.iter().map(|r| r.iter().map(|v| v * nf).collect()).collect();
+            Ok((w0, g, xpx_inv))
+        };
+        let mut out = Design {
+            method,
+            w0: Vec::new(),
+            g0: Vec::new(),
+            xpx_inv: Vec::new(),
+            wt: Vec::new(),
+            wc: Vec::new(),
+            mwt: 0.0,
+            mwc: 0.0,
+            hess: Vec::new(),
+            ps_score: Vec::new(),
+            a1: Vec::new(),
+            a3: Vec::new(),
+            n_trimmed: 0,
+        };
+        if method == EstMethod::Reg {
+            (out.w0, out.g0, out.xpx_inv) = ols(c)?;
+            out.wt = c.w.iter().zip(&c.d).map(|(w, d)| w * d).collect();
+            out.mwt = mean(out.wt.iter().copied(), n);
+            let m1 = wmeans(&c.x, n, c.p, &out.wt);
+            out.a1 = rows_dot(&c.x, n, c.p, &matvec(&out.xpx_inv, &m1));
+            return Ok(out);
         }
-        None => (vec![0.0; n], vec![0.0; n]),
-    };
-    let ols_score = |i: usize| ols.as_ref().map_or(0.0, |o| o.score[i]);
-    let inf = (0..n)
-        .map(|i| {
-            let treat = (wt[i] * resid[i] - wt[i] * eta_treat - ols_score(i) * a1[i]) / mwt;
-            let cont = (wc[i] * resid[i] - wc[i] * eta_cont + ps_score[i] * a2[i] - ols_score(i) * a3[i]) / mwc;
-            treat - cont
-        })
-        .collect();
-    Ok(CellFit { att: eta_treat - eta_cont, inf, n_trimmed })
+        let raw = if c.p == 1 {
+            let (sw, swd) = c.w.iter().zip(&c.d).fold((0.0, 0.0), |(a, b), (w, d)| (a + w, b + w * d));
+            vec![swd / sw; n]
+        } else {
+            propensity(c)?
+        };
+        let max_ps = raw.iter().copied().fold(0.0, f64::max);
+        if max_ps >= 0.999 {
+            return Err(CellFailure::Overlap(max_ps));
+        }
+        let ps: Vec<f64> = raw.iter().map(|p| p.min(1.0 - 1e-6)).collect();
+        let keep: Vec<f64> = (0..n).map(|i| if c.d[i] > 0.5 || ps[i] < trim_level { 1.0 } else { 0.0 }).collect();
+        out.n_trimmed = keep.iter().filter(|&&k| k == 0.0).count();
+        out.wt = (0..n).map(|i| keep[i] * c.w[i] * c.d[i]).collect();
+        out.wc = (0..n).map(|i| keep[i] * c.w[i] * ps[i] * (1.0 - c.d[i]) / (1.0 - ps[i])).collect();
+        (out.mwt, out.mwc) = (mean(out.wt.iter().copied(), n), mean(out.wc.iter().copied(), n));
+        // Propensity-score information at the capped scores, (X' diag(w p (1-p)) X / n)^{-1}.
+        let v: Vec<f64> = (0..n).map(|i| c.w[i] * ps[i] * (1.0 - ps[i])).collect();
+        let info = gram(&c.x, n, c.p, Some(&v));
+        let (_, info_inv) = spd_solve_inverse(&info, &vec![0.0; c.p], "propensity score information")
+            .map_err(|_| CellFailure::Singular("propensity score"))?;
+        out.hess = info_inv.iter().map(|r| r.iter().map(|v| v * nf).collect()).collect();
+        out.ps_score = (0..n).map(|i| c.w[i] * (c.d[i] - ps[i])).collect();
+        if method == EstMethod::Dr {
+            (out.w0, out.g0, out.xpx_inv) = ols(c)?;
+            let m1 = wmeans(&c.x, n, c.p, &out.wt);
+            let m3 = wmeans(&c.x, n, c.p, &out.wc);
+            out.a1 = rows_dot(&c.x, n, c.p, &matvec(&out.xpx_inv, &m1));
+            out.a3 = rows_dot(&c.x, n, c.p, &matvec(&out.xpx_inv, &m3));
+        }
+        Ok(out)
+    }
+
+    /// Weighted OLS of `dy` on the design among controls: fitted values for everyone and the
+    /// control residual weights `w (1-D) (dy - fit)`.
+    fn control_ols(&self, c: &Cell, dy: &[f64]) -> Result<(Vec<f64>, Vec<f64>), CellFailure> {
+        let rhs = cross(&c.x, c.n, c.p, dy, Some(&self.w0));
+        let (beta, _) = spd_solve_inverse(&self.g0, &rhs, "outcome regression")
+            .map_err(|_| CellFailure::Singular("outcome regression"))?;
+        if beta.iter().any(|b| !b.is_finite()) {
+            return Err(CellFailure::Singular("outcome regression"));
+        }
+        let fitted = rows_dot(&c.x, c.n, c.p, &beta);
+        let score = (0..c.n).map(|i| self.w0[i] * (dy[i] - fitted[i])).collect();
+        Ok((fitted, score))
+    }
+
+    /// The estimate and influence function for outcome changes `dy` over the design's units.
+    pub(crate) fn fit(&self, c: &Cell, dy: &[f64]) -> Result<CellFit, CellFailure> {
+        let n = c.n;
+        let (wt, wc, mwt, mwc) = (&self.wt, &self.wc, self.mwt, self.mwc);
+        if self.method == EstMethod::Reg {
+            let (fitted, score) = self.control_ols(c, dy)?;
+            let eta_treat = mean((0..n).map(|i| wt[i] * dy[i]), n) / mwt;
+            let eta_cont = mean((0..n).map(|i| wt[i] * fitted[i]), n) / mwt;
+            let inf = (0..n)
+                .map(|i| {
+                    let treat = (wt[i] * dy[i] - wt[i] * eta_treat) / mwt;
+                    let cont = (wt[i] * fitted[i] - wt[i] * eta_cont + score[i] * self.a1[i]) / mwt;
+                    treat - cont
+                })
+                .collect();
+            return Ok(CellFit { att: eta_treat - eta_cont, inf, n_trimmed: 0 });
+        }
+        let ols = if self.method == EstMethod::Dr { Some(self.control_ols(c, dy)?) } else { None };
+        let resid: Vec<f64> = match &ols {
+            Some((fitted, _)) => (0..n).map(|i| dy[i] - fitted[i]).collect(),
+            None => dy.to_vec(),
+        };
+        let eta_treat = mean((0..n).map(|i| wt[i] * resid[i]), n) / mwt;
+        let eta_cont = mean((0..n).map(|i| wc[i] * resid[i]), n) / mwc;
+        // Estimation effect of the propensity score.
+        let m2 = wmeans(&c.x, n, c.p, &(0..n).map(|i| wc[i] * (resid[i] - eta_cont)).collect::<Vec<_>>());
+        let a2 = rows_dot(&c.x, n, c.p, &matvec(&self.hess, &m2));
+        let inf = (0..n)
+            .map(|i| {
+                let (s, a1, a3) = match &ols {
+                    Some((_, score)) => (score[i], self.a1[i], self.a3[i]),
+                    None => (0.0, 0.0, 0.0),
+                };
+                let treat = (wt[i] * resid[i] - wt[i] * eta_treat - s * a1) / mwt;
+                let cont = (wc[i] * resid[i] - wc[i] * eta_cont + self.ps_score[i] * a2[i] - s * a3) / mwc;
+                treat - cont
+            })
+            .collect();
+        Ok(CellFit { att: eta_treat - eta_cont, inf, n_trimmed: self.n_trimmed })
+    }
 }
 
 #[cfg(test)]
@@ -221,16 +271,67 @@ mod tests {
     }
 }
 
-/// Propensity scores by the shared logistic GLM (weighted, deviance tolerance 1e-12). Separation
-/// or non-convergence means no overlap; any other failure is a singular design.
+/// Propensity scores: the weighted logit of `D` on the design by IRLS, exactly as the shared
+/// GLM ([`crate::regression::fit_glm_columns`], binomial, deviance tolerance 1e-12, at most
+/// 100 iterations, step halving) computes them, without what `att_gt` does not use (the
+/// log-likelihood with its `ln_gamma` terms, null deviance, Pearson statistic, final
+/// information matrix). Separation or non-convergence means no overlap; a singular
+/// information matrix (or too few units) a singular design.
 fn propensity(c: &Cell) -> Result<Vec<f64>, CellFailure> {
-    use crate::regression::{fit_glm_columns, Family, IrlsOptions, RegressionError};
-    let opts = IrlsOptions { tol: 1e-12, max_iter: 100 };
-    match fit_glm_columns(&c.x, c.n, c.p, &c.d, Some(&c.w), None, Family::Binomial, &opts) {
-        Ok(fit) => Ok(fit.fitted),
-        Err(crate::Error::Regression(RegressionError::Separation { .. } | RegressionError::NotConverged { .. })) => {
-            Err(CellFailure::Overlap(1.0))
-        }
-        Err(_) => Err(CellFailure::Singular("propensity score")),
+    use crate::regression::Family;
+    let fam = Family::Binomial;
+    let (n, k, y, a) = (c.n, c.p, &c.d, &c.w);
+    let singular = CellFailure::Singular("propensity score");
+    if n <= k || a.iter().sum::<f64>() <= 0.0 {
+        return Err(singular);
     }
+    let deviance = |mu: &[f64]| -> f64 { y.iter().zip(mu).zip(a).map(|((y, m), a)| a * fam.unit_deviance(*y, *m)).sum() };
+    let mut mu: Vec<f64> = y.iter().map(|y| (y + 0.5) / 2.0).collect();
+    let mut eta: Vec<f64> = mu.iter().map(|m| fam.link(*m)).collect();
+    let mut beta = vec![0.0; k];
+    let mut dev = f64::INFINITY;
+    let mut converged = false;
+    for it in 1..=100 {
+        let wk: Vec<f64> = mu.iter().zip(a).map(|(m, a)| a * fam.variance(*m)).collect();
+        let z: Vec<f64> = (0..n).map(|i| eta[i] + (y[i] - mu[i]) / fam.variance(mu[i]).max(f64::MIN_POSITIVE)).collect();
+        let g = gram(&c.x, n, k, Some(&wk));
+        let rhs = cross(&c.x, n, k, &z, Some(&wk));
+        let (mut step, _) = spd_solve_inverse(&g, &rhs, "X'WX (IRLS)").map_err(|_| singular.clone())?;
+        let mut new_eta = rows_dot_all(&c.x, n, &step);
+        let mut new_mu: Vec<f64> = new_eta.iter().map(|e| fam.inverse_link(*e)).collect();
+        let mut new_dev = deviance(&new_mu);
+        let mut halvings = 0;
+        while it > 1 && (!new_dev.is_finite() || new_dev > dev * (1.0 + 1e-12) + 1e-12) && halvings < 30 {
+            step = step.iter().zip(&beta).map(|(s, b)| (s + b) / 2.0).collect();
+            new_eta = rows_dot_all(&c.x, n, &step);
+            new_mu = new_eta.iter().map(|e| fam.inverse_link(*e)).collect();
+            new_dev = deviance(&new_mu);
+            halvings += 1;
+        }
+        beta = step;
+        eta = new_eta;
+        mu = new_mu;
+        let change = (new_dev - dev).abs() / (new_dev.abs() + 0.1);
+        dev = new_dev;
+        if change < 1e-12 {
+            converged = true;
+            break;
+        }
+    }
+    let eps = 1e-10;
+    let perfect = (0..n).any(|i| a[i] > 0.0 && ((y[i] == 0.0 && mu[i] < eps) || (y[i] == 1.0 && mu[i] > 1.0 - eps)));
+    if perfect || !converged {
+        return Err(CellFailure::Overlap(1.0));
+    }
+    Ok(mu)
+}
+
+/// `X beta` over all columns of the column-major `n x k` design (the GLM's linear predictor,
+/// accumulated column after column from zero, as the shared IRLS does).
+fn rows_dot_all(x: &[f64], n: usize, beta: &[f64]) -> Vec<f64> {
+    let mut e = vec![0.0; n];
+    for (j, b) in beta.iter().enumerate() {
+        e.iter_mut().zip(&x[j * n..(j + 1) * n]).for_each(|(e, xv)| *e += b * xv);
+    }
+    e
 }

@@ -8,30 +8,68 @@ use rayon::prelude::*;
 use super::convert::{from_rows, mat_ref, to_rows};
 use super::LinalgError;
 
+/// Rows per block of the sequential kernels of [`gram`] (a block of every column stays in cache).
+const GRAM_BLOCK: usize = 4096;
+/// Most row chunks [`gram`] splits a matrix into (partial Gram matrices held at once).
+const GRAM_MAX_CHUNKS: usize = 64;
+
 /// `X' diag(w) X` for a column-major `n x k` matrix `x` (row-major `k x k` result).
+///
+/// Coarse-grained: the rows are split into fixed chunks (at least 16 blocks of
+/// [`GRAM_BLOCK`] rows, at most [`GRAM_MAX_CHUNKS`] chunks), each chunk's partial Gram matrix
+/// is computed sequentially (block by block: faer's sequential product without weights, pair
+/// sums with weights) on one rayon task, and the partials are added in chunk order. No
+/// spin-barrier parallel product; the chunks depend on `n` only, so the result is bit-identical
+/// for any number of threads.
 pub fn gram(x: &[f64], n: usize, k: usize, weights: Option<&[f64]>) -> Vec<Vec<f64>> {
-    match weights {
-        None => {
-            let xm = mat_ref(x, n, k);
-            to_rows(&(xm.transpose() * xm))
-        }
-        Some(w) => {
-            let pairs: Vec<(usize, usize)> = (0..k).flat_map(|a| (a..k).map(move |b| (a, b))).collect();
-            let vals: Vec<f64> = pairs
-                .par_iter()
-                .map(|&(a, b)| {
-                    let (xa, xb) = (&x[a * n..(a + 1) * n], &x[b * n..(b + 1) * n]);
-                    xa.iter().zip(xb).zip(w).map(|((p, q), w)| p * q * w).sum()
-                })
-                .collect();
-            let mut g = vec![vec![0.0; k]; k];
-            for (&(a, b), v) in pairs.iter().zip(vals) {
-                g[a][b] = v;
-                g[b][a] = v;
+    if k == 0 {
+        return Vec::new();
+    }
+    let chunk = (16 * GRAM_BLOCK).max(n.div_ceil(GRAM_MAX_CHUNKS));
+    let n_chunks = n.div_ceil(chunk).max(1);
+    let part = |c: usize| gram_rows(x, n, k, weights, c * chunk..((c + 1) * chunk).min(n));
+    let parts: Vec<Vec<f64>> =
+        if n_chunks == 1 { vec![part(0)] } else { (0..n_chunks).into_par_iter().map(part).collect() };
+    let mut sum = vec![0.0; k * k];
+    for p in &parts {
+        sum.iter_mut().zip(p).for_each(|(s, v)| *s += v);
+    }
+    (0..k).map(|a| (0..k).map(|b| if a <= b { sum[a * k + b] } else { sum[b * k + a] }).collect()).collect()
+}
+
+/// Upper triangle (row-major `k x k`, `a <= b`) of `X' diag(w) X` over `rows`, sequential.
+fn gram_rows(x: &[f64], n: usize, k: usize, weights: Option<&[f64]>, rows: std::ops::Range<usize>) -> Vec<f64> {
+    use faer::linalg::matmul::matmul;
+    use faer::{Accum, MatMut, Par};
+    let mut out = vec![0.0; k * k];
+    let mut block = vec![0.0; k * k];
+    for lo in rows.clone().step_by(GRAM_BLOCK) {
+        let hi = (lo + GRAM_BLOCK).min(rows.end);
+        match weights {
+            None => {
+                let xb = mat_ref(x, n, k).subrows(lo, hi - lo);
+                let dst = MatMut::from_column_major_slice_mut(&mut block, k, k);
+                matmul(dst, Accum::Replace, xb.transpose(), xb, 1.0, Par::Seq);
+                // Column-major k x k: entry (a, b) at b * k + a.
+                for a in 0..k {
+                    for b in a..k {
+                        out[a * k + b] += block[b * k + a];
+                    }
+                }
             }
-            g
+            Some(w) => {
+                let w = &w[lo..hi];
+                for a in 0..k {
+                    let xa = &x[a * n + lo..a * n + hi];
+                    for b in a..k {
+                        let xb = &x[b * n + lo..b * n + hi];
+                        out[a * k + b] += xa.iter().zip(xb).zip(w).map(|((p, q), w)| p * q * w).sum::<f64>();
+                    }
+                }
+            }
         }
     }
+    out
 }
 
 /// `X' diag(w) v` for a column-major `n x k` matrix.
@@ -183,14 +221,26 @@ pub fn small_spd_solve_logdet(a: &[Vec<f64>], rhs: &[f64], what: &'static str) -
     Ok((y, logdet))
 }
 
-/// `A' B` for column-major `n x ka` and `n x kb` matrices (column-major `ka x kb` result);
-/// blocked and parallel (faer), for multiplier-bootstrap draws.
+/// `A' B` for column-major `n x ka` and `n x kb` matrices (column-major `ka x kb` result), for
+/// multiplier-bootstrap draws. Coarse-grained: fixed groups of 32 columns of `A` are separate
+/// rayon tasks, each a sequential blocked product (faer), so no spin barriers and the result
+/// does not depend on the number of threads.
 pub fn matmul_tn(a: &[f64], b: &[f64], n: usize, ka: usize, kb: usize) -> Vec<f64> {
-    let prod = mat_ref(a, n, ka).transpose() * mat_ref(b, n, kb);
-    let mut out = Vec::with_capacity(ka * kb);
-    for j in 0..kb {
-        for i in 0..ka {
-            out.push(prod[(i, j)]);
+    const GROUP: usize = 32;
+    let part = |g: usize| {
+        let (c0, c1) = (g * GROUP, ((g + 1) * GROUP).min(ka));
+        let at = mat_ref(&a[c0 * n..c1 * n], n, c1 - c0).transpose();
+        let mut prod = vec![0.0; (c1 - c0) * kb];
+        let dst = faer::MatMut::from_column_major_slice_mut(&mut prod, c1 - c0, kb);
+        faer::linalg::matmul::matmul(dst, faer::Accum::Replace, at, mat_ref(b, n, kb), 1.0, faer::Par::Seq);
+        prod
+    };
+    let parts: Vec<Vec<f64>> = (0..ka.div_ceil(GROUP)).into_par_iter().map(part).collect();
+    let mut out = vec![0.0; ka * kb];
+    for (g, prod) in parts.iter().enumerate() {
+        let w = prod.len() / kb.max(1);
+        for j in 0..kb {
+            out[j * ka + g * GROUP..j * ka + g * GROUP + w].copy_from_slice(&prod[j * w..(j + 1) * w]);
         }
     }
     out
