@@ -56,7 +56,7 @@ use serde::{Deserialize, Serialize};
 use super::boot_weights::{fresh_seed, BootWeights, DrawPlan};
 use super::dist::at_least_as_extreme;
 use super::{check_interrupt, interrupted, InferenceError, SmallSampleCorrection};
-use crate::data::{DataError, Factor};
+use crate::data::Factor;
 use crate::error::ParamsError;
 use crate::linalg::{matmul_cm, pinv_sym, spd_solve_inverse};
 use crate::results::Diagnostic;
@@ -372,7 +372,7 @@ fn flat(rows: &[Vec<f64>]) -> Vec<f64> {
 /// Run the wild cluster bootstrap of `hyp` on `prob`.
 ///
 /// # Errors
-/// [`DataError::SingleCluster`] for a cluster variable with one level,
+/// [`crate::data::DataError::SingleCluster`] for a cluster variable with one level,
 /// [`InferenceError::SingletonClusters`] for clusters of one observation,
 /// [`InferenceError::BadHypothesis`] for a restriction of the wrong length or on nothing,
 /// a linear-algebra error for a singular design.
