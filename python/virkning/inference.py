@@ -101,12 +101,17 @@ def wildboot(
     Returns
     -------
     WildBootResult with ``p_value``, ``conf_int``, ``statistic``, ``tidy()``, ``plot()``.
+    The p-value counts draws with ``|t*| >= |t| (1 - 1e-9)``: ties (the draws that reproduce the
+    sample) count whatever the rounding. An interval end where the p-value is still above
+    ``alpha`` a million standard errors out is infinite, with an ``unbounded_interval``
+    ``VirkningWarning`` (e.g. 3 clusters: at most 8 draws, p >= 0.25). Scale-free.
 
     Raises
     ------
     SingleClusterError (one cluster), InferenceError (clusters of one observation, coefficient
-    dropped for collinearity or unknown), InvalidParameterError (``reps=0``, no cluster),
-    UnknownChoiceError (weights name).
+    dropped for collinearity or unknown), InvalidParameterError (``reps=0``, no cluster, draws
+    that would not fit in the memory limit ``VIRKNING_MEMORY_LIMIT``, default 8 GiB),
+    UnknownChoiceError (weights name). Ctrl-C raises ``KeyboardInterrupt``.
 
     Examples
     --------

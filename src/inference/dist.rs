@@ -41,18 +41,6 @@ impl RefDist {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn textbook_values() {
-        assert!((RefDist::Normal.critical(0.05) - 1.959963984540054).abs() < 1e-9);
-        assert!((RefDist::StudentT(10.0).critical(0.05) - 2.228138851986274).abs() < 1e-8);
-        assert!((RefDist::Normal.two_sided_p(1.959963984540054) - 0.05).abs() < 1e-9);
-    }
-}
-
 /// Relative tolerance of a tie between a resampled statistic and the sample one.
 ///
 /// Resampled statistics that reproduce the sample (the identity draw of a wild bootstrap and
@@ -72,4 +60,16 @@ pub const TIE: f64 = 1e-9;
 /// rounding; a NaN statistic never exceeds.
 pub fn at_least_as_extreme(t: f64, t_star: f64) -> bool {
     t_star.abs() >= t.abs() * (1.0 - TIE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn textbook_values() {
+        assert!((RefDist::Normal.critical(0.05) - 1.959963984540054).abs() < 1e-9);
+        assert!((RefDist::StudentT(10.0).critical(0.05) - 2.228138851986274).abs() < 1e-8);
+        assert!((RefDist::Normal.two_sided_p(1.959963984540054) - 0.05).abs() < 1e-9);
+    }
 }

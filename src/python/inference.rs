@@ -20,7 +20,14 @@ use crate::regression::{Feols, Vcov};
 /// raises the process-wide [`crate::inference::interrupt`], which the long Rust loops check
 /// once per block of work, waits for `work` to return, and raises the Python error. One hand-off
 /// to the pool for the whole call: its parallel sections start from a worker thread.
+///
+/// Called from a pool thread (a Python callback of `power`, say), `work` runs right there: a
+/// spawned job could wait behind every worker blocked in such a call, and the outermost call
+/// already watches for Ctrl-C.
 pub(crate) fn interruptible<T: Send>(py: Python<'_>, work: impl FnOnce() -> PyResult<T> + Send) -> PyResult<T> {
+    if rayon::current_thread_index().is_some() {
+        return py.detach(work);
+    }
     let _running = crate::inference::Running::enter();
     let (tx, rx) = channel();
     let mut signal: Option<PyErr> = None;

@@ -165,3 +165,15 @@ def test_wildboot_interval_is_scale_invariant(bootstrap_type, impose_null):
         wb = quiet(vk.feols, "y ~ x", scaled, vcov={"CR1": "g"}).wildboot("x", **kw)
         assert wb.p_value == base.p_value
         np.testing.assert_allclose(np.array(wb.conf_int) * s, base.conf_int, rtol=1e-8)
+
+
+def test_estimators_called_from_power_callbacks_run_inline():
+    # The callbacks run on Rust's pool threads; an interruptible call made there runs inline
+    # (a job spawned onto a pool whose workers all wait in such calls would never start).
+    def fit(df):
+        r = vk.sdid(df, outcome="outcome", unit="unit", time="period", treated="treated", se="none")
+        return (r.att, 0.1)
+
+    t0 = time.monotonic()
+    res = vk.power(0.03, estimator=fit, reps=6, threads=2, mde="none", seed=1)
+    assert len(res.draws()) == 6 and time.monotonic() - t0 < 60
