@@ -670,7 +670,8 @@ impl Validated<TwfeEventStudy> {
         }
         let observed = |i: usize| !data.y[i].is_nan();
         if !rows.iter().any(|&i| observed(i) && data.event_time(i).map(|e| e.clamp(lo, hi)) == Some(p.reference)) {
-            let seen: Vec<i64> = es.iter().copied().filter(|&e| rows.iter().any(|&i| observed(i) && key(i) == Some(e))).collect();
+            let seen: Vec<i64> =
+                es.iter().copied().filter(|&e| rows.iter().any(|&i| observed(i) && key(i) == Some(e))).collect();
             return Err(DidError::ReferenceNotObserved {
                 estimator: "event_study",
                 reference: p.reference,
