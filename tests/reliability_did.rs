@@ -61,6 +61,7 @@ fn unobserved_reference_event_time_is_an_error() {
     let mixed = panel(&[2, 4, 6, 8, 10], &[0, 0, 4, 5], 40);
     let e = TwfeEventStudy::new("y", "u", "t", "g").fit(&mixed).unwrap_err();
     assert!(matches!(e, Error::Did(DidError::NotIdentified { .. })), "{e}");
+    assert!(e.to_string().contains("cohort(s) 4 of `g` are not observed at the reference event time -1"), "{e}");
 }
 
 #[test]
