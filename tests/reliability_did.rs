@@ -6,8 +6,7 @@ use std::borrow::Cow;
 
 use virkning::data::{Column, DataError, Frame};
 use virkning::did::{
-    Aggregate, AggregationKind, AttGt, Bootstrap, BootstrapWeights, DidError, DidImputation, SunAbraham,
-    TwfeEventStudy,
+    Aggregate, AggregationKind, AttGt, Bootstrap, BootstrapWeights, DidError, DidImputation, SunAbraham, TwfeEventStudy,
 };
 use virkning::Error;
 
@@ -62,6 +61,7 @@ fn unobserved_reference_event_time_is_an_error() {
     let mixed = panel(&[2, 4, 6, 8, 10], &[0, 0, 4, 5], 40);
     let e = TwfeEventStudy::new("y", "u", "t", "g").fit(&mixed).unwrap_err();
     assert!(matches!(e, Error::Did(DidError::NotIdentified { .. })), "{e}");
+    assert!(e.to_string().contains("cohort(s) 4 of `g` are not observed at the reference event time -1"), "{e}");
 }
 
 #[test]
@@ -120,7 +120,10 @@ fn imputation_horizons_and_pretrends_without_observations() {
     // Lags covering every untreated period of the treated units are collinear with their
     // unit effects (feols used to drop one silently): an error, found before any large work.
     let e = DidImputation::new("y", "u", "t", "g").pretrends(1_000_000).fit(&f).unwrap_err();
-    assert!(matches!(e, Error::Did(DidError::NotIdentified { .. })) && e.to_string().contains("fewer pretrends"), "{e}");
+    assert!(
+        matches!(e, Error::Did(DidError::NotIdentified { .. })) && e.to_string().contains("fewer pretrends"),
+        "{e}"
+    );
     let three = DidImputation::new("y", "u", "t", "g").pretrends(3).fit(&f).unwrap();
     assert_eq!(three.event_times.iter().filter(|e| e.event_time < 0).count(), 3);
     // Every two years: e = -1 and -3 are never observed; -2 is tested, the others reported.
@@ -128,7 +131,11 @@ fn imputation_horizons_and_pretrends_without_observations() {
     let fit = DidImputation::new("y", "u", "t", "g").pretrends(3).fit(&biennial).unwrap();
     let pre: Vec<i64> = fit.event_times.iter().map(|e| e.event_time).filter(|&e| e < 0).collect();
     assert_eq!(pre, vec![-2]);
-    assert!(fit.warnings.iter().any(|w| w.message.contains("event time(s) -1, -3 have no untreated")), "{:?}", fit.warnings);
+    assert!(
+        fit.warnings.iter().any(|w| w.message.contains("event time(s) -1, -3 have no untreated")),
+        "{:?}",
+        fit.warnings
+    );
 }
 
 #[test]

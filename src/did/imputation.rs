@@ -334,7 +334,8 @@ impl Validated<DidImputation> {
         }
         let mut warnings = Vec::new();
         if !collinear.is_empty() {
-            warnings.push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
+            warnings
+                .push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
         }
         if n_not_imputable > 0 {
             warnings.push(Diagnostic::new(
@@ -369,10 +370,7 @@ impl Validated<DidImputation> {
         let cl = |i: usize| cluster_fac.codes[i] as usize;
         let mut used = vec![false; n_cl];
         design.rows.iter().chain(&rows1).for_each(|&i| used[cl(i)] = true);
-        crate::data::require_clusters(
-            p.cluster.as_deref().unwrap_or(&p.unit),
-            used.iter().filter(|u| **u).count(),
-        )?;
+        crate::data::require_clusters(p.cluster.as_deref().unwrap_or(&p.unit), used.iter().filter(|u| **u).count())?;
 
         // Estimands: horizons and the ATT.
         let e1: Vec<i64> = rows1.iter().map(|&i| data.event_time(i).unwrap_or_default()).collect();

@@ -670,7 +670,8 @@ impl Validated<TwfeEventStudy> {
         }
         let observed = |i: usize| !data.y[i].is_nan();
         if !rows.iter().any(|&i| observed(i) && data.event_time(i).map(|e| e.clamp(lo, hi)) == Some(p.reference)) {
-            let seen: Vec<i64> = es.iter().copied().filter(|&e| rows.iter().any(|&i| observed(i) && key(i) == Some(e))).collect();
+            let seen: Vec<i64> =
+                es.iter().copied().filter(|&e| rows.iter().any(|&i| observed(i) && key(i) == Some(e))).collect();
             return Err(DidError::ReferenceNotObserved {
                 estimator: "event_study",
                 reference: p.reference,
@@ -696,9 +697,30 @@ impl Validated<TwfeEventStudy> {
             .map(|(_, e)| e.to_string())
             .collect();
         if has_never && !lost.is_empty() {
+            // Name the cohorts never observed at the reference (the usual cause).
+            let mut without: Vec<i64> = rows.iter().filter_map(|&i| data.cohort(i)).collect();
+            without.sort_unstable();
+            without.dedup();
+            without.retain(|&g| {
+                !rows.iter().any(|&i| {
+                    data.cohort(i) == Some(g)
+                        && observed(i)
+                        && data.event_time(i).map(|e| e.clamp(lo, hi)) == Some(p.reference)
+                })
+            });
+            let cause = if without.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (cohort(s) {} of `{}` are not observed at the reference event time {})",
+                    show_list(&without),
+                    data.timing_column,
+                    p.reference
+                )
+            };
             return Err(DidError::NotIdentified {
                 estimator: "event_study",
-                what: format!("event time(s) {}", lost.join(", ")),
+                what: format!("event time(s) {}{cause}", lost.join(", ")),
                 advice: "check that every cohort is observed at the reference event time and that the periods are consecutive",
             }
             .into());

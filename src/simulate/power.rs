@@ -651,7 +651,10 @@ mod tests {
 
     #[test]
     fn power_rejects_zero_reps_and_bad_levels() {
-        assert!(matches!(Power::default().reps(1).validate(), Err(Error::Params(ParamsError::InvalidParam { name: "reps", .. }))));
+        assert!(matches!(
+            Power::default().reps(1).validate(),
+            Err(Error::Params(ParamsError::InvalidParam { name: "reps", .. }))
+        ));
         assert!(matches!(Power::default().alpha(1.5).validate(), Err(Error::Params(_))));
         assert!(matches!(Power::default().power_target(0.01).validate(), Err(Error::Params(_))));
         assert!("cs".parse::<PowerEstimator>().is_err());

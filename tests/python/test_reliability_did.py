@@ -73,7 +73,7 @@ def test_event_times_collinear_with_unit_effects_are_an_error_not_a_hidden_refer
     # Observed in even periods; cohort 4 sees only even event times, cohort 5 only odd ones
     # (including the reference -1): cohort 4's dummies sum to its unit effects.
     df = _panel(periods=range(2, 11, 2), cohorts=(0, 0, 4, 5))
-    with pytest.raises(exc.IdentificationError, match="not identified"):
+    with pytest.raises(exc.IdentificationError, match=r"cohort\(s\) 4 of `g` are not observed at the reference event time -1\) not identified"):
         vk.event_study(df, **ROLES)
     with pytest.raises(exc.IdentificationError, match=r"cohort\(s\) 4 .* event time -1"):
         vk.sun_abraham(df, **ROLES)
