@@ -95,7 +95,7 @@ def logrank(
     --------
     >>> import pandas as pd, virkning as vk
     >>> df = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 1, 1, 1, 0, 1], "g": [0, 1, 0, 1, 0, 1]})
-    >>> vk.logrank(df, duration="t", event="e", group="g").glance()["df"].iloc[0]
+    >>> int(vk.logrank(df, duration="t", event="e", group="g").glance()["df"].iloc[0])
     1
     """
     df = _data.as_frame(data)
