@@ -346,7 +346,11 @@ pub fn fit_glm_columns(
     // the scale of weights with mean 1, so that weights times any constant give the same fit.
     let wscale = weights.map_or(1.0, |w| {
         let s: f64 = w.iter().sum();
-        if s > 0.0 && s.is_finite() { s / w.len() as f64 } else { 1.0 }
+        if s > 0.0 && s.is_finite() {
+            s / w.len() as f64
+        } else {
+            1.0
+        }
     });
     let mut mu: Vec<f64> = match family {
         Family::Binomial => y.iter().zip(&m).map(|(y, m)| (m * y + 0.5) / (m + 1.0)).collect(),
