@@ -1,6 +1,7 @@
 //! Property-based tests (proptest) of the boundary invariants of issue 16: the formula grammar
-//! treats a repeated factor as one factor (as fixest), weights are scale-free in `feols` and
-//! `mixed`, row order never changes a fit, and `feols` equals least squares solved directly.
+//! treats a repeated factor as one factor (as fixest), weights are scale-free in `feols` (and in
+//! the `glm` estimates, whose prior weights scale the information), row order never changes a
+//! fit, and `feols` equals least squares solved directly.
 //!
 //! `PROPTEST_CASES` sets the number of cases (default 32 here; the slow profile runs 1,000:
 //! `PROPTEST_CASES=1000 cargo test --release --test properties`).
@@ -10,7 +11,7 @@ use std::borrow::Cow;
 use proptest::prelude::*;
 use virkning::data::{Column, Frame};
 use virkning::inference::VcovType;
-use virkning::regression::{Feols, Formula, FormulaFactor as Factor, Vcov};
+use virkning::regression::{Family, Feols, Formula, FormulaFactor as Factor, Glm, Vcov};
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
@@ -43,6 +44,13 @@ fn data() -> impl Strategy<Value = Data> {
                 Data { y, x1, x2, w, fe, cl }
             })
     })
+}
+
+impl Data {
+    /// A second noise draw derived from the data (for count outcomes).
+    fn e_noise(&self) -> Vec<f64> {
+        self.x2.iter().zip(&self.w).map(|(x, w)| 0.3 * (x * w).sin()).collect()
+    }
 }
 
 fn frame(d: &Data, w_scale: f64, order: &[usize]) -> Frame<'static> {
@@ -182,5 +190,23 @@ proptest! {
         let beta = wls(&cols, &d.y, &d.w);
         prop_assert!(close(fit.coef("x1").unwrap().estimate, beta[0], 1e-7), "x1 {} vs {}", fit.coef("x1").unwrap().estimate, beta[0]);
         prop_assert!(close(fit.coef("x2").unwrap().estimate, beta[1], 1e-7));
+    }
+
+    /// Poisson prior weights times c: the same estimates, standard errors times 1/sqrt(c).
+    #[test]
+    fn glm_weights_scale_only_the_information(d in data(), e in -200i32..=200) {
+        let order: Vec<usize> = (0..d.y.len()).collect();
+        let counts: Vec<f64> = d.x1.iter().zip(&d.e_noise()).map(|(x, u)| (0.2 + 0.1 * x + u).exp().round()).collect();
+        let with_counts = |s: f64| {
+            let f = frame(&d, s, &order);
+            f.with_column("n", Column::Float(Cow::Owned(counts.clone()))).unwrap()
+        };
+        let fit = |s: f64| Glm::new("n ~ x1 + x2", Family::Poisson).weights("w").fit(&with_counts(s));
+        let c = 10f64.powi(e);
+        let (Ok(base), Ok(scaled)) = (fit(1.0), fit(c)) else { return Ok(()) };
+        for (a, b) in base.coefficients.iter().zip(&scaled.coefficients) {
+            prop_assert!(close(a.estimate, b.estimate, 1e-8), "1e{e}: {} vs {}", a.estimate, b.estimate);
+            prop_assert!(close(a.std_error, b.std_error * c.sqrt(), 1e-7), "1e{e}: se {} vs {}", a.std_error, b.std_error);
+        }
     }
 }

@@ -12,8 +12,9 @@
 //! step solves $(X'WX)\beta = X'Wz$ with $z_i = \eta_i + (y_i - \mu_i)/V(\mu_i)$ (Fisher scoring
 //! = Newton). Start: $\mu_i = (m_i y_i + 1/2)/(m_i + 1)$ (binomial), $\mu_i = y_i + \bar y$ / 2
 //! (Poisson), $\mu_i = y_i$ (Gaussian). A step that increases the deviance is halved (up to 30
-//! times). Convergence: $|D_{t} - D_{t-1}| / (|D_t| + 0.1) < \text{tol}$ (R's `glm.control`
-//! rule, default tol 1e-10, tighter than R's 1e-8).
+//! times). Convergence: $|D_{t} - D_{t-1}| / (|D_t| + 0.1\,\bar w) < \text{tol}$ (R's `glm.control`
+//! rule, default tol 1e-10, tighter than R's 1e-8), with $\bar w$ the mean of the `weights` (1
+//! without): the rule is the same for weights times any constant, so the fit is too.
 //!
 //! The inverse information $(X'WX)^{-1}$ at the optimum is the model-based variance for the
 //! binomial and Poisson families (dispersion 1); for the Gaussian it is multiplied by the
@@ -341,6 +342,16 @@ pub fn fit_glm_columns(
         return Err(RegressionError::InvalidGlmInput { reason: "every prior weight is zero".into() }.into());
     }
     let ybar = y.iter().zip(&a).map(|(y, a)| y * a).sum::<f64>() / sa;
+    // The deviance scales with the weights: the stopping and step-halving rules compare it on
+    // the scale of weights with mean 1, so that weights times any constant give the same fit.
+    let wscale = weights.map_or(1.0, |w| {
+        let s: f64 = w.iter().sum();
+        if s > 0.0 && s.is_finite() {
+            s / w.len() as f64
+        } else {
+            1.0
+        }
+    });
     let mut mu: Vec<f64> = match family {
         Family::Binomial => y.iter().zip(&m).map(|(y, m)| (m * y + 0.5) / (m + 1.0)).collect(),
         Family::Poisson => y.iter().map(|y| (y + ybar) / 2.0 + 1e-3).collect(),
@@ -377,7 +388,7 @@ pub fn fit_glm_columns(
         let mut new_mu: Vec<f64> = new_eta.iter().map(|e| family.inverse_link(*e)).collect();
         let mut new_dev = deviance(family, &y, &new_mu, &a);
         let mut halvings = 0;
-        while it > 1 && (!new_dev.is_finite() || new_dev > dev * (1.0 + 1e-12) + 1e-12) && halvings < 30 {
+        while it > 1 && (!new_dev.is_finite() || new_dev > dev * (1.0 + 1e-12) + 1e-12 * wscale) && halvings < 30 {
             step = step.iter().zip(&beta).map(|(s, b)| (s + b) / 2.0).collect();
             new_eta = linear(&step);
             new_mu = new_eta.iter().map(|e| family.inverse_link(*e)).collect();
@@ -387,7 +398,7 @@ pub fn fit_glm_columns(
         beta = step;
         eta = new_eta;
         mu = new_mu;
-        last_change = (new_dev - dev).abs() / (new_dev.abs() + 0.1);
+        last_change = (new_dev - dev).abs() / (new_dev.abs() + 0.1 * wscale);
         dev = new_dev;
         if last_change < opts.tol {
             converged = true;
