@@ -4,6 +4,13 @@ Usage:
     python bench/bench_att_gt.py                  # 500 ... 500,000 units, all libraries
     python bench/bench_att_gt.py --sizes 500 5000 --timeout 60
     python bench/bench_att_gt.py --report-from bench/logs/att_gt-1.jsonl
+    python bench/bench_att_gt.py --variants all --sizes 50000 --peers-python /work/venvs/peers/bin/python
+
+``--variants`` times realistic input instead (virkning vs diff-diff, each (variant, library,
+size) in its own subprocess, best of 3 after a warm-up on the same variant): rows sorted or
+shuffled, integer, text, categorical or large-integer unit ids, 0, 1 or 5 time-invariant
+covariates (see ``VARIANTS``); the load average is logged with each line. Its table is a
+separate section of bench/RESULTS.md.
 
 Task timed: doubly robust ATT(g,t) (never-treated controls, varying base period, no
 covariates) plus the dynamic (event-study) aggregation with analytic standard errors, from a
@@ -33,6 +40,50 @@ from bench_feols import _rss_now_kib, _rss_peak_kib, write_section
 
 SIZES = [500, 5_000, 50_000, 500_000]
 LIBRARIES = ["virkning", "diff-diff", "csdid", "differences"]
+# Input variants: (row order, unit id type, number of covariates).
+VARIANTS = {
+    "sorted": ("sorted", "int", 0),
+    "shuffled": ("shuffled", "int", 0),
+    "text": ("sorted", "text", 0),
+    "shuffled+text": ("shuffled", "text", 0),
+    "categorical": ("shuffled", "category", 0),
+    "large-int": ("shuffled", "large-int", 0),
+    "1 covariate": ("sorted", "int", 1),
+    "5 covariates": ("sorted", "int", 5),
+    "1 covariate, shuffled+text": ("shuffled", "text", 1),
+}
+
+
+def generate_variant(n: int, variant: str, seed: int = 7):
+    """``generate`` with the variant's row order, unit ids and covariates: ``k`` standard normal
+    time-invariant covariates ``x0..``, the first shifting the outcome (0.2 x0) and the odds of
+    being treated (cohorts drawn with probability rising in x0)."""
+    import numpy as np
+    import pandas as pd
+
+    order, ids, k = VARIANTS[variant]
+    rng = np.random.default_rng(seed)
+    T = 10
+    x = rng.normal(size=(n, max(k, 1)))
+    treated = rng.random(n) < 1 / (1 + np.exp(-(0.85 + 0.5 * x[:, 0])))
+    g = np.where(treated, rng.integers(4, 9, n), 0)
+    unit = np.repeat(np.arange(n), T)
+    t = np.tile(np.arange(1, T + 1), n)
+    gg = np.repeat(g, T)
+    e = t - gg
+    effect = np.where((gg > 0) & (e >= 0), 0.1 * (e + 1), 0.0)
+    y = rng.normal(size=n)[unit] + 0.05 * t + effect + (0.2 * x[unit, 0] if k else 0) + rng.normal(size=n * T)
+    cols = {"id": unit + 1, "t": t, "g": gg, "y": y, **{f"x{j}": x[unit, j] for j in range(k)}}
+    df = pd.DataFrame(cols)
+    if ids == "text":
+        df["id"] = np.char.add("unit_", np.char.zfill((unit + 1).astype(str), 7)).astype(object)
+    elif ids == "category":
+        df["id"] = pd.Categorical(np.char.add("unit_", (unit + 1).astype(str)))
+    elif ids == "large-int":
+        df["id"] = (rng.permutation(n).astype(np.int64) * 1_000_003 + 19_000_000_000_000)[unit]
+    if order == "shuffled":
+        df = df.iloc[rng.permutation(len(df))].reset_index(drop=True)
+    return df
 
 
 def generate(n: int, seed: int = 7):
@@ -51,7 +102,7 @@ def generate(n: int, seed: int = 7):
     return pd.DataFrame({"id": unit, "t": t, "g": gg, "y": y})
 
 
-def _fitter(lib: str):
+def _fitter(lib: str, covariates: list[str] | None = None):
     """A function frame -> {event_time: (estimate, std_error)} for one library."""
     import warnings
 
@@ -60,7 +111,10 @@ def _fitter(lib: str):
         import virkning as vk
 
         def fit(df):
-            agg = vk.att_gt(df, outcome="y", unit="id", time="t", cohort="g", method="dr").aggregate("dynamic")
+            res = vk.att_gt(df, outcome="y", unit="id", time="t", cohort="g", method="dr", covariates=covariates)
+            if covariates is not None:  # the variants also time the overall ATT
+                res.aggregate("simple")
+            agg = res.aggregate("dynamic")
             return {r["event_time"]: (r["estimate"], r["std_error"]) for r in agg._rows()}
 
         return fit
@@ -69,7 +123,8 @@ def _fitter(lib: str):
 
         def fit(df):
             r = CallawaySantAnna(estimation_method="dr", n_bootstrap=0, cband=False).fit(
-                df, outcome="y", unit="id", time="t", first_treat="g", aggregate="event_study")
+                df, outcome="y", unit="id", time="t", first_treat="g", aggregate="event_study",
+                covariates=covariates or None)
             return {int(k): (v["effect"], v["se"]) for k, v in r.event_study_effects.items()}
 
         return fit
@@ -132,6 +187,91 @@ def run_one(lib: str, n: int) -> dict:
     return res
 
 
+def run_json(argv: list[str], timeout: float, row: dict, env: dict | None = None) -> dict:
+    """Run a benchmark subprocess and parse the JSON line it prints last; on a timeout or a
+    failure, ``row`` with an ``error``."""
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except subprocess.TimeoutExpired:
+        return {**row, "error": f"stopped after {timeout:.0f} s"}
+    except (IndexError, json.JSONDecodeError):
+        return {**row, "error": (proc.stderr.strip().splitlines() or ["no output"])[-1][:160]}
+
+
+def run_variant(lib: str, variant: str, n: int) -> dict:
+    """One (library, variant, size): best of 3 after a warm-up on 500 units of the same variant."""
+    k = VARIANTS[variant][2]
+    if lib == "virkning-before":  # an earlier build, from --before (for before/after tables)
+        sys.path.insert(0, os.environ["VK_BEFORE"])
+    fit = _fitter("virkning" if lib == "virkning-before" else lib, [f"x{j}" for j in range(k)])
+    fit(generate_variant(500, variant, seed=1))
+    df = generate_variant(n, variant)
+    times, out = [], None
+    for _ in range(3):
+        t0 = time.perf_counter()
+        try:
+            out = fit(df)
+        except Exception as e:  # a peer that fails is reported, not fatal
+            return {"lib": lib, "variant": variant, "n": n, "error": f"{type(e).__name__}: {str(e)[:120]}"}
+        times.append(time.perf_counter() - t0)
+        if times[-1] > 20:
+            break
+    return {"lib": lib, "variant": variant, "n": n, "seconds": min(times), "load": os.getloadavg(),
+            "dynamic": {str(kk): v for kk, v in out.items()}}
+
+
+def variants_main(args) -> None:
+    names = list(VARIANTS) if args.variants == ["all"] else args.variants
+    rows = []
+    for n in args.sizes:
+        for variant in names:
+            for lib in ("virkning", "diff-diff", *(["virkning-before"] if args.before else [])):
+                py = args.peers_python if lib == "diff-diff" and args.peers_python else sys.executable
+                env = {**os.environ, "VK_BEFORE": args.before or ""}
+                res = run_json([py, __file__, "--one-variant", lib, variant, str(n)], args.timeout,
+                               {"lib": lib, "variant": variant, "n": n}, env)
+                rows.append(res)
+                print(json.dumps(res), flush=True)
+    variants_report(rows, " ".join(sys.argv[1:]))
+
+
+def variants_report(rows: list[dict], argv: str) -> None:
+    lines = [
+        "# Callaway & Sant'Anna on realistic input: virkning vs diff-diff by input variant",
+        "",
+        f"Run {datetime.date.today().isoformat()} with `{('python bench/bench_att_gt.py ' + argv).strip()}` on "
+        f"{os.cpu_count()} cores shared with other jobs (load average in the log lines); virkning "
+        f"{_version('virkning')}, diff-diff 3.13 (separate venv, `--peers-python`). Doubly robust ATT(g,t) "
+        "(never-treated controls, varying base period) plus the simple and dynamic aggregations with analytic "
+        "standard errors (diff-diff: `aggregate=\"event_study\"`), units x 10 periods, from a pandas frame; "
+        "best of 3 after a warm-up, both libraries in the same run. Covariates are time-invariant. Agreement: "
+        "largest relative difference over the event-time estimates and standard errors. \"before\": the virkning "
+        "build given by `--before` (here main at 33328c9, before the issue-23 work), timed in the same run.",
+        "",
+        "| units | input | virkning (s) | diff-diff (s) | diff-diff / virkning | max rel. diff | before (s) | "
+        "diff-diff / before | load |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n in sorted({r["n"] for r in rows}):
+        for variant in dict.fromkeys(r["variant"] for r in rows if r["n"] == n):
+            by = {r["lib"]: r for r in rows if r["n"] == n and r["variant"] == variant}
+            v, d = by.get("virkning", {}), by.get("diff-diff", {})
+            vs = f"{v['seconds']:.4f}" if "seconds" in v else v.get("error", "")
+            ds = f"{d['seconds']:.4f}" if "seconds" in d else d.get("error", "")
+            ratio = f"{d['seconds'] / v['seconds']:.1f}x" if "seconds" in v and "seconds" in d else ""
+            diff = f"{_max_rel(d['dynamic'], v['dynamic']):.1e}" if ratio else ""
+            load = f"{v['load'][0]:.1f}" if "load" in v else ""
+            b = by.get("virkning-before", {})
+            bs = f"{b['seconds']:.4f}" if "seconds" in b else b.get("error", "")
+            bratio = f"{d['seconds'] / b['seconds']:.1f}x" if "seconds" in b and "seconds" in d else ""
+            lines.append(f"| {n:,} | {variant} | {vs} | {ds} | {ratio} | {diff} | {bs} | {bratio} | {load} |")
+    lines += ["", "JSON lines of the runs behind the table are kept in `bench/logs/` (see `bench/logs/README.md`).", ""]
+    text = "\n".join(lines)
+    write_section(Path(__file__).with_name("RESULTS.md"), text)
+    print(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", nargs="*", type=int, default=SIZES)
@@ -139,7 +279,22 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=120, help="seconds before a run is stopped")
     ap.add_argument("--report-from", nargs="*", metavar="LOG")
     ap.add_argument("--one", nargs=2, metavar=("LIB", "N"), help=argparse.SUPPRESS)
+    ap.add_argument("--variants", nargs="*", help="input variants to time (names of VARIANTS, or all)")
+    ap.add_argument("--peers-python", help="interpreter with diff-diff for the peer runs of --variants")
+    ap.add_argument("--before", help="python/ directory of an earlier virkning build, timed as virkning-before")
+    ap.add_argument("--one-variant", nargs=3, metavar=("LIB", "VARIANT", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one_variant:
+        print(json.dumps(run_variant(args.one_variant[0], args.one_variant[1], int(args.one_variant[2]))))
+        return
+    if args.variants:
+        rows = [json.loads(line) for log in args.report_from or [] for line in Path(log).read_text().splitlines()
+                if line.startswith("{")]
+        if rows:
+            variants_report(rows, " ".join(sys.argv[1:]))
+        else:
+            variants_main(args)
+        return
     if args.one:
         print(json.dumps(run_one(args.one[0], int(args.one[1]))))
         return
@@ -154,15 +309,9 @@ def main() -> None:
             if lib in stopped:
                 res = {"lib": lib, "n": n, "error": "skipped (a smaller size timed out)"}
             else:
-                try:
-                    proc = subprocess.run([sys.executable, __file__, "--one", lib, str(n)],
-                                          capture_output=True, text=True, timeout=args.timeout)
-                    res = json.loads(proc.stdout.strip().splitlines()[-1])
-                except subprocess.TimeoutExpired:
-                    res = {"lib": lib, "n": n, "error": f"stopped after {args.timeout:.0f} s"}
+                res = run_json([sys.executable, __file__, "--one", lib, str(n)], args.timeout, {"lib": lib, "n": n})
+                if "stopped after" in res.get("error", ""):
                     stopped.add(lib)
-                except (IndexError, json.JSONDecodeError):
-                    res = {"lib": lib, "n": n, "error": (proc.stderr.strip().splitlines() or ["no output"])[-1][:120]}
             rows.append(res)
             print(json.dumps(res), flush=True)
     report(rows, " ".join(sys.argv[1:]))

@@ -115,6 +115,49 @@ def _column(s: nw.Series) -> Any:
         if arr.dtype == object:  # nullable extension arrays hold pd.NA / None
             arr = np.array([_to_float(v) for v in arr], dtype=np.float64)
         return np.ascontiguousarray(arr, dtype=np.float64)
+    return _codes(s)
+
+
+def _codes(s: nw.Series) -> tuple[np.ndarray, list[str]]:
+    """A text, categorical or other non-numeric column as ``(codes, labels)``: the labels are the
+    distinct values as text, sorted; codes index them, -1 for missing (what
+    ``np.unique(return_inverse=True)`` gives on the text). Factorised once by the frame library
+    (pandas ``factorize`` or categorical codes, polars ``Enum`` codes), then only the distinct
+    values are sorted (``np.argsort``): no Python loop over the rows."""
+    native = s.to_native()
+    pd = sys.modules.get("pandas")
+    pl = sys.modules.get("polars")
+    if pd is not None and isinstance(native, pd.Series):
+        if isinstance(native.dtype, pd.CategoricalDtype):
+            cats = native.cat.categories
+            labels = cats if pd.api.types.is_string_dtype(cats.dtype) else cats.map(str)
+            return _sorted_codes(native.cat.codes.to_numpy(), np.asarray(labels, dtype=object))
+        if pd.api.types.is_string_dtype(native.dtype):
+            codes, uniques = pd.factorize(native, use_na_sentinel=True)
+            return _sorted_codes(codes, np.asarray(uniques, dtype=object))
+    if pl is not None and isinstance(native, pl.Series) and (
+            native.dtype == pl.String or isinstance(native.dtype, (pl.Categorical, pl.Enum))):
+        text = native.cast(pl.String)
+        labels = text.drop_nulls().unique().sort()
+        # An Enum's physical codes index its categories: here the sorted distinct values.
+        codes = text.cast(pl.Enum(labels)).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+        return np.ascontiguousarray(codes, dtype=np.int64), labels.to_list()
+    return _codes_by_text(s)
+
+
+def _sorted_codes(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Codes into the distinct texts ``labels`` (object array) recoded into their sorted order
+    (codes -1 stay -1), the labels sorted."""
+    codes = np.asarray(codes, dtype=np.int64)
+    order = np.argsort(labels.astype(str), kind="stable")
+    rank = np.empty(len(labels) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(labels), dtype=np.int64)
+    rank[-1] = -1  # code -1 (missing) indexes the last slot
+    return rank[codes], labels[order].tolist()
+
+
+def _codes_by_text(s: nw.Series) -> tuple[np.ndarray, list[str]]:
+    """``(codes, labels)`` of any other column through the text of each value (dates, objects)."""
     values = s.to_numpy()
     missing = np.asarray(s.is_null().to_numpy(), dtype=bool) if s.null_count() else None
     present = values if missing is None else values[~missing]

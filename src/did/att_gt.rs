@@ -16,7 +16,11 @@
 //! (units by default, or any variable constant within units, such as a region), the multiplier
 //! bootstrap and every aggregation ([`super::aggregate`]).
 //!
-//! Cost: a sorted balanced panel is prepared without encoding ids (`att_gt_sorted.rs`). Cells
+//! Cost: a sorted balanced panel is prepared without encoding ids (`att_gt_sorted.rs`); any
+//! other balanced panel is counting-sorted into that layout once its ids are coded. Cells with
+//! covariates that have the same units and covariate values share one [`Design`] (the
+//! propensity score and the Gram matrices: with time-invariant covariates and never-treated
+//! controls one per cohort, not one per cell). Cells
 //! without covariates are differences of weighted mean changes: one parallel pass over chunks
 //! of units sums every cell's part at once, and they keep their means instead of influence
 //! values (evaluated from the outcomes when needed); cells with covariates run the 2x2
@@ -395,6 +399,8 @@ fn drop_collinear_covariates(prep: &mut Prepared, names: &[String]) -> Vec<Strin
 /// The columns `att_gt` reads with the rows put in (unit, period) order, for the sorted path,
 /// when the panel is balanced (one row per unit and period; [`Panel::new`] has checked that no
 /// pair repeats): row `i` goes to `unit * T + period` (a counting sort with one slot per row).
+/// Ids are coded once by [`Panel::new`] (a lookup table for integer ids, the frame library's
+/// codes for text and categories).
 /// Units become their level index in [`Panel`]'s order and periods their values, so the sorted
 /// path sees the units in the order the general path uses; it still validates everything and
 /// declines (`None`) whatever the general path must decide. `None` also for parameters or
@@ -405,9 +411,15 @@ fn sorted_copy(p: &AttGt, frame: &Frame<'_>, panel: &Panel) -> Option<Frame<'sta
     if !sorted::eligible(p) || n != nu * nt || u32::try_from(n).is_err() {
         return None;
     }
-    let mut perm = vec![0u32; n];
-    for (i, (&u, &t)) in panel.unit.codes.iter().zip(&panel.time.codes).enumerate() {
-        perm[u as usize * nt + t as usize] = i as u32;
+    let slot: Vec<u32> = panel.unit.codes.iter().zip(&panel.time.codes).map(|(&u, &t)| u * nt as u32 + t).collect();
+    // Scattered (sequential reads, each row written once): every slot is filled since the
+    // panel is balanced without repeated pairs.
+    fn scatter<T: Copy + Default>(v: &[T], slot: &[u32]) -> Vec<T> {
+        let mut out = vec![T::default(); v.len()];
+        for (&x, &s) in v.iter().zip(slot) {
+            out[s as usize] = x;
+        }
+        out
     }
     let mut names: Vec<&str> = vec![&p.outcome, &p.cohort];
     names.extend(p.covariates.iter().map(String::as_str));
@@ -419,8 +431,8 @@ fn sorted_copy(p: &AttGt, frame: &Frame<'_>, panel: &Panel) -> Option<Frame<'sta
     let gathered: Vec<Option<Column<'static>>> = names
         .par_iter()
         .map(|name| match frame.column(name).ok()? {
-            Column::Float(v) => Some(Column::Float(Cow::Owned(perm.iter().map(|&i| v[i as usize]).collect()))),
-            Column::Int(v) => Some(Column::Int(Cow::Owned(perm.iter().map(|&i| v[i as usize]).collect()))),
+            Column::Float(v) => Some(Column::Float(Cow::Owned(scatter(v, &slot)))),
+            Column::Int(v) => Some(Column::Int(Cow::Owned(scatter(v, &slot)))),
             Column::Categorical { .. } => None,
         })
         .collect();

@@ -1,7 +1,9 @@
 //! `att_gt` preparation when the rows arrive as a sorted balanced panel ([`SortedPanel`]:
-//! integer ids ascending, every unit in the same periods) and nothing but the outcome and the
-//! cohort is used (no covariates, weights, clusters above the unit or 0/1 treatment column).
+//! integer ids ascending, every unit in the same periods) and only the outcome, the cohort and
+//! float covariates are used (no weights, clusters above the unit or 0/1 treatment column).
 //! That is the common case, and it needs no id encoding: unit `u`'s rows are `u*T..(u+1)*T`.
+//! Other balanced panels (shuffled rows, text, categorical or wide integer ids) are put in this
+//! layout by a counting sort first (`sorted_copy` in `att_gt.rs`).
 //!
 //! Cost: one parallel pass over fixed chunks of units reads each row once: it checks the layout
 //! ([`SortedPanel::fits`]), that each unit's cohort is one valid value and its outcomes are
@@ -14,7 +16,10 @@
 //! controls alike: a cell's control mean is the size-weighted mean of its control blocks'
 //! means); the period-wise outcome copy is made only when asked for (`outcomes`).
 //!
-//! Anything unusual (a missing or infinite outcome, an invalid or varying cohort, no
+//! Covariates must be finite in every row; they are stored once per unit when every unit's
+//! values are the same in all periods (checked per chunk), else per unit and period.
+//!
+//! Anything unusual (a missing or infinite outcome or covariate, an invalid or varying cohort, no
 //! never-treated units, fewer than two periods, non-float outcomes, rows out of the layout,
 //! periods spanning more than [`MAX_SPAN`], 0 among the periods: a cohort 0 may be ambiguous)
 //! returns `None` and the general [`super::prepare`] handles it, with its drops, reports and
@@ -107,7 +112,11 @@ pub(super) fn prepare(p: &AttGt, frame: &Frame<'_>, outcomes: bool) -> Option<Pr
             .map(|(cohort, n_units)| CohortCount { cohort, n_units })
             .collect(),
     };
-    let moments: Vec<BlockMoments> = std::iter::once(never).chain(treated_moments.into_values()).collect();
+    let moments: Vec<BlockMoments> = if k > 0 {
+        Vec::new() // counts only (see `level_moments`)
+    } else {
+        std::iter::once(never).chain(treated_moments.into_values()).collect()
+    };
     let missing_by_column = std::iter::once(&p.outcome).chain(&p.covariates).map(|c| (c.clone(), 0)).collect();
     let drops = DidDrops { n_input_rows: scan.y.len(), missing_by_column, ..Default::default() };
     let parts = Prepared {
@@ -304,6 +313,11 @@ impl Scan<'_> {
     fn level_moments(&self, units: &[u32], batch: &mut [f64]) -> BlockMoments {
         let nt = self.sp.n_periods();
         let (mut acc, mut part) = (BlockMoments::empty(nt), BlockMoments::empty(nt));
+        if !self.x.is_empty() {
+            // With covariates the cells are not in closed form: only the counts are needed.
+            acc.n = units.len() as f64;
+            return acc;
+        }
         for batch_units in units.chunks(BATCH) {
             for (k, &u) in batch_units.iter().enumerate() {
                 let u = u as usize;

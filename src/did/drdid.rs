@@ -168,55 +168,82 @@ impl Design {
         Ok(out)
     }
 
-    /// Weighted OLS of `dy` on the design among controls: fitted values for everyone and the
-    /// control residual weights `w (1-D) (dy - fit)`.
-    fn control_ols(&self, c: &Cell, dy: &[f64]) -> Result<(Vec<f64>, Vec<f64>), CellFailure> {
+    /// The control outcome regression's coefficients for outcome changes `dy`.
+    fn control_beta(&self, c: &Cell, dy: &[f64]) -> Result<Vec<f64>, CellFailure> {
         let rhs = cross(&c.x, c.n, c.p, dy, Some(&self.w0));
         let (beta, _) = spd_solve_inverse(&self.g0, &rhs, "outcome regression")
             .map_err(|_| CellFailure::Singular("outcome regression"))?;
         if beta.iter().any(|b| !b.is_finite()) {
             return Err(CellFailure::Singular("outcome regression"));
         }
-        let fitted = rows_dot(&c.x, c.n, c.p, &beta);
-        let score = (0..c.n).map(|i| self.w0[i] * (dy[i] - fitted[i])).collect();
-        Ok((fitted, score))
+        Ok(beta)
     }
 
     /// The estimate and influence function for outcome changes `dy` over the design's units.
+    /// Fused passes over the units (the sums in the order of the one-cell estimators, so the
+    /// same bits): fitted values and residuals with the two weighted means, the propensity
+    /// estimation effect's moments, then the influence values.
     pub(crate) fn fit(&self, c: &Cell, dy: &[f64]) -> Result<CellFit, CellFailure> {
-        let n = c.n;
+        let (n, p) = (c.n, c.p);
+        let nf = n as f64;
+        let x = &c.x;
         let (wt, wc, mwt, mwc) = (&self.wt, &self.wc, self.mwt, self.mwc);
+        let dot = |b: &[f64], i: usize| {
+            let mut acc = b[0];
+            for j in 1..p {
+                acc += x[j * n + i] * b[j];
+            }
+            acc
+        };
         if self.method == EstMethod::Reg {
-            let (fitted, score) = self.control_ols(c, dy)?;
-            let eta_treat = mean((0..n).map(|i| wt[i] * dy[i]), n) / mwt;
-            let eta_cont = mean((0..n).map(|i| wt[i] * fitted[i]), n) / mwt;
+            let beta = self.control_beta(c, dy)?;
+            let fitted: Vec<f64> = (0..n).map(|i| dot(&beta, i)).collect();
+            let (mut st, mut sc) = (0.0, 0.0);
+            for i in 0..n {
+                st += wt[i] * dy[i];
+                sc += wt[i] * fitted[i];
+            }
+            let (eta_treat, eta_cont) = (st / nf / mwt, sc / nf / mwt);
             let inf = (0..n)
                 .map(|i| {
+                    let score = self.w0[i] * (dy[i] - fitted[i]);
                     let treat = (wt[i] * dy[i] - wt[i] * eta_treat) / mwt;
-                    let cont = (wt[i] * fitted[i] - wt[i] * eta_cont + score[i] * self.a1[i]) / mwt;
+                    let cont = (wt[i] * fitted[i] - wt[i] * eta_cont + score * self.a1[i]) / mwt;
                     treat - cont
                 })
                 .collect();
             return Ok(CellFit { att: eta_treat - eta_cont, inf, n_trimmed: 0 });
         }
-        let ols = if self.method == EstMethod::Dr { Some(self.control_ols(c, dy)?) } else { None };
-        let resid: Vec<f64> = match &ols {
-            Some((fitted, _)) => (0..n).map(|i| dy[i] - fitted[i]).collect(),
-            None => dy.to_vec(),
+        let dr = self.method == EstMethod::Dr;
+        let resid: Vec<f64> = if dr {
+            let beta = self.control_beta(c, dy)?;
+            (0..n).map(|i| dy[i] - dot(&beta, i)).collect()
+        } else {
+            dy.to_vec()
         };
-        let eta_treat = mean((0..n).map(|i| wt[i] * resid[i]), n) / mwt;
-        let eta_cont = mean((0..n).map(|i| wc[i] * resid[i]), n) / mwc;
-        // Estimation effect of the propensity score.
-        let m2 = wmeans(&c.x, n, c.p, &(0..n).map(|i| wc[i] * (resid[i] - eta_cont)).collect::<Vec<_>>());
-        let a2 = rows_dot(&c.x, n, c.p, &matvec(&self.hess, &m2));
+        let (mut st, mut sc) = (0.0, 0.0);
+        for i in 0..n {
+            st += wt[i] * resid[i];
+            sc += wc[i] * resid[i];
+        }
+        let (eta_treat, eta_cont) = (st / nf / mwt, sc / nf / mwc);
+        // Estimation effect of the propensity score: a2 = X hess mean(x wc (resid - eta_cont)).
+        let mut m2 = vec![0.0; p];
+        for i in 0..n {
+            let v = wc[i] * (resid[i] - eta_cont);
+            m2[0] += v;
+            for j in 1..p {
+                m2[j] += x[j * n + i] * v;
+            }
+        }
+        m2.iter_mut().for_each(|m| *m /= nf);
+        let b2 = matvec(&self.hess, &m2);
         let inf = (0..n)
             .map(|i| {
-                let (s, a1, a3) = match &ols {
-                    Some((_, score)) => (score[i], self.a1[i], self.a3[i]),
-                    None => (0.0, 0.0, 0.0),
-                };
+                let a2 = dot(&b2, i);
+                let (s, a1, a3) = if dr { (self.w0[i] * resid[i], self.a1[i], self.a3[i]) } else { (0.0, 0.0, 0.0) };
                 let treat = (wt[i] * resid[i] - wt[i] * eta_treat - s * a1) / mwt;
-                let cont = (wc[i] * resid[i] - wc[i] * eta_cont + self.ps_score[i] * a2[i] - s * a3) / mwc;
+                let cont = (wc[i] * resid[i] - wc[i] * eta_cont + self.ps_score[i] * a2 - s * a3) / mwc;
                 treat - cont
             })
             .collect();
