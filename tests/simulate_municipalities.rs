@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use virkning::data::Frame;
 use virkning::regression::Feols;
 use virkning::simulate::{
-    simulate_municipalities, MunicipalityPanelParams, SimulatedPanel, LEJRE_CODE, LEJRE_KEY, MUNICIPALITY_GROUPS,
-    SPROGPRAKTIK_KEY,
+    simulate_municipalities, MunicipalityPanelParams, SimulatedPanel, FURESOE_CODE, LEJRE_CODE, LEJRE_KEY,
+    MIDDELFART_CODE, MUNICIPALITY_GROUPS, SPROGPRAKTIK_KEY,
 };
 
 fn default_panel() -> SimulatedPanel {
@@ -71,6 +71,13 @@ fn simulate_shape_and_columns() {
         "programme",
         "sprogpraktik_share",
         "true_effect",
+        "partnership_end_year",
+        "partnership_active",
+        "baseline_unemployment",
+        "true_effect_igu",
+        "true_effect_partnership",
+        "true_effect_programme",
+        "true_effect_sprogpraktik",
     ];
     assert_eq!(f.names(), expected);
     let codes: BTreeSet<i64> = values(f, "municipality_code").into_iter().map(|c| c as i64).collect();
@@ -184,6 +191,106 @@ fn simulate_programme_and_adoption() {
     assert!(part.values().all(|&y| y == 0 || (2013..=2022).contains(&y)));
     assert_eq!(part[&LEJRE_CODE], 2015);
     assert_eq!(igu[&LEJRE_CODE], 0);
+    // Middelfart combines IGU (2016) with a partnership (2017); Furesø's runs 2017-2018 only.
+    assert_eq!((igu[&MIDDELFART_CODE], part[&MIDDELFART_CODE]), (2016, 2017));
+    assert_eq!(part[&FURESOE_CODE], 2017);
+    // Several interventions overlap in the same municipalities at different times.
+    let both_differ = igu.iter().filter(|(c, &y)| y > 0 && part[c] > 0 && part[c] != y).count();
+    assert!(both_differ >= 30, "{both_differ} municipalities with IGU and a partnership in different years");
+}
+
+#[test]
+fn simulate_partnerships_can_end() {
+    let p = default_panel();
+    let f = &p.frame;
+    let (code, year) = (values(f, "municipality_code"), values(f, "year"));
+    let (part, active) = (values(f, "partnership"), values(f, "partnership_active"));
+    let (start, end) = (values(f, "partnership_year"), values(f, "partnership_end_year"));
+    let truth = values(f, "true_effect_partnership");
+    let mut ended = BTreeSet::new();
+    for i in 0..f.n_rows() {
+        let on = start[i] > 0.0 && year[i] >= start[i] && (end[i] == 0.0 || year[i] <= end[i]);
+        assert_eq!(active[i], if on { 1.0 } else { 0.0 }, "row {i}");
+        assert!(active[i] <= part[i]);
+        if end[i] > 0.0 {
+            assert_eq!(end[i], start[i] + 1.0, "two-year terms");
+            if year[i] > end[i] {
+                ended.insert(code[i] as i64);
+                // No effect after the agreement ended.
+                assert_eq!(truth[i], 0.0);
+            }
+        }
+        if active[i] == 1.0 {
+            assert!(truth[i] > 0.0);
+        }
+    }
+    assert!(ended.contains(&FURESOE_CODE));
+    assert!((10..=30).contains(&ended.len()), "{} agreements ended", ended.len());
+    let furesoe: Vec<f64> = (0..f.n_rows()).filter(|&i| code[i] as i64 == FURESOE_CODE).map(|i| active[i]).collect();
+    assert_eq!(furesoe.iter().sum::<f64>(), 2.0);
+}
+
+/// Adoption is drawn before, and independently of, the outcome's shocks: changing the shock
+/// process or the effects leaves every adoption year and the baseline unemployment unchanged.
+#[test]
+fn simulate_adoption_ignores_the_outcome_shocks() {
+    let d = default_panel();
+    for p in [
+        MunicipalityPanelParams { shock_sd: 0.05, shock_rho: 0.9, ..Default::default() },
+        MunicipalityPanelParams { effect_scale: 0.0, municipality_sd: 0.0, ..Default::default() },
+    ] {
+        let s = simulate_municipalities(&p).unwrap();
+        for name in
+            ["igu_year", "partnership_year", "partnership_end_year", "baseline_unemployment", "unemployment_rate"]
+        {
+            assert_eq!(values(&s.frame, name), values(&d.frame, name), "{name}");
+        }
+        assert_ne!(values(&s.frame, "employment_rate"), values(&d.frame, "employment_rate"));
+    }
+}
+
+#[test]
+fn simulate_igu_adopters_have_higher_baseline_unemployment() {
+    // The documented selection on an observed frame condition: adopters' baseline unemployment
+    // is higher, which is why the IGU estimates need `unemployment_rate` as a covariate.
+    let p = default_panel();
+    let f = &p.frame;
+    let (igu_year, base, year) = (values(f, "igu_year"), values(f, "baseline_unemployment"), values(f, "year"));
+    let mean = |adopt: bool| {
+        let v: Vec<f64> =
+            (0..f.n_rows()).filter(|&i| year[i] == 2016.0 && (igu_year[i] > 0.0) == adopt).map(|i| base[i]).collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    println!("baseline unemployment: adopters {:.4}, never {:.4}", mean(true), mean(false));
+    assert!(mean(true) > 1.1 * mean(false));
+}
+
+#[test]
+fn simulate_true_att_is_the_mean_over_treated_cells() {
+    let p = default_panel();
+    let f = &p.frame;
+    let year = values(f, "year");
+    for iv in ["igu", "partnership", "programme"] {
+        let g = values(f, &format!("{iv}_year"));
+        let tau = values(f, &format!("true_effect_{iv}"));
+        let cells: Vec<usize> = (0..f.n_rows()).filter(|&i| g[i] > 0.0 && year[i] >= g[i]).collect();
+        let att = p.true_att(iv).unwrap();
+        assert_eq!(att.n_cells, cells.len());
+        let simple = cells.iter().map(|&i| tau[i]).sum::<f64>() / cells.len() as f64;
+        assert!((att.simple - simple).abs() < 1e-12, "{iv}");
+        for row in &att.dynamic {
+            let at_e: Vec<f64> =
+                cells.iter().filter(|&&i| year[i] - g[i] == row.event_time as f64).map(|&i| tau[i]).collect();
+            assert_eq!(row.n_cells, at_e.len());
+            assert!((row.effect - at_e.iter().sum::<f64>() / at_e.len() as f64).abs() < 1e-12);
+        }
+        let n_e = att.dynamic.len() as f64;
+        assert!((att.dynamic_mean - att.dynamic.iter().map(|r| r.effect).sum::<f64>() / n_e).abs() < 1e-12);
+        println!("{iv}: simple {:.4}, dynamic mean {:.4}", att.simple, att.dynamic_mean);
+    }
+    assert_eq!(p.true_att("programme").unwrap().simple, 0.0);
+    assert!(p.true_att("igu").unwrap().simple > 0.03);
+    assert!(p.true_att("nothing").is_none());
 }
 
 #[test]
@@ -196,7 +303,7 @@ fn simulate_true_effect_column_matches_table() {
         let year = values(f, "year");
         let group = labels(f, "municipality_group");
         let (igu, igu_year) = (values(f, "igu"), values(f, "igu_year"));
-        let (part, part_year) = (values(f, "partnership"), values(f, "partnership_year"));
+        let (part, part_year) = (values(f, "partnership_active"), values(f, "partnership_year"));
         let prog = values(f, "programme");
         let sprog = values(f, "sprogpraktik_share");
         let truth = values(f, "true_effect");
@@ -217,6 +324,11 @@ fn simulate_true_effect_column_matches_table() {
                 sum += p.true_effect("programme", &group[i], (year[i] - 2016.0) as i64).unwrap();
             }
             assert!((sum - truth[i]).abs() < 1e-12, "row {i}: {sum} vs {}", truth[i]);
+            let parts: f64 = ["igu", "partnership", "programme", "sprogpraktik"]
+                .iter()
+                .map(|iv| f.column(&format!("true_effect_{iv}")).unwrap().value(i).unwrap())
+                .sum();
+            assert!((parts - truth[i]).abs() < 1e-12, "row {i}: parts {parts} vs {}", truth[i]);
         }
         assert!(treated > 300);
         // Lejre: about 10 pp from 2016.
@@ -243,37 +355,54 @@ fn simulate_true_effects_table_is_complete() {
     assert_eq!(count("partnership"), 5 * 12 + 10); // 0..=11 per group, Lejre 0..=9
     assert_eq!(count("programme"), 5 * 9);
     assert_eq!(count("sprogpraktik"), 1);
-    assert_eq!(p.true_effect("igu", "Landkommuner", 5), Some(0.03 * 1.3));
+    assert_eq!(p.true_effect("igu", "Landkommuner", 5), Some(0.08 * 1.3));
+    assert_eq!(p.true_effect("igu", "Landkommuner", 8), Some(0.08 * 1.3));
     assert_eq!(p.true_effect("partnership", "Hovedstadskommuner", 0), Some(0.02 * 0.85));
     let json = serde_json::to_string(&p.true_effects).unwrap();
     assert!(json.contains("\"Lejre\""));
 }
 
+/// The lessons of the design, as a static TWFE regression sees them: with the growing,
+/// heterogeneous IGU effects its coefficient falls short of the true ATT (the mean over treated
+/// municipality-years); in the placebo world it finds an IGU "effect" unless it conditions on
+/// the frame condition adoption depends on (`unemployment_rate`), and with it covers 0.
 #[test]
-fn simulate_twfe_finds_partnership_not_programme() {
+fn simulate_twfe_lessons() {
     let p = default_panel();
-    let fit =
-        Feols::new("employment_rate ~ partnership + igu + programme | municipality_code + year").fit(&p.frame).unwrap();
-    let prog = fit.coef("programme").unwrap();
-    let part = fit.coef("partnership").unwrap();
+    let formula = "employment_rate ~ igu + partnership_active + programme + sprogpraktik_share + unemployment_rate \
+                   | municipality_code + year";
+    let fit = Feols::new(formula).fit(&p.frame).unwrap();
     let igu = fit.coef("igu").unwrap();
-    println!("partnership {:.4} [{:.4}, {:.4}]", part.estimate, part.conf_low, part.conf_high);
-    println!("igu {:.4} [{:.4}, {:.4}]", igu.estimate, igu.conf_low, igu.conf_high);
-    println!("programme {:.4} [{:.4}, {:.4}]", prog.estimate, prog.conf_low, prog.conf_high);
-    // The programme has no true effect; naive TWFE picks up a little of Lejre's large partnership
-    // effect and of the larger effects in rural members, so only require the estimate to be small.
-    assert!(prog.estimate.abs() < 0.02);
-    assert!(part.estimate > 0.0 && part.conf_low > 0.0);
-    assert!(part.estimate < 0.10);
-    // In the placebo world nothing is found.
-    let p0 = simulate_municipalities(&MunicipalityPanelParams { effect_scale: 0.0, ..Default::default() }).unwrap();
-    let fit0 = Feols::new("employment_rate ~ partnership + igu + programme | municipality_code + year")
-        .fit(&p0.frame)
-        .unwrap();
-    for term in ["partnership", "igu", "programme"] {
-        let e = fit0.coef(term).unwrap();
-        println!("placebo {term} {:.4} [{:.4}, {:.4}]", e.estimate, e.conf_low, e.conf_high);
-        assert!(e.estimate.abs() < 0.02, "{term}");
+    let part = fit.coef("partnership_active").unwrap();
+    let truth = p.true_att("igu").unwrap().simple;
+    println!("igu {:.4} [{:.4}, {:.4}], true ATT {truth:.4}", igu.estimate, igu.conf_low, igu.conf_high);
+    println!("partnership_active {:.4} [{:.4}, {:.4}]", part.estimate, part.conf_low, part.conf_high);
+    assert!(igu.conf_high < truth, "static TWFE should fall short of the growing IGU effect");
+    assert!(part.conf_low > 0.0 && part.estimate < 0.10);
+    // Placebo worlds (no effect anywhere), seeds 1-10: without the covariate the IGU adopters'
+    // faster-falling unemployment shows up as an "effect"; with it the intervals cover 0.
+    let (mut naive_sum, mut adjusted_sum, mut covered) = (0.0, 0.0, 0);
+    for seed in 1..=10 {
+        let p0 = simulate_municipalities(&MunicipalityPanelParams { seed, effect_scale: 0.0, ..Default::default() })
+            .unwrap();
+        let naive = Feols::new("employment_rate ~ igu | municipality_code + year").fit(&p0.frame).unwrap();
+        let adjusted =
+            Feols::new("employment_rate ~ igu + unemployment_rate | municipality_code + year").fit(&p0.frame).unwrap();
+        let (n, a) = (naive.coef("igu").unwrap(), adjusted.coef("igu").unwrap());
+        println!(
+            "placebo seed {seed}: naive {:.4}, adjusted {:.4} [{:.4}, {:.4}]",
+            n.estimate, a.estimate, a.conf_low, a.conf_high
+        );
+        naive_sum += n.estimate;
+        adjusted_sum += a.estimate;
+        covered += usize::from(a.conf_low <= 0.0 && 0.0 <= a.conf_high);
     }
-    assert!(fit0.coef("programme").map(|e| e.conf_low <= 0.0 && 0.0 <= e.conf_high).unwrap());
+    assert!(
+        (naive_sum - adjusted_sum) / 10.0 > 0.003,
+        "naive mean {}, adjusted {}",
+        naive_sum / 10.0,
+        adjusted_sum / 10.0
+    );
+    assert!((adjusted_sum / 10.0).abs() < 0.004, "adjusted mean {}", adjusted_sum / 10.0);
+    assert!(covered >= 8, "{covered} of 10");
 }

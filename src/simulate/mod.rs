@@ -24,6 +24,7 @@ pub mod staggered;
 pub use cohort::{CohortDesign, CohortDraw, Hazard};
 pub use error::SimulateError;
 pub use municipalities::{
+    TrueAtt, TrueAttRow, FURESOE_CODE, MIDDELFART_CODE, IDENTIFYING_COVARIATES,
     simulate_municipalities, MunicipalityPanelParams, SimulatedPanel, TrueEffect, LEJRE_CODE, LEJRE_KEY,
     MUNICIPALITY_GROUPS, SPROGPRAKTIK_KEY,
 };

@@ -4,22 +4,29 @@
 //! municipalities of the programme "I mål med integration" are real (from the bundled
 //! `municipalities.csv`); every number (refugee counts, employment, frame conditions, adoption
 //! years, effects) is drawn from the model below. The panel is a stage on which estimators can
-//! be shown to recover effects the user can look up in [`SimulatedPanel::true_effects`], not a
-//! description of Denmark.
+//! be shown to recover effects the user can look up in [`SimulatedPanel::true_effects`] and
+//! [`SimulatedPanel::true_att`], not a description of Denmark.
 //!
 //! # Model
 //!
-//! One row per municipality $m$ and year $t$.
+//! One row per municipality $m$ (group $g(m)$, region $r(m)$) and year $t$.
 //!
 //! **Refugee stock.** Adult refugees and family-reunified (18-66) in municipality $m$ follow a
 //! cohort model: each year a share $q = 0.07$ leaves (moves, ages out), survivors are
 //! $\mathrm{Bin}(N_{m,t-1}, 1-q)$, and arrivals are $\mathrm{Poisson}(b_m a_t)$ with a national
 //! arrival profile $a_t$ that peaks in 2015-2016 and a size $b_m$ proportional to the
-//! municipality's population (larger in the cities, with a larger initial stock in the capital
-//! area and the big cities). The stock rises steeply in 2014-2016 and then falls slowly.
-//! Arrivals carry their own mix of women, origins (Syria, Eritrea, other) and short education,
-//! so the stock's composition and its mean years in Denmark move with the influx: years in
-//! Denmark fall after 2015 and then rise again.
+//! municipality's population. The initial stock is proportional to $b_m$ with the same factor
+//! in every group, so the influx changes the stock's composition alike everywhere (up to
+//! noise). Arrivals carry their own mix of women, origins (Syria, Eritrea, other) and short
+//! education, so the stock's composition and its mean years in Denmark move with the influx:
+//! years in Denmark fall after 2015 and then rise again.
+//!
+//! **Local unemployment.** $U_{mt} = u_t\,k_m\,e^{0.03\,\nu_{mt}}$: the national rate $u_t$
+//! (6.1 % in 2010 falling to 2.9 % in 2024) times a structural level
+//! $k_m = K_{g}\,e^{0.22 z_m}$ (group levels $K$ = capital 1.10, big city 1.15, provincial
+//! 1.05, commuter belt 0.80, rural 0.95). Where $k_m$ is high, unemployment falls more in
+//! percentage points, so employment rises faster: **the trend of the outcome depends on the
+//! frame condition `unemployment_rate`** (observed).
 //!
 //! **Employment.** The true employment rate is a linear index clipped to $[0.02, 0.95]$:
 //!
@@ -28,49 +35,81 @@
 //!
 //! and the employed count is $E_{mt} \sim \mathrm{Bin}(N_{mt}, p_{mt})$, the outcome
 //! `employment_rate` $= E_{mt}/N_{mt}$ (so small municipalities are noisy). In words: a common
-//! year path $\mu_t$ (about 27 % before the influx, a dip in 2015-2016, rising to about 45 % by
-//! 2019), a municipality level $\alpha_m$ that depends on the municipality group, frame
-//! conditions $x_{mt}$ with the signs of the literature (per unit of share: local unemployment
-//! $-2.5$, share of women $-0.35$, share with short education $-0.20$; $+0.03$ per year in
-//! Denmark, counted up to 8 years), an AR(1) municipality shock, and the treatment effect
-//! $\tau_{mt}$, which is exactly the `true_effect` column:
+//! year path $\mu_t$, a municipality level $\alpha_m$ around its group's, frame conditions
+//! $x_{mt}$ with the signs of the literature (per unit of share: local unemployment $-2.5$,
+//! share of women $-0.35$, share with short education $-0.20$; $+0.03$ per year in Denmark,
+//! counted up to 8 years), an AR(1) municipality shock independent of everything else, and the
+//! treatment effect $\tau_{mt}$ (column `true_effect`, the sum of the four
+//! `true_effect_<intervention>` columns):
 //!
-//! $$\tau_{mt} = s\,\big[\,\mathrm{IGU}_g(t - G^{igu}_m) + \mathrm{PART}_g(t - G^{part}_m)
+//! $$\tau_{mt} = s\,\big[\,\mathrm{IGU}_g(t - G^{igu}_m) + A_{mt}\,\mathrm{PART}_g(t - G^{part}_m)
 //! + 0 \cdot \mathrm{programme}_{mt} + 0.10\,\mathrm{sprogpraktik}_{mt}\big],$$
 //!
-//! with $s$ = `effect_scale`, $g$ the municipality group and each dynamic effect counted from
-//! the adoption year on (no anticipation). The effects, in percentage points (as shares in the
-//! data) before scaling:
+//! with $s$ = `effect_scale`, $A_{mt}$ = `partnership_active` and each dynamic effect counted
+//! from the adoption year on (no anticipation). The effects, in percentage points (as shares
+//! in the data) before scaling:
 //!
-//! | intervention | event time 0 | 1 | 2 | 3+ | by group (multiplier) |
-//! |---|---|---|---|---|---|
-//! | `igu` | 1 | 2 | 3 | 3 | capital 0.8, big city 0.9, provincial 1.0, commuter 1.15, rural 1.3 |
-//! | `partnership` | 2 | 4 | 5 | 6 | capital 0.85, big city 0.9, provincial 1.0, commuter 1.1, rural 1.2 |
-//! | `partnership` in Lejre (key `"Lejre"`) | 3 | 10 | 10 | 10 | replaces the group effect |
-//! | `programme` | 0 | 0 | 0 | 0 | no effect anywhere |
-//! | `sprogpraktik` (key `"all"`, event time 0) | 0.10 per unit of share | | | | linear, continuous |
+//! | intervention | event time 0 | 1 | 2 | 3 | 4 | 5+ | by group (multiplier) |
+//! |---|---|---|---|---|---|---|---|
+//! | `igu` | 1 | 2.5 | 4 | 5.5 | 7 | 8 | capital 0.8, big city 0.9, provincial 1.0, commuter 1.15, rural 1.3 |
+//! | `partnership` (while active) | 2 | 4 | 5 | 6 | 6 | 6 | capital 0.85, big city 0.9, provincial 1.0, commuter 1.1, rural 1.2 |
+//! | `partnership` in Lejre (key `"Lejre"`) | 3 | 10 | 10 | 10 | 10 | 10 | replaces the group effect |
+//! | `programme` | 0 | 0 | 0 | 0 | 0 | 0 | no effect anywhere |
+//! | `sprogpraktik` (key `"all"`, event time 0) | 0.10 per unit of share | | | | | | linear, continuous |
 //!
-//! **Adoption.** IGU is adopted 2016-2019 by about 80 % of the municipalities (earlier in rural
-//! and commuter-belt municipalities and where unemployment is high); partnership agreements
-//! are signed 2013-2022 by about 70 % (earlier where unemployment is high). Lejre (code 350)
-//! signs its partnership in 2015, never adopts IGU, and has a large effect from 2016: a natural
-//! synthetic-control case. Adoption depends on levels of the frame conditions, not on shocks to
-//! the outcome, so parallel trends hold conditionally on the frame conditions (and
-//! approximately without them), while naive comparisons of adopters and non-adopters differ
-//! from the truth. The language-internship share (`sprogpraktik_share`) is higher where many
-//! refugees are new, so its effect is identified conditionally on `mean_years_in_denmark`.
-//! The programme municipalities are real, the programme effect is zero.
+//! A partnership agreement's effect lasts while it is active: after an agreement with a fixed
+//! term ends (`partnership_active` switches to 0) its effect is 0 (the firms stop hiring through
+//! it; no lasting effect is simulated).
+//!
+//! **Adoption (the identification design).** Every adoption decision depends only on
+//! observed, pre-period or time-invariant frame conditions and independent noise, never on the
+//! shocks $\varepsilon$ or anything else that trends:
+//!
+//! - IGU (from 2016): score $= \pi_g + 2.5\,\ln(\bar U_m / \bar u) + \xi_m$, with $\bar U_m$ =
+//!   `baseline_unemployment` (the municipality's mean local unemployment 2013-2015, observed),
+//!   $\pi$ = capital $-0.4$, big city 0, provincial 0.2, commuter 0.4, rural 0.5 and
+//!   $\xi_m \sim N(0,1)$. The 20 % with the lowest scores never adopt; the others adopt in
+//!   order of their score (35 % in 2016, 30 % 2017, 20 % 2018, 15 % 2019). Adopters therefore
+//!   have higher unemployment, whose fall raises their employment faster: **parallel trends
+//!   hold conditional on `unemployment_rate`** (or `baseline_unemployment`), not
+//!   unconditionally.
+//! - Partnership agreements (2013-2022): score $= \rho_{r} + \xi'_m$ by region (Hovedstaden
+//!   0.3, Sjælland -0.2, Syddanmark 0.2, Midtjylland 0, Nordjylland -0.3); 30 % never sign, the
+//!   others sign in order of their score, evenly over 2013-2022. Independently of everything,
+//!   30 % of the agreements have a two-year term (active in the signing year and the next, then
+//!   `partnership_active = 0`); the others run to the end of the panel. Partnerships therefore
+//!   overlap with IGU in many municipalities at different times, independently of IGU timing.
+//! - Fixed cases (exogenous, as documented): Lejre (code 350) signs its partnership in 2015,
+//!   never adopts IGU and has a large effect from 2016 (a natural synthetic-control case);
+//!   Furesø (190) signs for 2017-2018 (a two-year term, so its agreement ends after 2018);
+//!   Middelfart (410) adopts IGU in 2016 and signs an open-ended partnership in 2017.
+//! - The programme (from 2016) is the 17 real municipalities; its effect is zero. They adopt
+//!   IGU and partnerships like the others (Lejre is one of them), so a comparison of programme
+//!   and other municipalities that ignores those interventions picks up their effects: the
+//!   contamination the several-treatment estimators are for.
+//! - The language-internship share `sprogpraktik_share` $= \mathrm{clip}(l_{g} + \lambda_m +
+//!   c_t + 0.03\,\eta'_{mt}, 0, 0.3)$: a level by group plus a municipality level, a national
+//!   year path $c_t$ (up to 0.08 in 2016-2018) and yearly noise, independent of the outcome's
+//!   shocks: a continuous, year-varying dose with a constant linear effect.
+//!
+//! So with the frame condition `unemployment_rate` as a covariate (time-varying, as in
+//! `did_imputation` and `sun_abraham`, or at the base period, as in `att_gt`), the robust
+//! staggered estimators are unbiased for the IGU and partnership effects, while the naive
+//! comparison (no covariate) overstates the IGU effect, and a static TWFE regression is biased
+//! by the growing, heterogeneous effects and the several interventions it mixes. With
+//! `effect_scale = 0` (the placebo world) the municipalities' traits, local unemployment and
+//! every adoption year are identical and no effect exists (the outcome's noise is redrawn).
 //!
 //! Clipping to $[0.02, 0.95]$ is applied after the effects, so in a clipped row the realised
-//! effect can be smaller than `true_effect` (rare with the defaults).
+//! effect can be smaller than `true_effect` (it does not happen with the defaults).
 //!
 //! # Defaults
 //!
 //! [`MunicipalityPanelParams::default`]: seed 2016, years 2010-2024 (98 x 15 = 1,470 rows),
 //! `effect_scale = 1`, AR(1) shocks with $\rho = 0.5$ and innovation sd 0.015, municipality
 //! levels with sd 0.04 around their group. With the defaults the national employment rate
-//! (employed over refugees, all municipalities) is about 27-28 % in 2010-2014, dips to about
-//! 25-26 % in 2015-2016 and rises to 43-51 % in 2019-2024.
+//! (employed over refugees, all municipalities) is about 27-28 % in 2010-2014, dips in
+//! 2015-2016 and rises to 43-51 % in 2019-2024.
 //!
 //! # Errors
 //!
@@ -83,6 +122,9 @@
 //! let panel = simulate_municipalities(&MunicipalityPanelParams::default()).unwrap();
 //! assert_eq!(panel.frame.n_rows(), 1470);
 //! assert_eq!(panel.frame.names()[7], "employment_rate");
+//! // The true IGU effect the estimators target (mean over the treated municipality-years).
+//! let igu = panel.true_att("igu").unwrap();
+//! assert!(igu.simple > 0.04 && igu.simple < 0.07);
 //! // A placebo world: same data structure, no intervention works.
 //! let placebo = simulate_municipalities(&MunicipalityPanelParams { effect_scale: 0.0, ..Default::default() }).unwrap();
 //! assert!(placebo.true_effects.iter().all(|e| e.effect == 0.0));
@@ -91,8 +133,8 @@
 //! # Determinism
 //!
 //! Every draw comes from ChaCha8 streams seeded by `seed` (one stream for the municipality
-//! traits, one per municipality for its path), drawn sequentially: the panel is identical on
-//! every platform and for any number of threads.
+//! traits, one per municipality for its path, one per municipality for its unemployment path),
+//! drawn sequentially: the panel is identical on every platform and for any number of threads.
 
 use std::borrow::Cow;
 
@@ -101,11 +143,18 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution, Poisson, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Column, DataError, Frame};
+use crate::data::{Column, Frame};
 use crate::error::{Error, ParamsError};
 
-/// The bundled list: `code,name,region,municipality_group,programme_2016_2019`.
-const MUNICIPALITIES_CSV: &str = include_str!("municipalities.csv");
+mod effects;
+mod registry;
+
+use effects::{
+    igu_effect, lejre_effect, partnership_effect, true_effect_table, LEJRE_PARTNERSHIP_YEAR, PARTNERSHIP_FIRST,
+    PROGRAMME_YEAR, SPROGPRAKTIK_SLOPE,
+};
+pub use effects::{TrueAtt, TrueAttRow, TrueEffect};
+pub(crate) use registry::{bundled_municipalities, population_thousands};
 
 /// The five municipality groups, in the order used for the categorical column and the
 /// [`TrueEffect`] table (capital area, big city, provincial town, commuter belt, rural).
@@ -114,6 +163,10 @@ pub const MUNICIPALITY_GROUPS: [&str; 5] =
 
 /// Municipality code of Lejre, the early partnership adopter with a large effect.
 pub const LEJRE_CODE: i64 = 350;
+/// Municipality code of Furesø, whose partnership agreement ran 2017-2018 and then ended.
+pub const FURESOE_CODE: i64 = 190;
+/// Municipality code of Middelfart, which combined IGU (2016) with a partnership (2017).
+pub const MIDDELFART_CODE: i64 = 410;
 
 /// `municipality_group` key of Lejre's own partnership effect in [`SimulatedPanel::true_effects`].
 pub const LEJRE_KEY: &str = "Lejre";
@@ -121,6 +174,10 @@ pub const LEJRE_KEY: &str = "Lejre";
 /// `municipality_group` key of the (group-independent) sprogpraktik effect in
 /// [`SimulatedPanel::true_effects`].
 pub const SPROGPRAKTIK_KEY: &str = "all";
+
+/// The covariate under which parallel trends hold for every intervention (see the module
+/// documentation): pass it as `covariates` to the staggered estimators.
+pub const IDENTIFYING_COVARIATES: [&str; 1] = ["unemployment_rate"];
 
 /// First year of the national profiles; years outside 2010-2024 reuse the nearest year.
 const PROFILE_FIRST: i64 = 2010;
@@ -142,6 +199,9 @@ const SYRIA_ARRIVALS: [f64; 15] =
 /// Share from Eritrea among arrivals.
 const ERITREA_ARRIVALS: [f64; 15] =
     [0.03, 0.03, 0.03, 0.06, 0.25, 0.20, 0.15, 0.14, 0.12, 0.10, 0.10, 0.09, 0.08, 0.08, 0.08];
+/// National year path of the language-internship share.
+const SPROGPRAKTIK_PATH: [f64; 15] =
+    [0.01, 0.01, 0.01, 0.02, 0.03, 0.05, 0.08, 0.08, 0.08, 0.06, 0.04, 0.04, 0.04, 0.04, 0.04];
 
 /// Yearly outflow share of the refugee stock.
 const OUTFLOW: f64 = 0.07;
@@ -159,24 +219,29 @@ const BETA_SHORT_EDUCATION: f64 = -0.20;
 const BETA_YEARS: f64 = 0.03;
 const YEARS_CAP: f64 = 8.0;
 
-/// IGU effect by event time 0, 1, 2+ (before the group multiplier).
-const IGU_PATH: [f64; 3] = [0.01, 0.02, 0.03];
-/// Partnership effect by event time 0, 1, 2, 3+ (before the group multiplier).
-const PARTNERSHIP_PATH: [f64; 4] = [0.02, 0.04, 0.05, 0.06];
-/// Lejre's partnership effect by event time 0, 1+.
-const LEJRE_PATH: [f64; 2] = [0.03, 0.10];
-/// Effect of one unit of sprogpraktik share.
-const SPROGPRAKTIK_SLOPE: f64 = 0.10;
-/// Group multipliers, in [`MUNICIPALITY_GROUPS`] order.
-const IGU_GROUP: [f64; 5] = [0.8, 0.9, 1.0, 1.15, 1.3];
-const PARTNERSHIP_GROUP: [f64; 5] = [0.85, 0.9, 1.0, 1.1, 1.2];
 /// Municipality level by group (deviation from the year path).
 const ALPHA_GROUP: [f64; 5] = [-0.01, -0.02, -0.01, 0.015, 0.01];
-/// Initial stock (per thousand inhabitants, relative to arrivals) and arrival intensity by group.
-const INITIAL_STOCK_GROUP: [f64; 5] = [2.0, 2.0, 1.2, 0.8, 0.8];
-const ARRIVAL_GROUP: [f64; 5] = [0.6, 0.8, 1.0, 1.1, 1.1];
-/// IGU adoption propensity by group.
+/// Arrival intensity by group (the initial stock is `INITIAL_STOCK` times the arrival size).
+const ARRIVAL_GROUP: [f64; 5] = [0.75, 0.8, 1.0, 1.1, 1.1];
+const INITIAL_STOCK: f64 = 1.5;
+/// Structural unemployment level by group, its spread within a group and its yearly noise.
+const UNEMPLOYMENT_GROUP: [f64; 5] = [1.10, 1.15, 1.05, 0.80, 0.95];
+const UNEMPLOYMENT_SD: f64 = 0.22;
+const UNEMPLOYMENT_NOISE: f64 = 0.03;
+/// Years averaged into `baseline_unemployment`.
+const BASELINE_YEARS: (i64, i64) = (2013, 2015);
+/// Language-internship level by group.
+const SPROGPRAKTIK_GROUP: [f64; 5] = [0.03, 0.04, 0.05, 0.06, 0.06];
+
+/// IGU adoption propensity by group and its slope on log baseline unemployment.
 const IGU_PROPENSITY: [f64; 5] = [-0.4, 0.0, 0.2, 0.4, 0.5];
+const IGU_UNEMPLOYMENT_SLOPE: f64 = 2.5;
+/// Partnership propensity by region.
+const PARTNERSHIP_REGION: [(&str, f64); 5] =
+    [("Hovedstaden", 0.3), ("Sjælland", -0.2), ("Syddanmark", 0.2), ("Midtjylland", 0.0), ("Nordjylland", -0.3)];
+/// Share of partnership agreements with a two-year term.
+const PARTNERSHIP_FIXED_TERM: f64 = 0.3;
+const PARTNERSHIP_TERM_YEARS: i64 = 2;
 
 /// Adoption years of IGU and the share of adopters starting in each.
 const IGU_YEARS: [(i64, f64); 4] = [(2016, 0.35), (2017, 0.30), (2018, 0.20), (2019, 0.15)];
@@ -184,10 +249,11 @@ const IGU_YEARS: [(i64, f64); 4] = [(2016, 0.35), (2017, 0.30), (2018, 0.20), (2
 const IGU_NEVER: f64 = 0.20;
 const PARTNERSHIP_NEVER: f64 = 0.30;
 /// Partnership agreements are signed in `PARTNERSHIP_FIRST..=PARTNERSHIP_LAST`.
-const PARTNERSHIP_FIRST: i64 = 2013;
 const PARTNERSHIP_LAST: i64 = 2022;
-const LEJRE_PARTNERSHIP_YEAR: i64 = 2015;
-const PROGRAMME_YEAR: i64 = 2016;
+/// Furesø's agreement (2017-2018) and Middelfart's IGU and partnership years.
+const FURESOE_PARTNERSHIP_YEAR: i64 = 2017;
+const MIDDELFART_IGU_YEAR: i64 = 2016;
+const MIDDELFART_PARTNERSHIP_YEAR: i64 = 2017;
 
 /// Parameters of the simulated municipality panel.
 ///
@@ -277,29 +343,6 @@ impl MunicipalityPanelParams {
     }
 }
 
-/// One true effect used by the simulator.
-///
-/// `effect` is in units of the employment rate as a share (`0.03` = 3 percentage points),
-/// already multiplied by `effect_scale`. Keys:
-///
-/// - `intervention`: `"igu"`, `"partnership"`, `"programme"` or `"sprogpraktik"`.
-/// - `municipality_group`: one of [`MUNICIPALITY_GROUPS`]; [`LEJRE_KEY`] (`"Lejre"`) for Lejre's
-///   own partnership effect, which replaces its group's; [`SPROGPRAKTIK_KEY`] (`"all"`) for the
-///   sprogpraktik effect.
-/// - `event_time`: years since adoption (`year - adoption_year`, from 0). For `"sprogpraktik"`
-///   the only row has event time 0 and its effect is per unit of `sprogpraktik_share`.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct TrueEffect {
-    /// Intervention name (a column of the panel).
-    pub intervention: String,
-    /// Municipality group, or a special key (see above).
-    pub municipality_group: String,
-    /// Years since adoption (0 = adoption year).
-    pub event_time: i64,
-    /// The effect on the employment rate, as a share.
-    pub effect: f64,
-}
-
 /// The simulated panel, its true effects and the params that produced it.
 ///
 /// The frame has one row per municipality and year (sorted by municipality code, then year)
@@ -323,11 +366,15 @@ pub struct TrueEffect {
 /// | `igu_year` | Int | IGU adoption year, 0 = never |
 /// | `igu` | Float | 1 from `igu_year` on |
 /// | `partnership_year` | Int | partnership agreement year, 0 = never |
-/// | `partnership` | Float | 1 from `partnership_year` on |
+/// | `partnership` | Float | 1 from `partnership_year` on (signed, absorbing) |
 /// | `programme_year` | Int | 2016 for the 17 programme municipalities (real), else 0 |
 /// | `programme` | Float | 1 from 2016 on in the programme municipalities (true effect 0) |
 /// | `sprogpraktik_share` | Float | share of refugees in language internships (0-0.3) |
 /// | `true_effect` | Float | sum of the true effects in the row |
+/// | `partnership_end_year` | Int | last year of a fixed-term agreement, 0 = open-ended or none |
+/// | `partnership_active` | Float | 1 while the agreement is in force (switches off after its term) |
+/// | `baseline_unemployment` | Float | mean `unemployment_rate` 2013-2015 (time-invariant) |
+/// | `true_effect_igu`, `true_effect_partnership`, `true_effect_programme`, `true_effect_sprogpraktik` | Float | each intervention's own true effect in the row |
 ///
 /// Everything except the real names, codes, regions, groups and programme membership is
 /// **simulated**.
@@ -353,152 +400,12 @@ impl SimulatedPanel {
             })
             .map(|e| e.effect)
     }
-}
 
-/// One bundled municipality.
-pub(crate) struct Municipality {
-    pub(crate) code: i64,
-    name: String,
-    region: String,
-    group: usize,
-    programme: bool,
-}
-
-fn bundled_error(reason: String) -> Error {
-    Error::Data(DataError::Empty { reason: format!("bundled municipalities.csv is malformed: {reason}") })
-}
-
-/// Parse the bundled CSV (no quoting; names contain Danish letters), sorted by code.
-pub(crate) fn bundled_municipalities() -> Result<Vec<Municipality>, Error> {
-    let mut out = Vec::with_capacity(98);
-    for (i, line) in MUNICIPALITIES_CSV.lines().enumerate().skip(1) {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split(',').collect();
-        if fields.len() != 5 {
-            return Err(bundled_error(format!("line {} has {} fields", i + 1, fields.len())));
-        }
-        let code = fields[0].trim().parse::<i64>().map_err(|e| bundled_error(format!("line {}: {e}", i + 1)))?;
-        let group = MUNICIPALITY_GROUPS
-            .iter()
-            .position(|g| *g == fields[3].trim())
-            .ok_or_else(|| bundled_error(format!("line {}: unknown group `{}`", i + 1, fields[3])))?;
-        out.push(Municipality {
-            code,
-            name: fields[1].trim().to_string(),
-            region: fields[2].trim().to_string(),
-            group,
-            programme: fields[4].trim() == "1",
-        });
-    }
-    out.sort_by_key(|m| m.code);
-    Ok(out)
-}
-
-/// Approximate population in thousands (around 2016), used only to size the simulated counts.
-pub(crate) fn population_thousands(code: i64) -> f64 {
-    match code {
-        101 => 600.0,
-        147 => 104.0,
-        151 => 48.0,
-        153 => 35.0,
-        155 => 14.0,
-        157 => 75.0,
-        159 => 68.0,
-        161 => 23.0,
-        163 => 28.0,
-        165 => 28.0,
-        167 => 53.0,
-        169 => 50.0,
-        173 => 55.0,
-        175 => 40.0,
-        183 => 22.0,
-        185 => 43.0,
-        187 => 16.0,
-        190 => 40.0,
-        201 => 25.0,
-        210 => 40.0,
-        217 => 62.0,
-        219 => 50.0,
-        223 => 25.0,
-        230 => 56.0,
-        240 => 43.0,
-        250 => 45.0,
-        253 => 50.0,
-        259 => 60.0,
-        260 => 31.0,
-        265 => 87.0,
-        269 => 22.0,
-        270 => 41.0,
-        306 => 33.0,
-        316 => 70.0,
-        320 => 36.0,
-        326 => 48.0,
-        329 => 34.0,
-        330 => 79.0,
-        336 => 22.0,
-        340 => 29.0,
-        350 => 27.0,
-        360 => 42.0,
-        370 => 82.0,
-        376 => 61.0,
-        390 => 45.0,
-        400 => 40.0,
-        410 => 38.0,
-        420 => 41.0,
-        430 => 51.0,
-        440 => 24.0,
-        450 => 32.0,
-        461 => 200.0,
-        479 => 58.0,
-        480 => 29.0,
-        482 => 12.0,
-        492 => 6.0,
-        510 => 56.0,
-        530 => 26.0,
-        540 => 75.0,
-        550 => 38.0,
-        561 => 115.0,
-        563 => 3.3,
-        573 => 50.0,
-        575 => 43.0,
-        580 => 59.0,
-        607 => 51.0,
-        615 => 88.0,
-        621 => 92.0,
-        630 => 114.0,
-        657 => 88.0,
-        661 => 58.0,
-        665 => 20.0,
-        671 => 22.0,
-        706 => 42.0,
-        707 => 38.0,
-        710 => 48.0,
-        727 => 22.0,
-        730 => 97.0,
-        740 => 92.0,
-        741 => 3.7,
-        746 => 60.0,
-        751 => 335.0,
-        756 => 41.0,
-        760 => 57.0,
-        766 => 46.0,
-        773 => 21.0,
-        779 => 46.0,
-        787 => 44.0,
-        791 => 96.0,
-        810 => 36.0,
-        813 => 60.0,
-        820 => 37.0,
-        825 => 1.8,
-        840 => 29.0,
-        846 => 42.0,
-        849 => 38.0,
-        851 => 210.0,
-        860 => 65.0,
-        _ => 30.0,
+    /// The true simple and event-time ATT of `intervention` (`"igu"`, `"partnership"` or
+    /// `"programme"`) on this panel's treated cells, aggregated as the staggered estimators
+    /// aggregate (see [`TrueAtt`] for the exact average); `None` for another name.
+    pub fn true_att(&self, intervention: &str) -> Option<TrueAtt> {
+        effects::true_att(&self.frame, intervention)
     }
 }
 
@@ -534,34 +441,19 @@ fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> Result<u64, Error> {
     Ok(x.max(0.0) as u64)
 }
 
-/// IGU effect (before `effect_scale`) in group `g` at event time `e >= 0`.
-fn igu_effect(g: usize, e: i64) -> f64 {
-    IGU_PATH[(e.max(0) as usize).min(IGU_PATH.len() - 1)] * IGU_GROUP[g]
-}
-
-/// Partnership effect (before `effect_scale`) in group `g` at event time `e >= 0`.
-fn partnership_effect(g: usize, e: i64) -> f64 {
-    PARTNERSHIP_PATH[(e.max(0) as usize).min(PARTNERSHIP_PATH.len() - 1)] * PARTNERSHIP_GROUP[g]
-}
-
-/// Lejre's partnership effect (before `effect_scale`) at event time `e >= 0`.
-fn lejre_effect(e: i64) -> f64 {
-    LEJRE_PATH[(e.max(0) as usize).min(LEJRE_PATH.len() - 1)]
-}
-
 /// Municipality traits drawn once per municipality.
 struct Traits {
     arrival_base: f64,
     initial_stock: f64,
-    unemployment_multiplier: f64,
     alpha: f64,
     women_offset: f64,
     education_offset: f64,
     syria_tilt: f64,
     eritrea_tilt: f64,
     sprogpraktik_level: f64,
-    igu_score: f64,
-    partnership_score: f64,
+    igu_noise: f64,
+    partnership_noise: f64,
+    fixed_term: bool,
 }
 
 /// Rank-based adoption: the `never` share with the lowest scores never adopts; the others adopt
@@ -588,6 +480,72 @@ fn assign_years(scores: &[(usize, f64)], never: f64, years: &[(i64, f64)], out: 
         }
         out[*idx] = year;
     }
+}
+
+/// Local unemployment path of every municipality for `from..=to` (its own stream per
+/// municipality, independent of the outcome's draws).
+fn unemployment_paths(seed: u64, k: &[f64], from: i64, to: i64) -> Vec<Vec<f64>> {
+    k.iter()
+        .enumerate()
+        .map(|(i, &k_m)| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(10_000 + i as u64);
+            (from..=to).map(|y| at(&UNEMPLOYMENT, y) * k_m * (UNEMPLOYMENT_NOISE * normal(&mut rng)).exp()).collect()
+        })
+        .collect()
+}
+
+/// Adoption years of IGU and partnerships, and whether each agreement has a fixed term
+/// (see the module documentation; Lejre, Furesø and Middelfart are fixed).
+fn adoption(munis: &[registry::Municipality], traits: &[Traits], baseline: &[f64]) -> (Vec<i64>, Vec<i64>, Vec<i64>) {
+    let n_m = munis.len();
+    let national = baseline.iter().sum::<f64>() / n_m as f64;
+    // Lejre and Middelfart have fixed IGU years; those two and Furesø fixed partnerships.
+    let eligible = |fixed: &[i64], f: &dyn Fn(usize) -> f64| -> Vec<(usize, f64)> {
+        (0..n_m).filter(|&i| !fixed.contains(&munis[i].code)).map(|i| (i, f(i))).collect()
+    };
+    let mut igu_year = vec![0i64; n_m];
+    let mut partnership_year = vec![0i64; n_m];
+    let igu_score = |i: usize| {
+        IGU_PROPENSITY[munis[i].group] + IGU_UNEMPLOYMENT_SLOPE * (baseline[i] / national).ln() + traits[i].igu_noise
+    };
+    assign_years(&eligible(&[LEJRE_CODE, MIDDELFART_CODE], &igu_score), IGU_NEVER, &IGU_YEARS, &mut igu_year);
+    let n_part_years = (PARTNERSHIP_LAST - PARTNERSHIP_FIRST + 1) as usize;
+    let part_years: Vec<(i64, f64)> =
+        (PARTNERSHIP_FIRST..=PARTNERSHIP_LAST).map(|y| (y, 1.0 / n_part_years as f64)).collect();
+    let part_score = |i: usize| {
+        let region = PARTNERSHIP_REGION.iter().find(|r| r.0 == munis[i].region).map(|r| r.1).unwrap_or(0.0);
+        region + traits[i].partnership_noise
+    };
+    assign_years(
+        &eligible(&[LEJRE_CODE, FURESOE_CODE, MIDDELFART_CODE], &part_score),
+        PARTNERSHIP_NEVER,
+        &part_years,
+        &mut partnership_year,
+    );
+    let mut end_year = vec![0i64; n_m];
+    for (i, m) in munis.iter().enumerate() {
+        match m.code {
+            LEJRE_CODE => {
+                igu_year[i] = 0;
+                partnership_year[i] = LEJRE_PARTNERSHIP_YEAR;
+            }
+            FURESOE_CODE => {
+                partnership_year[i] = FURESOE_PARTNERSHIP_YEAR;
+                end_year[i] = FURESOE_PARTNERSHIP_YEAR + PARTNERSHIP_TERM_YEARS - 1;
+            }
+            MIDDELFART_CODE => {
+                igu_year[i] = MIDDELFART_IGU_YEAR;
+                partnership_year[i] = MIDDELFART_PARTNERSHIP_YEAR;
+            }
+            _ => {
+                if partnership_year[i] > 0 && traits[i].fixed_term {
+                    end_year[i] = partnership_year[i] + PARTNERSHIP_TERM_YEARS - 1;
+                }
+            }
+        }
+    }
+    (igu_year, partnership_year, end_year)
 }
 
 /// Simulate the municipality panel.
@@ -626,82 +584,48 @@ pub fn simulate_municipalities(params: &MunicipalityPanelParams) -> Result<Simul
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     rng.set_stream(0);
     let mut traits = Vec::with_capacity(n_m);
+    let mut k = Vec::with_capacity(n_m);
     for m in &munis {
         let g = m.group;
         let pop = population_thousands(m.code);
-        let size = (0.25 * normal(&mut rng)).exp();
+        // Intake per inhabitant varies less in large municipalities (quota dispersal).
+        let size = (0.25 * (50.0 / pop).sqrt().min(1.0) * normal(&mut rng)).exp();
         let arrival_base = 2.5 * pop * ARRIVAL_GROUP[g] * size;
-        let initial_stock = 3.0 * pop * INITIAL_STOCK_GROUP[g] * size * (0.2 * normal(&mut rng)).exp();
-        let unemployment_multiplier = (0.18 * normal(&mut rng)).exp();
-        let alpha = ALPHA_GROUP[g] + params.municipality_sd * normal(&mut rng);
-        let women_offset = 0.03 * normal(&mut rng);
-        let education_offset = 0.04 * normal(&mut rng);
-        let syria_tilt = 0.3 * normal(&mut rng);
-        let eritrea_tilt = 0.4 * normal(&mut rng);
-        let sprogpraktik_level = rng.random_range(0.0..0.15);
-        let igu_score = IGU_PROPENSITY[g] + 2.0 * (unemployment_multiplier - 1.0) + normal(&mut rng);
-        let partnership_score = 2.5 * (unemployment_multiplier - 1.0) + normal(&mut rng);
+        let initial_stock = INITIAL_STOCK * arrival_base * (0.2 * normal(&mut rng)).exp();
+        k.push(UNEMPLOYMENT_GROUP[g] * (UNEMPLOYMENT_SD * normal(&mut rng)).exp());
         traits.push(Traits {
             arrival_base,
             initial_stock,
-            unemployment_multiplier,
-            alpha,
-            women_offset,
-            education_offset,
-            syria_tilt,
-            eritrea_tilt,
-            sprogpraktik_level,
-            igu_score,
-            partnership_score,
+            alpha: ALPHA_GROUP[g] + params.municipality_sd * normal(&mut rng),
+            women_offset: 0.03 * normal(&mut rng),
+            education_offset: 0.04 * normal(&mut rng),
+            syria_tilt: 0.3 * normal(&mut rng),
+            eritrea_tilt: 0.4 * normal(&mut rng),
+            sprogpraktik_level: SPROGPRAKTIK_GROUP[g] + 0.02 * normal(&mut rng),
+            igu_noise: normal(&mut rng),
+            partnership_noise: normal(&mut rng),
+            fixed_term: rng.random_range(0.0..1.0) < PARTNERSHIP_FIXED_TERM,
         });
     }
 
-    // Adoption years (Lejre is fixed: partnership 2015, no IGU).
-    let mut igu_year = vec![0i64; n_m];
-    let mut partnership_year = vec![0i64; n_m];
-    let eligible = |f: fn(&Traits) -> f64| -> Vec<(usize, f64)> {
-        (0..n_m).filter(|&i| munis[i].code != LEJRE_CODE).map(|i| (i, f(&traits[i]))).collect()
-    };
-    assign_years(&eligible(|t| t.igu_score), IGU_NEVER, &IGU_YEARS, &mut igu_year);
-    let n_part_years = (PARTNERSHIP_LAST - PARTNERSHIP_FIRST + 1) as usize;
-    let part_years: Vec<(i64, f64)> =
-        (PARTNERSHIP_FIRST..=PARTNERSHIP_LAST).map(|y| (y, 1.0 / n_part_years as f64)).collect();
-    assign_years(&eligible(|t| t.partnership_score), PARTNERSHIP_NEVER, &part_years, &mut partnership_year);
-    for (i, m) in munis.iter().enumerate() {
-        if m.code == LEJRE_CODE {
-            igu_year[i] = 0;
-            partnership_year[i] = LEJRE_PARTNERSHIP_YEAR;
-        }
-    }
+    // Local unemployment (own streams), the observed baseline, and adoption from it.
+    let sim_start = params.first_year.min(PROFILE_FIRST);
+    let u_last = params.last_year.max(BASELINE_YEARS.1);
+    let unemployment = unemployment_paths(params.seed, &k, sim_start, u_last);
+    let baseline: Vec<f64> = unemployment
+        .iter()
+        .map(|u| {
+            let years = BASELINE_YEARS.0..=BASELINE_YEARS.1;
+            let n = years.clone().count() as f64;
+            years.map(|y| u[(y - sim_start) as usize]).sum::<f64>() / n
+        })
+        .collect();
+    let (igu_year, partnership_year, end_year) = adoption(&munis, &traits, &baseline);
 
     // Paths (one stream per municipality), from min(first_year, 2010) so the stock has a history.
-    let sim_start = params.first_year.min(PROFILE_FIRST);
     let n_t = (params.last_year - params.first_year + 1) as usize;
     let n = n_m * n_t;
-    let mut c_code = Vec::with_capacity(n);
-    let mut c_name = Vec::with_capacity(n);
-    let mut c_region = Vec::with_capacity(n);
-    let mut c_group = Vec::with_capacity(n);
-    let mut c_year = Vec::with_capacity(n);
-    let mut c_refugees = Vec::with_capacity(n);
-    let mut c_employed = Vec::with_capacity(n);
-    let mut c_rate = Vec::with_capacity(n);
-    let mut c_unemp = Vec::with_capacity(n);
-    let mut c_women = Vec::with_capacity(n);
-    let mut c_short = Vec::with_capacity(n);
-    let mut c_syria = Vec::with_capacity(n);
-    let mut c_eritrea = Vec::with_capacity(n);
-    let mut c_other = Vec::with_capacity(n);
-    let mut c_years = Vec::with_capacity(n);
-    let mut c_igu_year = Vec::with_capacity(n);
-    let mut c_igu = Vec::with_capacity(n);
-    let mut c_part_year = Vec::with_capacity(n);
-    let mut c_part = Vec::with_capacity(n);
-    let mut c_prog_year = Vec::with_capacity(n);
-    let mut c_prog = Vec::with_capacity(n);
-    let mut c_sprog = Vec::with_capacity(n);
-    let mut c_true = Vec::with_capacity(n);
-
+    let mut cols = Columns::with_capacity(n);
     let mut regions: Vec<String> = Vec::new();
     for m in &munis {
         if !regions.contains(&m.region) {
@@ -722,7 +646,6 @@ pub fn simulate_municipalities(params: &MunicipalityPanelParams) -> Result<Simul
         let mut short = (0.47 + tr.education_offset).clamp(0.1, 0.9);
         let mut syria = 0.03;
         let mut eritrea = 0.02;
-        let mut prev_arrivals = 0u64;
         let mut shock = params.shock_sd / (1.0 - params.shock_rho * params.shock_rho).sqrt() * normal(&mut rng);
 
         for year in sim_start..=params.last_year {
@@ -747,31 +670,32 @@ pub fn simulate_municipalities(params: &MunicipalityPanelParams) -> Result<Simul
             syria = (syria * s + arr_syr * a) / tot;
             eritrea = (eritrea * s + arr_eri * a) / tot;
             let other = (1.0 - syria - eritrea).max(0.0);
-            let new_share = (a + prev_arrivals as f64 * (1.0 - OUTFLOW)) / tot;
             stock = new_stock;
-            prev_arrivals = arrivals;
 
-            let unemployment = at(&UNEMPLOYMENT, year) * tr.unemployment_multiplier * (0.04 * normal(&mut rng)).exp();
-            let sprog = (tr.sprogpraktik_level + 0.15 * new_share.min(1.0) + 0.02 * normal(&mut rng)).clamp(0.0, 0.3);
+            let unemp = unemployment[i][(year - sim_start) as usize];
+            let sprog =
+                (tr.sprogpraktik_level + at(&SPROGPRAKTIK_PATH, year) + 0.03 * normal(&mut rng)).clamp(0.0, 0.3);
             shock = params.shock_rho * shock + params.shock_sd * normal(&mut rng);
 
             // Treatment and effects.
             let igu_on = igu_year[i] > 0 && year >= igu_year[i];
             let part_on = partnership_year[i] > 0 && year >= partnership_year[i];
+            let part_active = part_on && (end_year[i] == 0 || year <= end_year[i]);
             let prog_on = m.programme && year >= PROGRAMME_YEAR;
-            let mut tau = SPROGPRAKTIK_SLOPE * sprog;
-            if igu_on {
-                tau += igu_effect(g, year - igu_year[i]);
-            }
-            if part_on {
+            let tau_igu = if igu_on { scale * igu_effect(g, year - igu_year[i]) } else { 0.0 };
+            let tau_part = if part_active {
                 let e = year - partnership_year[i];
-                tau += if m.code == LEJRE_CODE { lejre_effect(e) } else { partnership_effect(g, e) };
-            }
-            let tau = scale * tau;
+                scale * if m.code == LEJRE_CODE { lejre_effect(e) } else { partnership_effect(g, e) }
+            } else {
+                0.0
+            };
+            let tau_prog = 0.0;
+            let tau_sprog = scale * SPROGPRAKTIK_SLOPE * sprog;
+            let tau = tau_igu + tau_part + tau_prog + tau_sprog;
 
             let index = at(&YEAR_PATH, year)
                 + tr.alpha
-                + BETA_UNEMPLOYMENT * (unemployment - CENTRE_UNEMPLOYMENT)
+                + BETA_UNEMPLOYMENT * (unemp - CENTRE_UNEMPLOYMENT)
                 + BETA_WOMEN * (women - CENTRE_WOMEN)
                 + BETA_SHORT_EDUCATION * (short - CENTRE_SHORT_EDUCATION)
                 + BETA_YEARS * (years_mean.min(YEARS_CAP) - CENTRE_YEARS)
@@ -783,101 +707,127 @@ pub fn simulate_municipalities(params: &MunicipalityPanelParams) -> Result<Simul
             if year < params.first_year {
                 continue;
             }
-            c_code.push(m.code);
-            c_name.push(i as i64);
-            c_region.push(region_code);
-            c_group.push(g as i64);
-            c_year.push(year);
-            c_refugees.push(stock as f64);
-            c_employed.push(employed as f64);
-            c_rate.push(employed as f64 / stock as f64);
-            c_unemp.push(unemployment);
-            c_women.push(women);
-            c_short.push(short);
-            c_syria.push(syria);
-            c_eritrea.push(eritrea);
-            c_other.push(other);
-            c_years.push(years_mean);
-            c_igu_year.push(igu_year[i]);
-            c_igu.push(if igu_on { 1.0 } else { 0.0 });
-            c_part_year.push(partnership_year[i]);
-            c_part.push(if part_on { 1.0 } else { 0.0 });
-            c_prog_year.push(if m.programme { PROGRAMME_YEAR } else { 0 });
-            c_prog.push(if prog_on { 1.0 } else { 0.0 });
-            c_sprog.push(sprog);
-            c_true.push(tau);
+            let c = &mut cols;
+            c.code.push(m.code);
+            c.name.push(i as i64);
+            c.region.push(region_code);
+            c.group.push(g as i64);
+            c.year.push(year);
+            c.refugees.push(stock as f64);
+            c.employed.push(employed as f64);
+            c.rate.push(employed as f64 / stock as f64);
+            c.unemp.push(unemp);
+            c.women.push(women);
+            c.short.push(short);
+            c.syria.push(syria);
+            c.eritrea.push(eritrea);
+            c.other.push(other);
+            c.years.push(years_mean);
+            c.igu_year.push(igu_year[i]);
+            c.igu.push(f64::from(u8::from(igu_on)));
+            c.part_year.push(partnership_year[i]);
+            c.part.push(f64::from(u8::from(part_on)));
+            c.prog_year.push(if m.programme { PROGRAMME_YEAR } else { 0 });
+            c.prog.push(f64::from(u8::from(prog_on)));
+            c.sprog.push(sprog);
+            c.truth.push(tau);
+            c.part_end.push(end_year[i]);
+            c.part_active.push(f64::from(u8::from(part_active)));
+            c.baseline.push(baseline[i]);
+            c.truth_igu.push(tau_igu);
+            c.truth_part.push(tau_part);
+            c.truth_prog.push(tau_prog);
+            c.truth_sprog.push(tau_sprog);
         }
     }
 
-    let float = |v: Vec<f64>| Column::Float(Cow::Owned(v));
-    let int = |v: Vec<i64>| Column::Int(Cow::Owned(v));
-    let cat = |codes: Vec<i64>, labels: Vec<String>| Column::Categorical { codes: Cow::Owned(codes), labels };
     let names: Vec<String> = munis.iter().map(|m| m.name.clone()).collect();
-    let groups: Vec<String> = MUNICIPALITY_GROUPS.iter().map(|g| g.to_string()).collect();
-    let frame = Frame::new()
-        .with_column("municipality_code", int(c_code))?
-        .with_column("municipality", cat(c_name, names))?
-        .with_column("region", cat(c_region, regions))?
-        .with_column("municipality_group", cat(c_group, groups))?
-        .with_column("year", int(c_year))?
-        .with_column("refugees", float(c_refugees))?
-        .with_column("employed", float(c_employed))?
-        .with_column("employment_rate", float(c_rate))?
-        .with_column("unemployment_rate", float(c_unemp))?
-        .with_column("share_women", float(c_women))?
-        .with_column("share_short_education", float(c_short))?
-        .with_column("share_syria", float(c_syria))?
-        .with_column("share_eritrea", float(c_eritrea))?
-        .with_column("share_other_origin", float(c_other))?
-        .with_column("mean_years_in_denmark", float(c_years))?
-        .with_column("igu_year", int(c_igu_year))?
-        .with_column("igu", float(c_igu))?
-        .with_column("partnership_year", int(c_part_year))?
-        .with_column("partnership", float(c_part))?
-        .with_column("programme_year", int(c_prog_year))?
-        .with_column("programme", float(c_prog))?
-        .with_column("sprogpraktik_share", float(c_sprog))?
-        .with_column("true_effect", float(c_true))?;
-
+    let frame = cols.into_frame(names, regions)?;
     Ok(SimulatedPanel { frame, true_effects: true_effect_table(params), params: params.clone() })
 }
 
-/// Every effect the simulator can use, times `effect_scale`, for event times 0 up to the
-/// largest one possible in the panel.
-fn true_effect_table(params: &MunicipalityPanelParams) -> Vec<TrueEffect> {
-    let scale = params.effect_scale;
-    let mut out = Vec::new();
-    let mut push = |intervention: &str, group: &str, e: i64, effect: f64| {
-        out.push(TrueEffect {
-            intervention: intervention.to_string(),
-            municipality_group: group.to_string(),
-            event_time: e,
-            effect: scale * effect,
-        });
-    };
-    let first_igu = IGU_YEARS.iter().map(|y| y.0).min().unwrap_or(2016);
-    for (g, name) in MUNICIPALITY_GROUPS.iter().enumerate() {
-        for e in 0..=(params.last_year - first_igu) {
-            push("igu", name, e, igu_effect(g, e));
-        }
-    }
-    for (g, name) in MUNICIPALITY_GROUPS.iter().enumerate() {
-        for e in 0..=(params.last_year - PARTNERSHIP_FIRST) {
-            push("partnership", name, e, partnership_effect(g, e));
-        }
-    }
-    for e in 0..=(params.last_year - LEJRE_PARTNERSHIP_YEAR) {
-        push("partnership", LEJRE_KEY, e, lejre_effect(e));
-    }
-    for name in MUNICIPALITY_GROUPS {
-        for e in 0..=(params.last_year - PROGRAMME_YEAR) {
-            push("programme", name, e, 0.0);
-        }
-    }
-    push("sprogpraktik", SPROGPRAKTIK_KEY, 0, SPROGPRAKTIK_SLOPE);
-    out
+/// The output columns, filled row by row.
+#[derive(Default)]
+struct Columns {
+    code: Vec<i64>,
+    name: Vec<i64>,
+    region: Vec<i64>,
+    group: Vec<i64>,
+    year: Vec<i64>,
+    refugees: Vec<f64>,
+    employed: Vec<f64>,
+    rate: Vec<f64>,
+    unemp: Vec<f64>,
+    women: Vec<f64>,
+    short: Vec<f64>,
+    syria: Vec<f64>,
+    eritrea: Vec<f64>,
+    other: Vec<f64>,
+    years: Vec<f64>,
+    igu_year: Vec<i64>,
+    igu: Vec<f64>,
+    part_year: Vec<i64>,
+    part: Vec<f64>,
+    prog_year: Vec<i64>,
+    prog: Vec<f64>,
+    sprog: Vec<f64>,
+    truth: Vec<f64>,
+    part_end: Vec<i64>,
+    part_active: Vec<f64>,
+    baseline: Vec<f64>,
+    truth_igu: Vec<f64>,
+    truth_part: Vec<f64>,
+    truth_prog: Vec<f64>,
+    truth_sprog: Vec<f64>,
 }
 
+impl Columns {
+    fn with_capacity(n: usize) -> Self {
+        let mut c = Columns::default();
+        c.code.reserve(n);
+        c.year.reserve(n);
+        c.rate.reserve(n);
+        c
+    }
+
+    fn into_frame(self, names: Vec<String>, regions: Vec<String>) -> Result<Frame<'static>, Error> {
+        let float = |v: Vec<f64>| Column::Float(Cow::Owned(v));
+        let int = |v: Vec<i64>| Column::Int(Cow::Owned(v));
+        let cat = |codes: Vec<i64>, labels: Vec<String>| Column::Categorical { codes: Cow::Owned(codes), labels };
+        let groups: Vec<String> = MUNICIPALITY_GROUPS.iter().map(|g| g.to_string()).collect();
+        Ok(Frame::new()
+            .with_column("municipality_code", int(self.code))?
+            .with_column("municipality", cat(self.name, names))?
+            .with_column("region", cat(self.region, regions))?
+            .with_column("municipality_group", cat(self.group, groups))?
+            .with_column("year", int(self.year))?
+            .with_column("refugees", float(self.refugees))?
+            .with_column("employed", float(self.employed))?
+            .with_column("employment_rate", float(self.rate))?
+            .with_column("unemployment_rate", float(self.unemp))?
+            .with_column("share_women", float(self.women))?
+            .with_column("share_short_education", float(self.short))?
+            .with_column("share_syria", float(self.syria))?
+            .with_column("share_eritrea", float(self.eritrea))?
+            .with_column("share_other_origin", float(self.other))?
+            .with_column("mean_years_in_denmark", float(self.years))?
+            .with_column("igu_year", int(self.igu_year))?
+            .with_column("igu", float(self.igu))?
+            .with_column("partnership_year", int(self.part_year))?
+            .with_column("partnership", float(self.part))?
+            .with_column("programme_year", int(self.prog_year))?
+            .with_column("programme", float(self.prog))?
+            .with_column("sprogpraktik_share", float(self.sprog))?
+            .with_column("true_effect", float(self.truth))?
+            .with_column("partnership_end_year", int(self.part_end))?
+            .with_column("partnership_active", float(self.part_active))?
+            .with_column("baseline_unemployment", float(self.baseline))?
+            .with_column("true_effect_igu", float(self.truth_igu))?
+            .with_column("true_effect_partnership", float(self.truth_part))?
+            .with_column("true_effect_programme", float(self.truth_prog))?
+            .with_column("true_effect_sprogpraktik", float(self.truth_sprog))?)
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
