@@ -154,7 +154,9 @@ ESTIMATORS: dict[str, Callable[[pd.DataFrame], Any]] = {
 
 #: Estimators whose estimate is the optimum of an iterative search: summing in another order
 #: moves it within the search's tolerance, so shuffled rows agree to that tolerance.
-ITERATIVE = {"mixedlm": 1e-6, "synthetic_control": 1e-6, "sdid": 1e-6, "glm": 1e-8}
+#: mixedlm: Brent's method on the variance ratio stops within about 1e-6 of the optimum; on a
+#: panel of 3 units and 5 rows its profile is so flat that the slope moved by 1.4e-6 (relative).
+ITERATIVE = {"mixedlm": 1e-5, "synthetic_control": 1e-6, "sdid": 1e-6, "glm": 1e-8}
 
 
 def _start(d: pd.DataFrame) -> Any:
