@@ -356,7 +356,7 @@ impl Validated<KaplanMeier> {
                         .push(Diagnostic::new("no_events", format!("group {label}: no events (the curve stays at 1)")));
                 }
                 let steps =
-                    km_steps(s.start.as_deref().map(|v| pick(v)).as_deref(), &pick(&s.stop), &ev, &pick(&s.weights));
+                    km_steps(s.start.as_deref().map(&pick).as_deref(), &pick(&s.stop), &ev, &pick(&s.weights));
                 curve(label.clone(), &steps, z, p.conf_type)
             })
             .collect();
