@@ -83,6 +83,18 @@ impl PyCoxResult {
         Ok(PyArray2::from_vec2(py, &self.inner.vcov)?)
     }
 
+    /// Harrell's concordance as JSON.
+    fn concordance(&self, py: Python<'_>) -> PyResult<String> {
+        let r = py.detach(|| guard(|| self.inner.concordance()))?;
+        to_json(&r)
+    }
+
+    /// Baseline cumulative hazards per stratum as JSON.
+    fn baseline(&self, py: Python<'_>) -> PyResult<String> {
+        let r = py.detach(|| guard(|| self.inner.baseline()))?;
+        to_json(&r)
+    }
+
     /// The proportional-hazards test as JSON.
     fn cox_zph(&self, py: Python<'_>, transform: &str) -> PyResult<String> {
         let r = py.detach(|| guard(|| self.inner.cox_zph(transform.parse::<ZphTransform>()?)))?;

@@ -262,9 +262,6 @@ impl Validated<Coxph> {
             0.0
         };
         let n_events = s.event.iter().filter(|&&e| e).count();
-        let eta = linear_predictor(&s, &fit.beta);
-        let concordance = super::concordance::concordance(&s, &eta);
-        let baseline = super::baseline::baseline(&s, &fit, p.ties);
         let vcov_type = match (&p.cluster, robust) {
             (Some(_), _) => "cluster",
             (None, true) => "robust",
@@ -290,8 +287,6 @@ impl Validated<Coxph> {
             strata: s.strata_labels.clone(),
             n_clusters,
             means: s.means.clone(),
-            concordance,
-            baseline,
             collinear: s.collinear.clone(),
             n_zero_duration: s.n_zero_duration,
             drops: s.drops.clone(),

@@ -14,11 +14,12 @@
 //! $p$ over an interval, the midpoint (R's `findq`, tolerance $\sqrt{\epsilon}$); the interval
 //! ends are the same rule applied to the pointwise band.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::params::{check_alpha, ConfType, KaplanMeier};
-use super::sample::{check_events, check_intervals, check_nonnegative, sort_strata};
+use super::sample::{check_events, check_intervals, check_nonnegative};
 use super::SurvivalError;
 use crate::data::Frame;
 use crate::regression::{build_sample, Formula, FormulaFactor, SampleSpec, Term};
@@ -37,25 +38,26 @@ pub(crate) struct Step {
 /// Weighted risk-set counts at every distinct exit time (ascending).
 pub(crate) fn km_steps(start: Option<&[f64]>, stop: &[f64], event: &[bool], w: &[f64]) -> Vec<Step> {
     let n = stop.len();
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.sort_unstable_by(|&a, &b| stop[a].total_cmp(&stop[b]));
+    // Sort (time, weight, event) records themselves (no indirection), in parallel.
+    let mut recs: Vec<(f64, f64, bool)> = (0..n).map(|i| (stop[i], w[i], event[i])).collect();
+    recs.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let total: f64 = w.iter().sum();
     let starts: Option<Vec<(f64, f64)>> = start.map(|s| {
         let mut v: Vec<(f64, f64)> = s.iter().zip(w).map(|(a, b)| (*a, *b)).collect();
-        v.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        v.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         v
     });
     let mut out = Vec::new();
     let (mut gone, mut k, mut sp, mut entered) = (0.0, 0, 0, 0.0);
     while k < n {
-        let t = stop[idx[k]];
+        let t = recs[k].0;
         let (mut d, mut c) = (0.0, 0.0);
         let mut j = k;
-        while j < n && stop[idx[j]] == t {
-            if event[idx[j]] {
-                d += w[idx[j]];
+        while j < n && recs[j].0 == t {
+            if recs[j].2 {
+                d += recs[j].1;
             } else {
-                c += w[idx[j]];
+                c += recs[j].1;
             }
             j += 1;
         }
@@ -338,22 +340,23 @@ impl Validated<KaplanMeier> {
         let s = km_sample(frame, &p.duration, &p.event, p.entry.as_deref(), p.weights.as_deref(), &groups)?;
         let z = Normal::standard().inverse_cdf(1.0 - p.alpha / 2.0);
         let (codes, labels) = s.factors.first().cloned().unwrap_or_else(|| (vec![0; s.stop.len()], vec!["all".into()]));
-        let order = sort_strata(&codes, labels.len(), &s.stop, None);
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); labels.len()];
+        codes.iter().enumerate().for_each(|(i, &c)| members[c as usize].push(i));
         let n_events = s.event.iter().filter(|&&e| e).count();
         let mut warnings = Vec::new();
-        let curves = order
+        let curves = members
             .iter()
             .zip(&labels)
-            .map(|(st, label)| {
-                let rows: Vec<usize> = st.by_stop.iter().map(|&i| i as usize).collect();
-                let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
-                let ev: Vec<bool> = rows.iter().map(|&i| s.event[i]).collect();
+            .map(|(rows, label)| {
+                let all = rows.len() == s.stop.len();
+                let pick = |v: &[f64]| if all { v.to_vec() } else { rows.iter().map(|&i| v[i]).collect::<Vec<f64>>() };
+                let ev: Vec<bool> = if all { s.event.clone() } else { rows.iter().map(|&i| s.event[i]).collect() };
                 if !ev.iter().any(|&e| e) {
                     warnings
                         .push(Diagnostic::new("no_events", format!("group {label}: no events (the curve stays at 1)")));
                 }
                 let steps =
-                    km_steps(s.start.as_deref().map(|v| pick(v)).as_deref(), &pick(&s.stop), &ev, &pick(&s.weights));
+                    km_steps(s.start.as_deref().map(&pick).as_deref(), &pick(&s.stop), &ev, &pick(&s.weights));
                 curve(label.clone(), &steps, z, p.conf_type)
             })
             .collect();

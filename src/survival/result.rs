@@ -89,10 +89,6 @@ pub struct CoxResult {
     pub n_clusters: Option<usize>,
     /// Weighted means of the regressors.
     pub means: Vec<f64>,
-    /// Harrell's concordance.
-    pub concordance: Concordance,
-    /// Baseline cumulative hazard per stratum (x = 0).
-    pub baseline: Vec<BaselineHazard>,
     /// Regressors dropped as collinear.
     pub collinear: Vec<String>,
     /// Rows dropped for a zero duration.
@@ -119,6 +115,32 @@ pub struct SurvivalPrediction {
 }
 
 impl CoxResult {
+    pub(crate) fn state(&self) -> crate::Result<&FitState> {
+        self.fit.as_deref().ok_or_else(|| {
+            SurvivalError::Unsupported { what: "this needs the fitted data (not kept in a deserialised result)".into() }
+                .into()
+        })
+    }
+
+    /// Harrell's concordance of the linear predictor (computed on demand: O(n log n)).
+    ///
+    /// # Errors
+    /// [`SurvivalError::Unsupported`] on a deserialised result.
+    pub fn concordance(&self) -> crate::Result<Concordance> {
+        let st = self.state()?;
+        let eta = super::riskset::linear_predictor(&st.sample, &st.newton.beta);
+        Ok(super::concordance::concordance(&st.sample, &eta))
+    }
+
+    /// Breslow baseline cumulative hazard per stratum at x = 0 (computed on demand).
+    ///
+    /// # Errors
+    /// [`SurvivalError::Unsupported`] on a deserialised result.
+    pub fn baseline(&self) -> crate::Result<Vec<BaselineHazard>> {
+        let st = self.state()?;
+        Ok(super::baseline::baseline(&st.sample, &st.newton, self.params.ties))
+    }
+
     /// A coefficient row by name.
     pub fn coef(&self, term: &str) -> Option<&Estimate> {
         self.coefficients.iter().find(|e| e.term == term)
@@ -146,13 +168,14 @@ impl CoxResult {
     /// # Errors
     /// [`SurvivalError::Unsupported`] for a stratified model; missing columns.
     pub fn predict_survival(&self, frame: &Frame<'_>) -> crate::Result<SurvivalPrediction> {
-        if self.baseline.len() != 1 {
+        let baseline = self.baseline()?;
+        if baseline.len() != 1 {
             return Err(SurvivalError::Unsupported {
                 what: "predicted survival of a stratified model needs the stratum of each row; use the baseline of each stratum".into(),
             }
             .into());
         }
-        let b = &self.baseline[0];
+        let b = &baseline[0];
         let lp = self.linear_predictor(frame)?;
         let surv = lp.iter().map(|l| b.cumhaz.iter().map(|h| (-h * l.exp()).exp()).collect()).collect();
         Ok(SurvivalPrediction { time: b.time.clone(), surv, linear_predictor: lp })
@@ -164,9 +187,7 @@ impl CoxResult {
     /// # Errors
     /// [`SurvivalError::Unsupported`] on a deserialised result.
     pub fn score_residuals(&self) -> crate::Result<(Vec<usize>, Vec<Vec<f64>>)> {
-        let Some(state) = &self.fit else {
-            return Err(SurvivalError::Unsupported { what: "residuals need the fitted data".into() }.into());
-        };
+        let state = self.state()?;
         let s = &state.sample;
         let r = super::residuals::score_residuals(s, &state.newton, self.params.ties);
         let rows = s.input_rows.clone();

@@ -13,7 +13,9 @@
 //! - Efron (1977): the $d$ tied events leave the risk set in equal fractions; for
 //!   $k = 0..d-1$, $f = k/d$, $D_k = S_0 - f e_0$, $a_k = (S_1 - f e_1)/D_k$:
 //!   $\ell \mathrel{-}= (w_d/d) \log D_k$, $U \mathrel{-}= (w_d/d) a_k$,
-//!   $I \mathrel{+}= (w_d/d)((S_2 - f e_2)/D_k - a_k a_k')$.
+//!   $I \mathrel{+}= (w_d/d)((S_2 - f e_2)/D_k - a_k a_k')$; these sums over $k$ are
+//!   expanded into scalar sums of $1/D_k$ and $1/D_k^2$ (weighted by powers of $f$), so a
+//!   time with $d$ tied events costs $O(d + p^2)$.
 //!
 //! With `record`, the pass also keeps per event time the hazard increments that residuals,
 //! the baseline hazard and the proportional-hazards test need.
@@ -101,7 +103,7 @@ fn stratum_pass(s: &CoxSample, st: &Stratum, eta: &[f64], ties: Ties, keep: Keep
     let mut rm = 0usize; // next row (by start) to remove
     let order = &st.by_stop;
     let mut i = 0;
-    let (mut a, mut tmp2) = (vec![0.0; p], vec![0.0; p * p]);
+    let mut tmp2 = vec![0.0; p * p];
     while i < order.len() {
         let t = s.stop[order[i] as usize];
         let (mut d, mut wd, mut e0, mut etasum) = (0usize, 0.0, 0.0, 0.0);
@@ -160,37 +162,47 @@ fn stratum_pass(s: &CoxSample, st: &Stratum, eta: &[f64], ties: Ties, keep: Keep
             schoen: xsum.clone(),
             info: if keep == Keep::TimesWithInfo { vec![0.0; p * p] } else { Vec::new() },
         });
+        // The Efron fractions enter only through scalar sums over k (so a time with d tied
+        // events costs O(d + p^2), not O(d p^2)): with D_k = S0 - f_k e0 and weights w_k,
+        // A_m = sum w_k f_k^m / D_k, B_m = sum w_k f_k^m / D_k^2, C_m = sum f_k^m / D_k:
+        // U -= S1 A0 - e1 A1; I += S2 A0 - e2 A1 - (S1 S1' B0 - (S1 e1' + e1 S1') B1 + e1 e1' B2).
+        let (mut a0, mut a1, mut b0, mut b1, mut b2, mut c0, mut c1) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         for k in 0..nk {
             let f = if efron { k as f64 / d as f64 } else { 0.0 };
             let den = s0 - f * e0;
-            for c in 0..p {
-                a[c] = (s1[c] - f * e1[c]) / den;
-            }
             out.loglik -= wk * den.ln();
-            for c in 0..p {
-                out.u[c] -= wk * a[c];
-                for b in 0..=c {
-                    let v = wk * ((s2[c * p + b] - f * e2[c * p + b]) / den - a[c] * a[b]);
-                    tmp2[c * p + b] = v;
-                    out.imat[c * p + b] += v;
-                }
+            let (h, h2) = (wk / den, wk / (den * den));
+            a0 += h;
+            a1 += f * h;
+            b0 += h2;
+            b1 += f * h2;
+            b2 += f * f * h2;
+            c0 += 1.0 / den;
+            c1 += f / den;
+        }
+        for c in 0..p {
+            out.u[c] -= s1[c] * a0 - e1[c] * a1;
+            for b in 0..=c {
+                let v = s2[c * p + b] * a0
+                    - e2[c * p + b] * a1
+                    - (s1[c] * s1[b] * b0 - (s1[c] * e1[b] + e1[c] * s1[b]) * b1 + e1[c] * e1[b] * b2);
+                tmp2[c * p + b] = v;
+                out.imat[c * p + b] += v;
             }
-            if let Some(r) = rec.as_mut() {
-                let h = wk / den;
-                let hd = if efron { (1.0 - f) * h } else { h };
-                r.haz += h;
-                r.haz_d += hd;
+        }
+        if let Some(r) = rec.as_mut() {
+            r.haz = a0;
+            r.haz_d = a0 - a1;
+            for c in 0..p {
+                r.hazx[c] = s1[c] * b0 - e1[c] * b1;
+                r.hazx_d[c] = s1[c] * (b0 - b1) - e1[c] * (b1 - b2);
+                r.xbar[c] = (s1[c] * c0 - e1[c] * c1) / nk as f64;
+            }
+            if !r.info.is_empty() {
                 for c in 0..p {
-                    r.hazx[c] += h * a[c];
-                    r.hazx_d[c] += hd * a[c];
-                    r.xbar[c] += a[c] / nk as f64;
-                }
-                if !r.info.is_empty() {
-                    for c in 0..p {
-                        for b in 0..=c {
-                            r.info[c * p + b] += tmp2[c * p + b];
-                            r.info[b * p + c] = r.info[c * p + b];
-                        }
+                    for b in 0..=c {
+                        r.info[c * p + b] = tmp2[c * p + b];
+                        r.info[b * p + c] = tmp2[c * p + b];
                     }
                 }
             }

@@ -77,12 +77,7 @@ impl CoxResult {
     /// [`SurvivalError::Unsupported`] on a result without its fit state (deserialised) or
     /// without regressors; a singular information matrix.
     pub fn cox_zph(&self, transform: ZphTransform) -> crate::Result<ZphResult> {
-        let Some(state) = &self.fit else {
-            return Err(SurvivalError::Unsupported {
-                what: "cox_zph needs the fitted data (not kept in a deserialised result)".into(),
-            }
-            .into());
-        };
+        let state = self.state()?;
         let s = &state.sample;
         let p = s.p;
         if p == 0 {

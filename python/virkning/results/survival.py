@@ -186,7 +186,7 @@ class CoxResult(Result):
     ``tidy()``: log hazard ratios (``term, estimate, std_error, statistic, p_value, conf_low,
     conf_high``) then ``hazard_ratio, hr_conf_low, hr_conf_high``. Attributes from the Rust
     result: ``loglik``, ``loglik_null``, ``likelihood_ratio``, ``wald``, ``score``,
-    ``concordance``, ``n_obs``, ``n_events``, ``iterations``, ``converged``, ``collinear``,
+    ``n_obs``, ``n_events``, ``iterations``, ``converged``, ``collinear``,
     ``drops``, ``warnings``.
     """
 
@@ -221,7 +221,7 @@ class CoxResult(Result):
             "score_statistic": _num(d["score"]["statistic"]),
             "score_p_value": _num(d["score"]["p_value"]),
             "df": d["likelihood_ratio"]["df"],
-            "concordance": _num(d["concordance"]["concordance"]),
+            "concordance": _num(self.concordance()["concordance"]),
             "iterations": d["iterations"],
             "converged": d["converged"],
         }
@@ -239,6 +239,13 @@ class CoxResult(Result):
         lines += [f"Warning: {w['message']}" for w in self._dict["warnings"]]
         return lines
 
+    def concordance(self) -> dict:
+        """Harrell's concordance and its pair counts (as R ``concordance()``), computed once."""
+        c = self.__dict__.get("_concordance")
+        if c is None:
+            c = self.__dict__["_concordance"] = json.loads(self._inner.concordance())
+        return c
+
     def cox_zph(self, transform: str = "km") -> Any:
         """Schoenfeld-residual test of proportional hazards (R ``cox.zph(terms=FALSE)``): one row
         per regressor and ``GLOBAL``: ``term, statistic, df, p_value``."""
@@ -252,7 +259,8 @@ class CoxResult(Result):
 
     def baseline_hazard(self) -> Any:
         """Breslow cumulative baseline hazard at x = 0 per stratum: ``stratum, time, cumhaz``."""
-        rows = [(b["stratum"], t, h) for b in self._dict["baseline"] for t, h in zip(b["time"], b["cumhaz"])]
+        base = json.loads(self._inner.baseline())
+        rows = [(b["stratum"], t, h) for b in base for t, h in zip(b["time"], b["cumhaz"])]
         return self._frame({"stratum": [r[0] for r in rows], "time": [r[1] for r in rows],
                             "cumhaz": [r[2] for r in rows]})
 
