@@ -4,6 +4,7 @@
 
 mod boot_weights;
 mod bootstrap;
+mod contract;
 mod dist;
 mod error;
 mod guidance;

@@ -11,6 +11,7 @@ mod mixed;
 mod params;
 mod partial;
 mod result;
+mod contract;
 
 pub use design::{ColumnRecipe, Component};
 pub use error::RegressionError;
