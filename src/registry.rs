@@ -15,7 +15,8 @@ pub struct EstimatorInfo {
     pub method: &'static str,
     /// Python result class in `virkning.results`.
     pub python_class: &'static str,
-    /// Role keywords of the Python function (`formula`/`outcome`, `unit`, `time`, ...).
+    /// The role keywords a minimal call of the Python function needs (`formula` is its first
+    /// positional argument, the data its second; the others are keywords), in order.
     pub roles: &'static [&'static str],
     /// Whether `ritest()` permutes adoption times on its result.
     pub ritest: bool,
@@ -29,7 +30,7 @@ pub struct EstimatorInfo {
     pub takes_frame: bool,
 }
 
-const PANEL: &[&str] = &["outcome", "unit", "time", "cohort", "treatment", "cluster", "alpha"];
+const PANEL: &[&str] = &["outcome", "unit", "time", "cohort"];
 
 const fn entry(
     name: &'static str,
@@ -59,29 +60,36 @@ pub static REGISTRY: &[EstimatorInfo] = &[
     EstimatorInfo {
         ritest: true,
         wildboot: true,
-        ..entry("feols", "feols", "FeolsResult", &["formula", "weights", "vcov", "alpha"])
+        ..entry("feols", "feols", "FeolsResult", &["formula"])
     },
-    entry("glm", "glm", "GlmResult", &["formula", "family", "weights", "vcov", "alpha"]),
-    entry("mixedlm", "mixedlm", "MixedResult", &["formula", "group", "alpha"]),
+    entry("glm", "glm", "GlmResult", &["formula", "family"]),
+    entry("mixedlm", "mixedlm", "MixedResult", &["formula", "group"]),
     panel("att_gt", "att_gt", "GroupTimeEffects", "att_gt"),
     EstimatorInfo { wildboot: true, ..panel("sun_abraham", "sun_abraham", "EventStudyResult", "sun_abraham") },
-    EstimatorInfo { wildboot: true, ..panel("event_study", "twfe", "EventStudyResult", "twfe") },
+    // The TWFE event study reports effects by event time but no overall ATT, so there is no
+    // statistic to permute (its `ritest()` raises InferenceError saying so).
+    EstimatorInfo { wildboot: true, ritest: false, ..panel("event_study", "twfe", "EventStudyResult", "twfe") },
     panel("did_imputation", "imputation", "EventStudyResult", "imputation"),
     EstimatorInfo { ritest: false, power: None, ..panel("bacon", "bacon", "BaconResult", "") },
-    EstimatorInfo { report: "synth", ..panel("sdid", "sdid", "SdidResult", "sdid") },
+    EstimatorInfo {
+        report: "synth",
+        roles: &["outcome", "unit", "time", "treated"],
+        ..panel("sdid", "sdid", "SdidResult", "sdid")
+    },
     EstimatorInfo {
         ritest: false,
         report: "synth",
+        roles: &["outcome", "unit", "time", "treated_unit", "treatment_start"],
         ..panel("synthetic_control", "synthetic_control", "SyntheticControlResult", "synthetic_control")
     },
     EstimatorInfo {
         report: "benchmark",
-        ..entry("benchmark", "benchmark", "BenchmarkResult", &["outcome", "unit", "time", "frame_conditions", "size"])
+        ..entry("benchmark", "benchmark", "BenchmarkResult", &["outcome", "unit", "frame_conditions", "size"])
     },
     EstimatorInfo {
         report: "power",
         takes_frame: false,
-        ..entry("power", "power", "PowerResult", &["n_units", "n_treated", "estimator", "alpha"])
+        ..entry("power", "power", "PowerResult", &["estimator", "reps"])
     },
 ];
 
