@@ -28,6 +28,7 @@ pub mod did;
 pub mod error;
 pub mod inference;
 pub mod linalg;
+pub mod registry;
 pub mod regression;
 pub mod results;
 pub mod simulate;

@@ -112,3 +112,175 @@ impl DropReport {
         parts.join("; ")
     }
 }
+
+/// A family column of a [`TidyTable`] (after the seven standard columns): typed values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "values", rename_all = "snake_case")]
+pub enum TidyColumn {
+    /// Real numbers (NaN where a row has none).
+    F64(Vec<f64>),
+    /// Integers (event time, cohort, period, counts).
+    I64(Vec<i64>),
+    /// Text (band, comparison kind, unit labels).
+    Str(Vec<String>),
+}
+
+impl TidyColumn {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            TidyColumn::F64(v) => v.len(),
+            TidyColumn::I64(v) => v.len(),
+            TidyColumn::Str(v) => v.len(),
+        }
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The estimates of a result as typed columns (broom's `tidy`): `term, estimate, std_error,
+/// statistic, p_value, conf_low, conf_high`, then the estimator's family columns. A quantity
+/// that does not exist for an estimator is NaN, never a number with another meaning.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TidyTable {
+    /// Names of the coefficients or effects.
+    pub term: Vec<String>,
+    /// Point estimates.
+    pub estimate: Vec<f64>,
+    /// Standard errors.
+    pub std_error: Vec<f64>,
+    /// Test statistics.
+    pub statistic: Vec<f64>,
+    /// Two-sided p-values.
+    pub p_value: Vec<f64>,
+    /// Lower ends of the intervals.
+    pub conf_low: Vec<f64>,
+    /// Upper ends of the intervals.
+    pub conf_high: Vec<f64>,
+    /// Family columns (`event_time`, `cohort`, `band`, ...), in display order.
+    pub family: Vec<(String, TidyColumn)>,
+}
+
+impl TidyTable {
+    /// The names of the seven standard columns, in order.
+    pub const STANDARD: [&'static str; 7] =
+        ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"];
+
+    /// A table of these estimates (no family column).
+    pub fn from_estimates<'a>(rows: impl IntoIterator<Item = &'a Estimate>) -> Self {
+        let mut t = TidyTable::default();
+        for e in rows {
+            t.push(e.term.clone(), [e.estimate, e.std_error, e.statistic, e.p_value, e.conf_low, e.conf_high]);
+        }
+        t
+    }
+
+    /// Append a row: `values` are estimate, std_error, statistic, p_value, conf_low, conf_high.
+    pub fn push(&mut self, term: impl Into<String>, values: [f64; 6]) {
+        let [estimate, std_error, statistic, p_value, conf_low, conf_high] = values;
+        self.term.push(term.into());
+        self.estimate.push(estimate);
+        self.std_error.push(std_error);
+        self.statistic.push(statistic);
+        self.p_value.push(p_value);
+        self.conf_low.push(conf_low);
+        self.conf_high.push(conf_high);
+    }
+
+    /// Append a family column (its length must be the number of rows).
+    pub fn with(mut self, name: &str, column: TidyColumn) -> Self {
+        debug_assert_eq!(column.len(), self.len(), "family column `{name}`");
+        self.family.push((name.to_string(), column));
+        self
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.term.len()
+    }
+
+    /// Whether the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.term.is_empty()
+    }
+
+    /// Recompute `statistic`, `p_value`, `conf_low`, `conf_high` from `estimate` and
+    /// `std_error` with the reference distribution `dist` at level `1 - alpha`:
+    /// $t = b / s$, $p = 2 P(|T| > |t|)$, $b \pm q_{1-\alpha/2} s$ (rows without a standard
+    /// error get NaN, as [`Estimate::new`] gives them).
+    pub fn recompute(&mut self, dist: &crate::inference::RefDist, alpha: f64) {
+        let crit = dist.critical(alpha);
+        for i in 0..self.len() {
+            let (b, s) = (self.estimate[i], self.std_error[i]);
+            let t = b / s;
+            self.statistic[i] = t;
+            self.p_value[i] = dist.two_sided_p(t);
+            self.conf_low[i] = b - crit * s;
+            self.conf_high[i] = b + crit * s;
+        }
+    }
+
+    /// Recompute only the intervals, `estimate -/+ crit * std_error` (a band's critical value).
+    pub fn recompute_intervals(&mut self, crit: f64) {
+        for i in 0..self.len() {
+            self.conf_low[i] = self.estimate[i] - crit * self.std_error[i];
+            self.conf_high[i] = self.estimate[i] + crit * self.std_error[i];
+        }
+    }
+}
+
+/// Model-level statistics every result reports (broom's `glance`); `None` where a quantity is
+/// not defined for the estimator.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Glance {
+    /// Observations (rows) used.
+    pub n_obs: usize,
+    /// Units (panel estimators).
+    pub n_units: Option<usize>,
+    /// Clusters of the standard errors (the smallest dimension with multi-way clustering).
+    pub n_clusters: Option<usize>,
+    /// The registry name of the estimator.
+    pub estimator: String,
+    /// The kind of standard error (`CR1 by unit`, `jackknife`, `placebo permutation`, ...).
+    pub vcov: Option<String>,
+}
+
+impl Glance {
+    /// A glance with `n_obs` and the estimator's name.
+    pub fn new(estimator: &str, n_obs: usize) -> Self {
+        Glance { n_obs, estimator: estimator.to_string(), ..Default::default() }
+    }
+
+    /// Set the number of units.
+    pub fn units(mut self, n: usize) -> Self {
+        self.n_units = Some(n);
+        self
+    }
+
+    /// Set the number of clusters.
+    pub fn clusters(mut self, n: usize) -> Self {
+        self.n_clusters = Some(n);
+        self
+    }
+
+    /// Set the kind of standard error.
+    pub fn vcov(mut self, v: impl Into<String>) -> Self {
+        self.vcov = Some(v.into());
+        self
+    }
+}
+
+/// The serde name of a unit-variant enum value (`Band::Pointwise` -> `pointwise`), for text
+/// columns of a [`TidyTable`].
+pub(crate) fn serde_name<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from virkning import _core, _data
+from virkning import _data
 from virkning.exceptions import InvalidParameterError
 from virkning.results.wildboot import RiTestResult, WildBootResult
 
@@ -129,10 +129,10 @@ def wildboot(
     else:
         raise InvalidParameterError(f"param must be a coefficient name or a dict of weights, got {param!r}")
     _check_draws(reps, seed)
-    df, params, kind, vcov_cluster = fit._call
+    if not hasattr(getattr(fit, "_inner", None), "wildboot"):
+        raise InvalidParameterError(f"wildboot needs a feols result, got {type(fit).__name__}")
     clusters = _names(cluster, "cluster") if cluster is not None else None
-    names = list(fit._formula_columns) + (clusters or []) + ([bootcluster] if bootcluster else [])
-    cols = _data.columns(df, list(dict.fromkeys(names)))
+    extra = _extra_columns(fit, (clusters or []) + ([bootcluster] if bootcluster else []))
     boot = {
         "reps": reps,
         "impose_null": bool(impose_null),
@@ -141,9 +141,19 @@ def wildboot(
         "alpha": float(alpha),
         "conf_int": bool(conf_int),
     }
-    inner = _core.wildboot(cols, params, kind, vcov_cluster, terms, float(r), json.dumps(boot),
-                           str(weights), clusters, bootcluster)
+    # The model's own columns are those kept by the result (the data it was fitted on).
+    inner = fit._inner.wildboot(terms, float(r), json.dumps(boot), str(weights), clusters, bootcluster, extra)
     return WildBootResult._from_inner(inner, fit._backend)
+
+
+def _extra_columns(fit: Any, names: list[str]) -> dict | None:
+    """Columns a resampling call names that the fit did not use (another cluster, the unit
+    and time of ``ritest``), read from the fit's frame now; the model's own come from the result."""
+    fitted = set(getattr(fit, "_formula_columns", []))
+    more = [c for c in dict.fromkeys(names) if c not in fitted]
+    if not more:
+        return None
+    return _data.columns(fit._call[0], more)
 
 
 def ritest(
@@ -212,20 +222,20 @@ def ritest(
     """
     _check_draws(reps, seed)
     ri = json.dumps({"reps": reps, "seed": seed})
-    call = getattr(fit, "_ri_call", None)
-    if call is not None:
+    if not hasattr(fit, "_call") and hasattr(fit, "_inner") and hasattr(fit._inner, "ritest"):
+        # A staggered estimator's result: it keeps the columns and params it was fitted on.
         if param is not None or unit is not None or time is not None or treatment is not None:
             raise InvalidParameterError("param, unit, time and treatment apply to feols results only; "
                                         "a staggered estimator's result permutes the timing it was fitted with")
-        estimator, cols, params = call
-        agg = getattr(fit, "_ri_aggregation", None)
-        if aggregation is not None:
-            if estimator != "att_gt" or agg is not None:
-                raise InvalidParameterError("aggregation applies to att_gt results (GroupTimeEffects) only")
-            if not isinstance(aggregation, str):
+        if type(fit).__name__ == "GroupTimeEffects":
+            if aggregation is not None and not isinstance(aggregation, str):
                 raise InvalidParameterError(f"aggregation must be a string, got {aggregation!r}")
-            agg = json.dumps({"kind": aggregation})
-        inner = _core.ritest_staggered(cols, estimator, params, ri, agg)
+            agg = None if aggregation is None else json.dumps({"kind": aggregation})
+            inner = fit._inner.ritest(ri, agg)
+        else:
+            if aggregation is not None:
+                raise InvalidParameterError("aggregation applies to att_gt results (GroupTimeEffects) only")
+            inner = fit._inner.ritest(ri)
         return RiTestResult._from_inner(inner, fit._backend)
     if not hasattr(fit, "_call"):
         raise InvalidParameterError(f"ritest needs a feols result or a staggered estimator's result, got {type(fit).__name__}")
@@ -234,8 +244,6 @@ def ritest(
     if aggregation is not None:
         raise InvalidParameterError("aggregation applies to att_gt results only")
     treatment = treatment or param
-    df, params, kind, vcov_cluster = fit._call
-    names = list(dict.fromkeys(list(fit._formula_columns) + [unit, time, treatment]))
-    cols = _data.columns(df, names)
-    inner = _core.ritest(cols, params, kind, vcov_cluster, param, treatment, unit, time, ri)
+    extra = _extra_columns(fit, [unit, time, treatment])
+    inner = fit._inner.ritest(param, treatment, unit, time, ri, extra)
     return RiTestResult._from_inner(inner, fit._backend)

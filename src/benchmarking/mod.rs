@@ -24,6 +24,7 @@
 
 mod benchmark;
 mod clusters;
+mod contract;
 mod error;
 mod expected;
 mod funnel;

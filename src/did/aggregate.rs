@@ -497,5 +497,7 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
         max_e: opts.max_e,
         balance_e: opts.balance_e,
         warnings,
+        n_obs: res.n_obs,
+        n_units: res.n_units,
     })
 }

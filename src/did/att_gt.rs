@@ -855,6 +855,23 @@ impl GroupTimeEffects {
         inf.outcomes_deferred = false;
         Ok(())
     }
+    /// Check that `frame` gives the data of the fit (the same units, cohorts and outcome
+    /// moments, or outcomes where no moments were kept), so that a later resampling on it
+    /// (`ritest`) is about this result.
+    ///
+    /// # Errors
+    /// [`DidError::DataChanged`] when they differ; the errors of `fit`.
+    pub fn same_data(&self, frame: &Frame<'_>) -> crate::Result<()> {
+        let inf = &self.influence;
+        let prep = prepare(&self.params, frame, inf.moments.is_empty())?;
+        let same = prep.cohort == inf.unit_cohort
+            && if inf.moments.is_empty() { prep.y == inf.y } else { prep.moments == inf.moments };
+        if same {
+            Ok(())
+        } else {
+            Err(DidError::DataChanged.into())
+        }
+    }
 }
 
 /// Every ATT(g,t); `closed_form: false` sends cells without covariates through the general

@@ -165,6 +165,9 @@ pub struct EventStudyResult {
     pub warnings: Vec<Diagnostic>,
     /// The params used.
     pub params: EventStudyParams,
+    /// Degrees of freedom of the t distribution of the tests and intervals (`None`: normal).
+    #[serde(default)]
+    pub df_t: Option<f64>,
     /// virkning version.
     pub version: String,
 }

@@ -536,6 +536,7 @@ impl Validated<DidImputation> {
             timing: data.timing.report.clone(),
             warnings,
             params: EventStudyParams::Imputation(p.clone()),
+            df_t: None,
             version: crate::VERSION.to_string(),
         })
     }

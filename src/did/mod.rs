@@ -11,6 +11,7 @@ mod error;
 mod aggregate;
 mod att_gt;
 mod bacon;
+mod contract;
 mod drdid;
 mod event_result;
 mod imputation;

@@ -327,6 +327,12 @@ pub struct AggregatedEffects {
     pub balance_e: Option<i64>,
     /// Warnings.
     pub warnings: Vec<Diagnostic>,
+    /// Rows of the fit aggregated.
+    #[serde(default)]
+    pub n_obs: usize,
+    /// Units of the fit aggregated.
+    #[serde(default)]
+    pub n_units: usize,
 }
 
 impl fmt::Display for GroupTimeEffects {

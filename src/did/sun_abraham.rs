@@ -641,6 +641,7 @@ impl Validated<SunAbraham> {
             timing: data.timing.report.clone(),
             warnings,
             params: EventStudyParams::SunAbraham(SunAbraham { wildboot: boot.map(|b| b.into_inner()), ..p.clone() }),
+            df_t: Some(cf.fit.df_t),
             version: crate::VERSION.to_string(),
         })
     }
@@ -763,6 +764,7 @@ impl Validated<TwfeEventStudy> {
             timing: data.timing.report.clone(),
             warnings,
             params: EventStudyParams::Twfe(TwfeEventStudy { wildboot: boot.map(|b| b.into_inner()), ..p.clone() }),
+            df_t: Some(cf.fit.df_t),
             version: crate::VERSION.to_string(),
         })
     }

@@ -4,6 +4,7 @@
 
 mod boot_weights;
 mod bootstrap;
+mod contract;
 mod cancel;
 mod dist;
 mod error;

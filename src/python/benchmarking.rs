@@ -34,10 +34,11 @@ pub(crate) struct PyBenchmarkResult {
     pub(crate) inner: BenchmarkResult,
 }
 
-#[pymethods]
-impl PyBenchmarkResult {
+super::contract::result_methods! {
+    impl PyBenchmarkResult {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
     }
+}
 }

@@ -7,6 +7,8 @@ use pyo3::types::PyDict;
 use super::convert::{frame, hold};
 use super::errors::guard;
 use super::json::{from_json, invalid, to_json};
+use super::origin::Origin;
+use crate::traits::Estimator;
 use crate::did::{
     Aggregate, AggregatedEffects, AggregationKind, AttGt, BasePeriod, BootstrapWeights, ControlGroup, EstMethod,
     GroupTimeEffects,
@@ -57,9 +59,11 @@ pub(crate) fn att_gt(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) 
             p.validate()?.fit_deferred(&frame)
         })
     })?;
-    // The columns stay referenced (no copy) so that a later bootstrap can rebuild the outcome
-    // copy the fit left out.
-    Ok(PyGroupTimeEffects { inner, columns: columns.clone().unbind(), restored: std::sync::OnceLock::new() })
+    // The columns stay referenced (no copy, no fingerprint: the cohort moments the fit keeps
+    // detect a change) so that a later bootstrap can rebuild the outcome copy the fit left
+    // out, and `ritest` permutes the data of the fit.
+    let origin = Origin::new(columns, &held, false)?;
+    Ok(PyGroupTimeEffects { inner, origin, params: params.to_string(), restored: std::sync::OnceLock::new() })
 }
 
 /// Fitted ATT(g,t) (wrapped by `virkning.results.did.GroupTimeEffects`).
@@ -67,49 +71,58 @@ pub(crate) fn att_gt(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) 
 pub(crate) struct PyGroupTimeEffects {
     inner: GroupTimeEffects,
     /// The fit's columns.
-    columns: Py<PyDict>,
+    origin: Origin,
+    /// The params as given (JSON).
+    params: String,
     /// `inner` with its outcome copy restored, once a bootstrap asked for it.
     restored: std::sync::OnceLock<GroupTimeEffects>,
 }
 
-#[pymethods]
-impl PyGroupTimeEffects {
+super::contract::result_methods! {
+    impl PyGroupTimeEffects {
     /// The serialisable result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
     }
 
-    /// Its warnings alone as JSON (the whole JSON is parsed only when a field is read).
-    fn warnings_json(&self) -> PyResult<String> {
-        to_json(&self.inner.warnings)
-    }
-
     /// Aggregate; `options` is the JSON of [`Aggregate`].
-    fn aggregate(&self, py: Python<'_>, options: &str) -> PyResult<PyAggregatedEffects> {
+    fn aggregate(slf: &Bound<'_, Self>, py: Python<'_>, options: &str) -> PyResult<PyAggregatedEffects> {
+        let this = slf.get();
         let o: Aggregate = guard(|| parse(options))?;
-        let boot = o.bootstrap.unwrap_or(self.inner.params.bootstrap).is_some();
-        let fit = if boot && self.inner.influence.outcomes_deferred {
-            match self.restored.get() {
+        let boot = o.bootstrap.unwrap_or(this.inner.params.bootstrap).is_some();
+        let fit = if boot && this.inner.influence.outcomes_deferred {
+            match this.restored.get() {
                 Some(r) => r,
                 None => {
-                    let held = hold(self.columns.bind(py))?;
-                    let frame = frame(&held)?;
-                    let inner = &self.inner;
-                    let r = py.detach(|| {
+                    let inner = &this.inner;
+                    let r = this.origin.with_frame(py, None, |frame| {
                         guard(|| {
                             let mut r = inner.clone();
-                            r.restore_outcomes(&frame)?;
+                            r.restore_outcomes(frame)?;
                             Ok(r)
                         })
                     })?;
-                    self.restored.get_or_init(|| r)
+                    this.restored.get_or_init(|| r)
                 }
             }
         } else {
-            &self.inner
+            &this.inner
         };
         let inner = super::inference::interruptible(py, || guard(|| fit.aggregate(&o)))?;
-        Ok(PyAggregatedEffects { inner })
+        Ok(PyAggregatedEffects { inner, parent: slf.clone().unbind(), options: options.to_string() })
+    }
+
+    /// Randomization inference on the overall ATT of `aggregation` (JSON of [`Aggregate`];
+    /// default `simple`), permuting adoption times in the data of the fit (refused with
+    /// `DataChanged` when those arrays were written to since).
+    #[pyo3(signature = (ri, aggregation=None))]
+    fn ritest(&self, py: Python<'_>, ri: &str, aggregation: Option<&str>) -> PyResult<super::inference::PyRiResult> {
+        let (inner, params) = (&self.inner, &self.params);
+        let out = self.origin.with_frame(py, None, |frame| {
+            guard(|| inner.same_data(frame))?;
+            super::inference::run_staggered(frame, AttGt::NAME, params, ri, aggregation)
+        })?;
+        Ok(super::inference::PyRiResult { inner: out })
     }
 
     /// Text summary (Rust `Display`).
@@ -117,17 +130,29 @@ impl PyGroupTimeEffects {
         self.inner.to_string()
     }
 }
+}
 
 /// Aggregated effects (wrapped by `virkning.results.did.AggregatedEffects`).
 #[pyclass(name = "AggregatedEffects", module = "virkning._core", frozen)]
 pub(crate) struct PyAggregatedEffects {
     inner: AggregatedEffects,
+    /// The group-time effects it aggregates.
+    parent: Py<PyGroupTimeEffects>,
+    /// Its aggregation options (JSON).
+    options: String,
 }
 
-#[pymethods]
-impl PyAggregatedEffects {
+super::contract::result_methods! {
+    impl PyAggregatedEffects {
     /// The serialisable result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
     }
+
+    /// Randomization inference on this aggregation's overall ATT (see
+    /// `GroupTimeEffects.ritest`).
+    fn ritest(&self, py: Python<'_>, ri: &str) -> PyResult<super::inference::PyRiResult> {
+        self.parent.get().ritest(py, ri, Some(&self.options))
+    }
+}
 }

@@ -7,6 +7,8 @@ use pyo3::types::PyDict;
 use super::convert::{frame, hold};
 use super::errors::guard;
 use super::json::{from_json, invalid, to_json};
+use super::origin::Origin;
+use crate::traits::Estimator;
 use crate::did::{Bacon, BaconDecomposition, DidImputation, EventStudyResult, SunAbraham, TwfeEventStudy};
 
 /// Parse params; the bootstrap weights' name is checked first (any case), so a typo raises
@@ -37,8 +39,8 @@ pub(crate) struct PyBaconDecomposition {
     pub(crate) inner: BaconDecomposition,
 }
 
-#[pymethods]
-impl PyBaconDecomposition {
+super::contract::result_methods! {
+    impl PyBaconDecomposition {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
@@ -49,9 +51,24 @@ impl PyBaconDecomposition {
         self.inner.to_string()
     }
 }
+}
 
-/// Fit an event study: `method` is `sun_abraham`, `twfe` or `imputation`; `params` the JSON of
-/// its params struct.
+/// The event-study estimators of the registry (results of class `EventStudyResult`).
+fn is_event_study(e: &crate::registry::EstimatorInfo) -> bool {
+    e.python_class == "EventStudyResult"
+}
+
+/// The registry name of the event-study estimator `method` (its name or method key:
+/// `sun_abraham`, `twfe`/`event_study`, `imputation`/`did_imputation`).
+fn event_study_name(method: &str) -> crate::Result<&'static str> {
+    crate::registry::lookup(method)
+        .filter(|e| is_event_study(e))
+        .map(|e| e.name)
+        .ok_or_else(|| crate::registry::unknown("method", method, is_event_study))
+}
+
+/// Fit an event study: `method` names the estimator (see [`event_study_name`]); `params` the
+/// JSON of its params struct.
 #[pyfunction]
 pub(crate) fn event_study(
     py: Python<'_>,
@@ -62,28 +79,23 @@ pub(crate) fn event_study(
     let held = hold(columns)?;
     let frame = frame(&held)?;
     let inner = super::inference::interruptible(py, || {
-        guard(|| match method {
-            "sun_abraham" => parse::<SunAbraham>(params)?.fit(&frame),
-            "twfe" => parse::<TwfeEventStudy>(params)?.fit(&frame),
-            "imputation" => parse::<DidImputation>(params)?.fit(&frame),
-            other => Err(crate::ParamsError::UnknownChoice {
-                name: "method",
-                value: other.to_string(),
-                valid: vec!["sun_abraham".into(), "twfe".into(), "imputation".into()],
-            }
-            .into()),
+        guard(|| match event_study_name(method)? {
+            SunAbraham::NAME => parse::<SunAbraham>(params)?.estimate(&frame),
+            TwfeEventStudy::NAME => parse::<TwfeEventStudy>(params)?.estimate(&frame),
+            _ => parse::<DidImputation>(params)?.estimate(&frame),
         })
     })?;
-    Ok(PyEventStudyResult { inner })
+    let origin = Origin::new(columns, &held, true)?;
+    Ok(PyEventStudyResult { inner, origin, params: params.to_string() })
 }
 
 /// Default params of an event-study estimator as JSON (for the defaults test).
 #[pyfunction]
 pub(crate) fn event_study_defaults(method: &str) -> PyResult<String> {
     guard(|| {
-        let json = match method {
-            "sun_abraham" => serde_json::to_string(&SunAbraham::default()),
-            "twfe" => serde_json::to_string(&TwfeEventStudy::default()),
+        let json = match event_study_name(method)? {
+            SunAbraham::NAME => serde_json::to_string(&SunAbraham::default()),
+            TwfeEventStudy::NAME => serde_json::to_string(&TwfeEventStudy::default()),
             _ => serde_json::to_string(&DidImputation::default()),
         };
         json.map_err(|e| invalid("params", e.to_string()))
@@ -94,13 +106,24 @@ pub(crate) fn event_study_defaults(method: &str) -> PyResult<String> {
 #[pyclass(name = "EventStudyResult", module = "virkning._core", frozen)]
 pub(crate) struct PyEventStudyResult {
     pub(crate) inner: EventStudyResult,
+    /// The columns it was fitted on.
+    origin: Origin,
+    /// The params as given (JSON).
+    params: String,
 }
 
-#[pymethods]
-impl PyEventStudyResult {
+super::contract::result_methods! {
+    impl PyEventStudyResult {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
+    }
+
+    /// Randomization inference on the ATT, permuting adoption times in the data of the fit.
+    fn ritest(&self, py: Python<'_>, ri: &str) -> PyResult<super::inference::PyRiResult> {
+        let (name, params) = (self.inner.method.name(), &self.params);
+        let inner = self.origin.with_frame(py, None, |frame| super::inference::run_staggered(frame, name, params, ri, None))?;
+        Ok(super::inference::PyRiResult { inner })
     }
 
     /// Covariance of the post-treatment event-time effects.
@@ -112,4 +135,5 @@ impl PyEventStudyResult {
     fn __str__(&self) -> String {
         self.inner.to_string()
     }
+}
 }

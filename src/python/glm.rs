@@ -47,8 +47,8 @@ pub(crate) struct PyGlmResult {
     pub(crate) inner: GlmResult,
 }
 
-#[pymethods]
-impl PyGlmResult {
+super::contract::result_methods! {
+    impl PyGlmResult {
     /// The serialisable part of the result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
@@ -63,6 +63,7 @@ impl PyGlmResult {
     fn vcov<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
         Ok(PyArray2::from_vec2(py, &self.inner.vcov)?)
     }
+}
 }
 
 /// Fit `mixedlm` (random intercept). `params` is the JSON of [`MixedLm`].
@@ -85,8 +86,8 @@ pub(crate) struct PyMixedResult {
     pub(crate) inner: MixedResult,
 }
 
-#[pymethods]
-impl PyMixedResult {
+super::contract::result_methods! {
+    impl PyMixedResult {
     /// The serialisable result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
@@ -96,4 +97,5 @@ impl PyMixedResult {
     fn vcov<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
         Ok(PyArray2::from_vec2(py, &self.inner.vcov)?)
     }
+}
 }

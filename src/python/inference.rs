@@ -1,19 +1,19 @@
 //! pyo3 glue for resampling inference: the wild cluster bootstrap on a `feols` model and
-//! randomization inference. Params as JSON of the serde structs; no numerics here. Also
-//! [`interruptible`], which every long call uses so that Ctrl-C stops it.
+//! randomization inference, run by the result classes on the data they were fitted on
+//! (`FeolsResult.wildboot`, `.ritest`; the staggered results' `.ritest`). Params as JSON of
+//! the serde structs; no numerics here. Also [`interruptible`], which every long call uses so
+//! that Ctrl-C stops it.
 
 use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::time::Duration;
 
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
-use super::convert::{frame, hold};
 use super::errors::guard;
 use super::json::{from_json, to_json};
-use crate::inference::{BootWeights, RiResult, RiTest, VcovType, WildBoot, WildBootResult};
-use crate::regression::{Feols, Vcov};
+use crate::inference::{BootWeights, RiResult, RiTest, WildBoot, WildBootResult};
+use crate::regression::Feols;
 
 /// Run `work` on the thread pool with the GIL released, polling Python's signal handlers every
 /// 50 ms from this thread: on Ctrl-C (`KeyboardInterrupt`, or whatever a handler raises) it
@@ -60,46 +60,27 @@ pub(crate) fn interruptible<T: Send>(py: Python<'_>, work: impl FnOnce() -> PyRe
     })
 }
 
-/// The `feols` params (JSON of [`Feols`]) with the model's vcov.
-fn feols_params(params: &str, vcov: Option<String>, cluster: Vec<String>) -> crate::Result<Feols> {
-    let mut p: Feols = from_json("params", params)?;
-    if let Some(v) = vcov {
-        let kind: VcovType = v.parse()?;
-        p.vcov = Some(Vcov { kind, cluster });
-    }
-    Ok(p)
-}
-
-/// Wild cluster bootstrap of `sum(c * beta[name]) = r` in the `feols` model given by `params`
-/// (JSON of [`Feols`]) and `vcov`/`vcov_cluster`; `boot` is the JSON of [`WildBoot`]
-/// and `weights` its weights' name.
-#[pyfunction]
-#[pyo3(signature = (columns, params, vcov, vcov_cluster, terms, r, boot, weights, cluster=None, bootcluster=None))]
+/// The wild cluster bootstrap of a `feols` model `p` on `frame` (no GIL needed).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn wildboot(
-    py: Python<'_>,
-    columns: &Bound<'_, PyDict>,
-    params: &str,
-    vcov: Option<String>,
-    vcov_cluster: Vec<String>,
-    terms: Vec<(String, f64)>,
+pub(crate) fn run_wildboot(
+    frame: &crate::data::Frame<'_>,
+    p: &Feols,
+    terms: &[(String, f64)],
     r: f64,
     boot: &str,
     weights: &str,
-    cluster: Option<Vec<String>>,
-    bootcluster: Option<String>,
-) -> PyResult<PyWildBootResult> {
-    let held = hold(columns)?;
-    let frame = frame(&held)?;
-    let inner = interruptible(py, || {
+    cluster: Option<&[String]>,
+    bootcluster: Option<&str>,
+) -> PyResult<WildBootResult> {
+    // rayon::scope: one hand-off to the pool for the whole call; its parallel sections then
+    // start from a worker thread instead of each being injected from this one.
+    rayon::scope(|_| {
         guard(|| {
-            let p = feols_params(params, vcov, vcov_cluster)?;
             let b: WildBoot = from_json("wildboot", boot)?;
             let b = b.weights(weights.parse::<BootWeights>()?).validate()?;
-            p.validate()?.wildboot(&frame, &terms, r, cluster.as_deref(), bootcluster.as_deref(), &b)
+            p.clone().validate()?.wildboot(frame, terms, r, cluster, bootcluster, &b)
         })
-    })?;
-    Ok(PyWildBootResult { inner })
+    })
 }
 
 /// Default `WildBoot` params as JSON.
@@ -114,8 +95,8 @@ pub(crate) struct PyWildBootResult {
     pub(crate) inner: WildBootResult,
 }
 
-#[pymethods]
-impl PyWildBootResult {
+super::contract::result_methods! {
+    impl PyWildBootResult {
     /// The serialisable part of the result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
@@ -126,78 +107,61 @@ impl PyWildBootResult {
         self.inner.t_boot.clone().into_pyarray(py)
     }
 }
+}
 
-/// Randomization inference on `term` of the `feols` model: permute the adoption times of
-/// `treatment` across `unit`s; `ri` is the JSON of [`RiTest`].
-#[pyfunction]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn ritest(
-    py: Python<'_>,
-    columns: &Bound<'_, PyDict>,
-    params: &str,
-    vcov: Option<String>,
-    vcov_cluster: Vec<String>,
+/// Randomization inference on `term` of the `feols` model `p` on `frame` (no GIL needed).
+pub(crate) fn run_ritest(
+    frame: &crate::data::Frame<'_>,
+    p: &Feols,
     term: &str,
     treatment: &str,
     unit: &str,
     time: &str,
     ri: &str,
-) -> PyResult<PyRiResult> {
-    let held = hold(columns)?;
-    let frame = frame(&held)?;
-    let inner = interruptible(py, || {
+) -> PyResult<RiResult> {
+    rayon::scope(|_| {
         guard(|| {
-            let p = feols_params(params, vcov, vcov_cluster)?;
             let r: RiTest = from_json("ritest", ri)?;
-            p.validate()?.ritest(&frame, term, treatment, unit, time, &r.validate()?)
+            p.clone().validate()?.ritest(frame, term, treatment, unit, time, &r.validate()?)
         })
-    })?;
-    Ok(PyRiResult { inner })
+    })
 }
 
-/// Randomization inference on the ATT of a staggered estimator (permuted adoption times):
-/// `estimator` is `att_gt`, `sun_abraham`, `twfe`, `imputation` or `sdid`, `params` the JSON
-/// of its params (as fitted), `ri` the JSON of [`RiTest`], `aggregation` the JSON of
-/// [`crate::did::Aggregate`] for `att_gt` (default `simple`).
-#[pyfunction]
-#[pyo3(signature = (columns, estimator, params, ri, aggregation=None))]
-pub(crate) fn ritest_staggered(
-    py: Python<'_>,
-    columns: &Bound<'_, PyDict>,
+/// Randomization inference on the ATT of the staggered estimator `estimator` (a registry name
+/// or method key with `ritest`) fitted with `params`, on `frame` (no GIL needed).
+pub(crate) fn run_staggered(
+    frame: &crate::data::Frame<'_>,
     estimator: &str,
     params: &str,
     ri: &str,
     aggregation: Option<&str>,
-) -> PyResult<PyRiResult> {
+) -> PyResult<RiResult> {
     use crate::did::{Aggregate, AttGt, DidImputation, SunAbraham, TwfeEventStudy};
-    let held = hold(columns)?;
-    let frame = frame(&held)?;
-    let inner = interruptible(py, || {
+    use crate::traits::Estimator;
+    rayon::scope(|_| {
         guard(|| {
             let r: RiTest = from_json("ritest", ri)?;
             let r = r.validate()?;
-            match estimator {
-                "att_gt" => {
+            let entry = crate::registry::lookup(estimator).filter(|e| e.ritest);
+            let Some(entry) = entry else {
+                return Err(crate::registry::unknown("estimator", estimator, |e| e.ritest));
+            };
+            match entry.name {
+                AttGt::NAME => {
                     let agg: Aggregate = match aggregation {
                         Some(a) => super::did::parse(a)?,
                         None => Aggregate::default(),
                     };
-                    super::did::parse::<AttGt>(params)?.validate()?.ritest(&frame, &agg, &r)
+                    super::did::parse::<AttGt>(params)?.validate()?.ritest(frame, &agg, &r)
                 }
-                "sun_abraham" => super::did_event::parse::<SunAbraham>(params)?.validate()?.ritest(&frame, &r),
-                "twfe" => super::did_event::parse::<TwfeEventStudy>(params)?.validate()?.ritest(&frame, &r),
-                "imputation" => super::did_event::parse::<DidImputation>(params)?.validate()?.ritest(&frame, &r),
-                "sdid" => from_json::<crate::synth::Sdid>("params", params)?.validate()?.ritest(&frame, &r),
-                other => Err(crate::ParamsError::UnknownChoice {
-                    name: "estimator",
-                    value: other.to_string(),
-                    valid: ["att_gt", "sun_abraham", "twfe", "imputation", "sdid"].map(String::from).to_vec(),
-                }
-                .into()),
+                SunAbraham::NAME => super::did_event::parse::<SunAbraham>(params)?.validate()?.ritest(frame, &r),
+                TwfeEventStudy::NAME => super::did_event::parse::<TwfeEventStudy>(params)?.validate()?.ritest(frame, &r),
+                DidImputation::NAME => super::did_event::parse::<DidImputation>(params)?.validate()?.ritest(frame, &r),
+                crate::synth::Sdid::NAME => from_json::<crate::synth::Sdid>("params", params)?.validate()?.ritest(frame, &r),
+                _ => Err(crate::registry::unknown("estimator", estimator, |e| e.ritest)),
             }
         })
-    })?;
-    Ok(PyRiResult { inner })
+    })
 }
 
 /// A randomization-inference result (wrapped by `virkning.results.RiTestResult`).
@@ -206,10 +170,11 @@ pub(crate) struct PyRiResult {
     pub(crate) inner: RiResult,
 }
 
-#[pymethods]
-impl PyRiResult {
+super::contract::result_methods! {
+    impl PyRiResult {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
     }
+}
 }

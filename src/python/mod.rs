@@ -2,6 +2,7 @@
 #![allow(missing_docs)]
 
 mod benchmarking;
+mod contract;
 mod convert;
 mod data;
 mod did;
@@ -10,6 +11,8 @@ mod errors;
 mod glm;
 mod inference;
 mod json;
+mod nan_json;
+mod origin;
 mod power;
 mod regression;
 mod simulate;
@@ -42,11 +45,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(synth::sdid_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(synth::sdid, m)?)?;
     m.add_class::<synth::PySdidResult>()?;
-    m.add_function(wrap_pyfunction!(inference::wildboot, m)?)?;
     m.add_function(wrap_pyfunction!(inference::wildboot_defaults, m)?)?;
     m.add_class::<inference::PyWildBootResult>()?;
-    m.add_function(wrap_pyfunction!(inference::ritest, m)?)?;
-    m.add_function(wrap_pyfunction!(inference::ritest_staggered, m)?)?;
     m.add_class::<inference::PyRiResult>()?;
     m.add_function(wrap_pyfunction!(power::simulate_panel, m)?)?;
     m.add_function(wrap_pyfunction!(power::simulate_cohort, m)?)?;
@@ -64,6 +64,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(did::att_gt, m)?)?;
     m.add_class::<did::PyGroupTimeEffects>()?;
     m.add_class::<did::PyAggregatedEffects>()?;
+    m.add_function(wrap_pyfunction!(contract::registry, m)?)?;
     m.add_function(wrap_pyfunction!(survival::surv_formula_columns, m)?)?;
     m.add_function(wrap_pyfunction!(survival::coxph_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(survival::kaplan_meier_defaults, m)?)?;

@@ -197,8 +197,8 @@ pub(crate) struct PyPowerResult {
     inner: PowerResult,
 }
 
-#[pymethods]
-impl PyPowerResult {
+super::contract::result_methods! {
+    impl PyPowerResult {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
@@ -208,4 +208,5 @@ impl PyPowerResult {
     fn __str__(&self) -> String {
         self.inner.to_string()
     }
+}
 }

@@ -7,6 +7,7 @@ use pyo3::types::PyDict;
 use super::convert::{frame, hold};
 use super::errors::guard;
 use super::json::{from_json, to_json};
+use super::origin::Origin;
 use crate::inference::VcovType;
 use crate::regression::{Feols, FeolsResult, Formula, Vcov};
 
@@ -44,17 +45,20 @@ pub(crate) fn feols(
             p.fit(&frame)
         })
     })?;
-    Ok(PyFeolsResult { inner })
+    let origin = Origin::new(columns, &held, true)?;
+    Ok(PyFeolsResult { inner, origin })
 }
 
 /// A fitted `feols` model (wrapped by `virkning.results.FeolsResult`).
 #[pyclass(name = "FeolsResult", module = "virkning._core", frozen)]
 pub(crate) struct PyFeolsResult {
     pub(crate) inner: FeolsResult,
+    /// The columns it was fitted on (for `wildboot` and `ritest`).
+    pub(crate) origin: Origin,
 }
 
-#[pymethods]
-impl PyFeolsResult {
+super::contract::result_methods! {
+    impl PyFeolsResult {
     /// The serialisable part of the result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
@@ -79,7 +83,8 @@ impl PyFeolsResult {
     fn predict<'py>(&self, py: Python<'py>, columns: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let held = hold(columns)?;
         let frame = frame(&held)?;
-        let out = py.detach(|| guard(|| self.inner.predict(&frame)))?;
+        let inner = &self.inner;
+        let out = py.detach(|| guard(|| inner.predict(&frame)))?;
         Ok(out.into_pyarray(py))
     }
 
@@ -87,4 +92,49 @@ impl PyFeolsResult {
     fn __str__(&self) -> String {
         self.inner.to_string()
     }
+
+    /// Wild cluster bootstrap of `sum(c * beta[name]) = r` in this model, on the data it was
+    /// fitted on; `boot` is the JSON of `WildBoot`, `weights` its weights' name, `extra`
+    /// columns the fit did not use (another `cluster`/`bootcluster`).
+    #[pyo3(signature = (terms, r, boot, weights, cluster=None, bootcluster=None, extra=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn wildboot(
+        &self,
+        py: Python<'_>,
+        terms: Vec<(String, f64)>,
+        r: f64,
+        boot: &str,
+        weights: &str,
+        cluster: Option<Vec<String>>,
+        bootcluster: Option<String>,
+        extra: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<super::inference::PyWildBootResult> {
+        let p = &self.inner.params;
+        let inner = self.origin.with_frame(py, extra, |frame| {
+            super::inference::run_wildboot(frame, p, &terms, r, boot, weights, cluster.as_deref(), bootcluster.as_deref())
+        })?;
+        Ok(super::inference::PyWildBootResult { inner })
+    }
+
+    /// Randomization inference on `term`, permuting the adoption times of `treatment` across
+    /// `unit`s, on the data it was fitted on (plus `extra` columns the fit did not use).
+    #[pyo3(signature = (term, treatment, unit, time, ri, extra=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn ritest(
+        &self,
+        py: Python<'_>,
+        term: &str,
+        treatment: &str,
+        unit: &str,
+        time: &str,
+        ri: &str,
+        extra: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<super::inference::PyRiResult> {
+        let p = &self.inner.params;
+        let inner = self.origin.with_frame(py, extra, |frame| {
+            super::inference::run_ritest(frame, p, term, treatment, unit, time, ri)
+        })?;
+        Ok(super::inference::PyRiResult { inner })
+    }
+}
 }

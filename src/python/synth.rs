@@ -6,6 +6,8 @@ use pyo3::types::PyDict;
 use super::convert::{frame, hold};
 use super::errors::guard;
 use super::json::{from_json, invalid, to_json};
+use super::origin::Origin;
+use crate::traits::Estimator;
 use crate::synth::{Sdid, SdidResult};
 
 /// Default `Sdid` params as JSON.
@@ -33,21 +35,36 @@ pub(crate) fn sdid(py: Python<'_>, columns: &Bound<'_, PyDict>, params: &str) ->
             p.fit(&frame)
         })
     })?;
-    Ok(PySdidResult { inner })
+    let origin = Origin::new(columns, &held, true)?;
+    Ok(PySdidResult { inner, origin, params: params.to_string() })
 }
 
 /// A fitted synthetic DiD (wrapped by `virkning.results.SdidResult`).
 #[pyclass(name = "SdidResult", module = "virkning._core", frozen)]
 pub(crate) struct PySdidResult {
     pub(crate) inner: SdidResult,
+    /// The columns it was fitted on.
+    origin: Origin,
+    /// The params as given (JSON).
+    params: String,
 }
 
-#[pymethods]
-impl PySdidResult {
+super::contract::result_methods! {
+    impl PySdidResult {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
     }
+
+    /// Randomization inference on the ATT, permuting adoption times in the data of the fit.
+    fn ritest(&self, py: Python<'_>, ri: &str) -> PyResult<super::inference::PyRiResult> {
+        let params = &self.params;
+        let inner = self.origin.with_frame(py, None, |frame| {
+            super::inference::run_staggered(frame, crate::synth::Sdid::NAME, params, ri, None)
+        })?;
+        Ok(super::inference::PyRiResult { inner })
+    }
+}
 }
 
 /// Fit a synthetic control. `params` is the JSON of [`crate::synth::SyntheticControl`].
@@ -70,10 +87,11 @@ pub(crate) struct PyScResult {
     pub(crate) inner: crate::synth::ScResult,
 }
 
-#[pymethods]
-impl PyScResult {
+super::contract::result_methods! {
+    impl PyScResult {
     /// The result as JSON.
     fn to_json(&self) -> PyResult<String> {
         to_json(&self.inner)
     }
+}
 }

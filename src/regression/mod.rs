@@ -11,6 +11,7 @@ mod mixed;
 mod params;
 mod partial;
 mod result;
+mod contract;
 
 pub(crate) use design::normalise_weights;
 pub use design::{ColumnRecipe, Component};

@@ -13,6 +13,7 @@
 //! censoring).
 
 pub mod cohort;
+mod contract;
 mod error;
 pub mod estimators;
 pub mod municipalities;

@@ -5,6 +5,7 @@
 //! Weights are solved by the simplex QP solvers of [`crate::linalg::simplex_qp`].
 
 mod block;
+mod contract;
 mod error;
 mod placebo;
 mod sdid;

@@ -46,7 +46,8 @@ def test_att_gt_and_aggregations_match_csdid(data, name):
     p = dict(case["params"])
     fit = vk.att_gt(data, **p)
     tidy = fit.tidy()
-    assert list(tidy.columns[:6]) == ["cohort", "time", "estimate", "std_error", "conf_low", "conf_high"]
+    assert list(tidy.columns[:9]) == ["term", "estimate", "std_error", "statistic", "p_value", "conf_low",
+                                      "conf_high", "cohort", "time"]
     assert len(tidy) == len(case["att_gt"])
     for (_, row), want in zip(tidy.iterrows(), case["att_gt"]):
         assert (row["cohort"], row["time"]) == (want["cohort"], want["time"])

@@ -122,8 +122,8 @@ def synth_section(
         import matplotlib.pyplot as plt
 
         figure, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-        fit.plot("paths", ax=axes[0])
-        fit.plot("placebos", ax=axes[1])
+        fit.plot(axes[0], kind="paths")
+        fit.plot(axes[1], kind="placebos")
         axes[1].set_title("placebo gaps (pre-MSPE at most 5x the treated one's)")
         fig = figure_html(figure)
     except ImportError:

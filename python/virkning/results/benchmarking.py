@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from virkning.report.html import html_table, text_table
-from virkning.results._base import Result
+from virkning.results._base import TIDY_COLUMNS, Result
 
 UNIT_COLUMNS = [
     "unit", "size", "observed", "expected", "expected_se", "performance", "std_error", "rank_raw", "rank",
@@ -30,34 +29,15 @@ class BenchmarkResult(Result):
     excluded for having no refugees.
     """
 
-    def _rows(self) -> list[dict]:
-        return self._dict["coefficients"]
-
     def _title(self) -> str:
         d = self._dict
         when = f", period {d['period']}" if d["period"] is not None else ""
         return f"Benchmark of {d['n_units']} units ({d['model']} expected-outcome model{when})"
 
-    def tidy(self, alpha: float | None = None) -> Any:
-        """One row per unit, best first: expected, performance, ranks with intervals, shrinkage."""
-        units = sorted(self._dict["units"], key=lambda u: u["rank"])
-        data: dict[str, list] = {}
-        for c in UNIT_COLUMNS:
-            vals = [u[c] for u in units]
-            if c in ("unit", "funnel"):
-                data[c] = [None if v is None else str(v) for v in vals]
-            else:
-                data[c] = np.asarray([_num(v) for v in vals], dtype=float)
-        if self._dict["clusters"] is None:
-            for c in ("cluster", "rank_in_cluster", "cluster_rank_low", "cluster_rank_high"):
-                del data[c]
-        if self._dict["funnel"] is None:
-            del data["funnel"]
-        return self._frame(data)
-
     def coefficients(self) -> Any:
-        """The expected-outcome model's coefficient table."""
-        return Result.tidy(self)
+        """The expected-outcome model's coefficient table (the standard tidy columns)."""
+        rows = self._dict["coefficients"]
+        return self._frame({c: [r[c] for r in rows] for c in TIDY_COLUMNS})
 
     def _glance(self) -> dict:
         d = self._dict
@@ -117,11 +97,14 @@ class BenchmarkResult(Result):
 
     _HEADERS = ["unit", "rank", "interval", "P(top)", "observed", "expected", "performance", "s.e.", "shrunk"]
 
+    _html_rows = 20
+
     def summary(self, n: int | None = 20) -> str:
         """Text league table (the first ``n`` units) with the model and notes."""
-        d = self._dict
-        lines = [self._title(), text_table(self._HEADERS, self._table_rows(n)), *self._footer()]
-        return "\n".join(lines)
+        return super().summary(n)
+
+    def _table(self, n: int | None = None) -> tuple[list[str], list[list]]:
+        return self._HEADERS, self._table_rows(n)
 
     def _footer(self) -> list[str]:
         d = self._dict
@@ -134,11 +117,6 @@ class BenchmarkResult(Result):
             lines.append(f"Excluded (zero size): {', '.join(d['dropped_zero_size'])}.")
         lines += [f"Warning: {w['message']}" for w in d["warnings"] if w["code"] != "zero_size"]
         return lines
-
-    def _repr_html_(self) -> str:
-        table = html_table(self._HEADERS, self._table_rows(20))
-        foot = "".join(f"<div>{line}</div>" for line in self._footer())
-        return f"<div class='virkning'><b>{self._title()}</b>{table}<small>{foot}</small></div>"
 
     def vcov(self) -> np.ndarray:
         raise AttributeError("the benchmark has no single variance matrix; see coefficients()")

@@ -23,17 +23,9 @@ def _p_value(estimate: float, se: float) -> tuple[float, float]:
 class _DidResult(Result):
     _headers: list[str]
 
-    def _table_rows(self) -> list[list]:
-        return [[r[c] for c in self._headers] for r in self._rows()]
-
-    def summary(self) -> str:
-        """A text summary (returned, not printed)."""
-        return "\n".join([self._title(), text_table(self._headers, self._table_rows()), *self._footer()])
-
-    def _repr_html_(self) -> str:
-        table = html_table(self._headers, self._table_rows())
-        foot = "".join(f"<div>{line}</div>" for line in self._footer())
-        return f"<div class='virkning'><b>{self._title()}</b>{table}<small>{foot}</small></div>"
+    def _table(self, n: int | None = None) -> tuple[list[str], list[list]]:
+        rows = self._rows()[:n] if n is not None else self._rows()
+        return self._headers, [[r[c] for c in self._headers] for r in rows]
 
     def coef(self) -> dict:
         return {self._key(r): r["estimate"] for r in self._rows()}
@@ -44,8 +36,8 @@ class _DidResult(Result):
     def pvalue(self) -> dict:
         return {self._key(r): r["p_value"] for r in self._rows()}
 
-    def confint(self) -> dict:
-        return {self._key(r): (r["conf_low"], r["conf_high"]) for r in self._rows()}
+    def confint(self, alpha: float | None = None) -> dict:
+        return {self._key(r): (r["conf_low"], r["conf_high"]) for r in self._rows(alpha)}
 
     def _key(self, r: dict) -> Any:
         raise NotImplementedError
@@ -54,7 +46,7 @@ class _DidResult(Result):
         raise NotImplementedError("influence-function results expose standard errors, not a vcov matrix")
 
 
-class GroupTimeEffects(Permutable, _DidResult):
+class GroupTimeEffects(_DidResult):
     """Callaway & Sant'Anna ATT(g,t): one row per cohort and period.
 
     Attributes come from the Rust result: ``n_units``, ``periods``, ``cohorts``,
@@ -63,19 +55,6 @@ class GroupTimeEffects(Permutable, _DidResult):
     """
 
     _headers = ["cohort", "time", "estimate", "std_error", "conf_low", "conf_high"]
-
-    def _rows(self) -> list[dict]:
-        band = self._dict["band"]
-        out = []
-        for e in self._dict["effects"]:
-            t, p = _p_value(_num(e["estimate"]), _num(e["std_error"]))
-            out.append({
-                "cohort": e["cohort"], "time": e["time"], "estimate": _num(e["estimate"]),
-                "std_error": _num(e["std_error"]), "conf_low": _num(e["conf_low"]),
-                "conf_high": _num(e["conf_high"]), "event_time": e["event_time"],
-                "base_period": e["base_period"], "statistic": t, "p_value": p, "band": band,
-            })
-        return out
 
     def _key(self, r: dict) -> tuple[int, int]:
         return (r["cohort"], r["time"])
@@ -143,11 +122,7 @@ class GroupTimeEffects(Permutable, _DidResult):
         if force:
             payload["bootstrap"] = None
         inner = self._inner.aggregate(json.dumps(payload))
-        out = AggregatedEffects._from_inner(inner, self._backend)
-        if hasattr(self, "_ri_call"):
-            out._ri_call = self._ri_call
-            out._ri_aggregation = json.dumps(payload)
-        return out
+        return AggregatedEffects._from_inner(inner, self._backend)
 
     def ritest(self, *, reps: int = 999, seed: int | None = None,  # type: ignore[override]
                aggregation: str = "simple") -> RiTestResult:
@@ -189,12 +164,6 @@ class AggregatedEffects(Permutable, _DidResult):
                     "conf_low": _num(r["conf_low"]), "conf_high": _num(r["conf_high"]),
                     "statistic": t, "p_value": p, "band": band})
         return out
-
-    def _rows(self) -> list[dict]:
-        d = self._dict
-        if d["kind"] == "simple":
-            return [self._row(d["overall"], "pointwise")]
-        return [self._row(r, d["band"]) for r in d["rows"]]
 
     @property
     def overall(self) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from virkning.report.html import html_table, text_table
 from virkning.results._base import Result
 from virkning.results.wildboot import Permutable
 
@@ -26,17 +25,6 @@ class BaconResult(Result):
     Attributes: ``twfe_estimate``, ``weighted_sum`` (equal up to rounding), ``n_obs``,
     ``n_units``, ``n_periods``, ``n_units_dropped_missing``.
     """
-
-    def _rows(self) -> list[dict]:
-        return [
-            {"term": f"{c['treated']} vs {c['control']}", "treated": c["treated"], "control": c["control"],
-             "type": c["kind"], "estimate": c["estimate"], "weight": c["weight"]}
-            for c in self._dict["comparisons"]
-        ]
-
-    def tidy(self, alpha: float | None = None) -> Any:
-        """One row per 2x2 comparison: ``term, treated, control, type, estimate, weight``."""
-        return super().tidy()
 
     def by_type(self) -> Any:
         """Total weight and weighted average estimate by comparison type."""
@@ -72,19 +60,11 @@ class BaconResult(Result):
         lines += [f"Warning: {w['message']}" for w in d["warnings"]]
         return lines
 
-    def _summary_rows(self) -> list[list]:
-        return [[_TYPE_LABELS.get(r["kind"], r["kind"]), r["weight"], r["estimate"], r["n_comparisons"]]
+    def _table(self, n: int | None = None) -> tuple[list[str], list[list]]:
+        """Weights and average estimates by comparison type."""
+        rows = [[_TYPE_LABELS.get(r["kind"], r["kind"]), r["weight"], r["estimate"], r["n_comparisons"]]
                 for r in self._dict["summary"]]
-
-    def summary(self) -> str:
-        """Weights and average estimates by comparison type (returned, not printed)."""
-        table = text_table(["comparison", "weight", "avg. estimate", "n"], self._summary_rows())
-        return "\n".join([self._title(), table, *self._footer()])
-
-    def _repr_html_(self) -> str:
-        table = html_table(["comparison", "weight", "avg. estimate", "n"], self._summary_rows())
-        foot = "".join(f"<div>{line}</div>" for line in self._footer())
-        return f"<div class='virkning'><b>{self._title()}</b>{table}<small>{foot}</small></div>"
+        return ["comparison", "weight", "avg. estimate", "n"], rows[:n] if n is not None else rows
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """The Bacon scatter: each 2x2 estimate against its weight, by type; returns the Axes."""
@@ -117,39 +97,15 @@ class EventStudyResult(Permutable, Result):
         """The wild bootstrap options used (with the seed), or None."""
         return self._dict["params"].get("wildboot")
 
-    def _rows(self) -> list[dict]:
-        nan = float("nan")
-        boot = self._boot() is not None
-        return [{"term": r["estimate"]["term"], "event_time": r["event_time"],
-                 **{k: r["estimate"][k] for k in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")},
-                 "n_obs": r["n_obs"], "band": "pointwise",
-                 **({k: r.get(k, nan) for k in _BOOT_COLUMNS} if boot else {})}
-                for r in self._dict["event_times"]]
-
-    def tidy(self, alpha: float | None = None) -> Any:
-        """One row per event time: ``term, event_time, estimate, std_error, statistic, p_value,
-        conf_low, conf_high, n_obs, band`` (``band`` is ``pointwise``), and with the
-        ``wildboot`` option ``boot_p_value, boot_conf_low, boot_conf_high``. For the imputation
-        estimator, negative event times are the pre-trend test's coefficients."""
-        return super().tidy()
-
-    def _table(self) -> tuple[list[str], list[list]]:
+    def _table(self, n: int | None = None) -> tuple[list[str], list[list]]:
+        """The standard columns, and the bootstrap ones when ``wildboot`` was set."""
         head = ["term", "estimate", "std.error", "t", "p", "low", "high"]
         keys = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
         if self._boot() is not None:
             head += ["boot p", "boot low", "boot high"]
             keys += _BOOT_COLUMNS
-        return head, [[r[k] for k in keys] for r in self._rows()]
-
-    def summary(self) -> str:
-        """Text summary (returned, not printed); bootstrap columns when ``wildboot`` was set."""
-        head, rows = self._table()
-        return "\n".join([self._title(), text_table(head, rows), *self._footer()])
-
-    def _repr_html_(self) -> str:
-        head, rows = self._table()
-        foot = "".join(f"<div>{line}</div>" for line in self._footer())
-        return f"<div class='virkning'><b>{self._title()}</b>{html_table(head, rows)}<small>{foot}</small></div>"
+        rows = self._rows()[:n] if n is not None else self._rows()
+        return head, [[r[k] for k in keys] for r in rows]
 
     def cohort_effects(self) -> Any:
         """Cohort x event-time pieces: ``cohort, event_time, estimate, std_error, weight, n_obs``."""

@@ -17,9 +17,6 @@ class GlmResult(Result):
     ``collinear``, ``drops``.
     """
 
-    def _rows(self) -> list[dict]:
-        return self._dict["coefficients"]
-
     def _title(self) -> str:
         return f"GLM ({self._dict['family']}): {self._dict['params']['formula']}"
 
@@ -55,9 +52,3 @@ class GlmResult(Result):
     def fitted(self) -> np.ndarray:
         """Fitted means aligned with the input rows (proportions for the binomial; ``nan`` where unused)."""
         return np.asarray(self._inner.fitted())
-
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Coefficient plot with confidence intervals; returns the matplotlib Axes."""
-        from virkning.plotting.coefplot import coefplot
-
-        return coefplot(self._rows(), ax=ax, title=self._title(), **kwargs)

@@ -16,9 +16,6 @@ class MixedResult(Result):
     ``converged``, ``drops``; ``variance_components`` is a dict ``{"group", "residual"}``.
     """
 
-    def _rows(self) -> list[dict]:
-        return self._dict["coefficients"]
-
     def _title(self) -> str:
         kind = "REML" if self._dict["reml"] else "ML"
         return f"Mixed model ({kind}), random intercept by {self._dict['params']['group']}: {self._dict['params']['formula']}"
@@ -60,9 +57,3 @@ class MixedResult(Result):
             "effect": np.asarray(d["random_effects"], dtype=float),
             "std_error": np.sqrt(np.asarray(d["random_effects_var"], dtype=float)),
         })
-
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Coefficient plot of the fixed effects; returns the matplotlib Axes."""
-        from virkning.plotting.coefplot import coefplot
-
-        return coefplot(self._rows(), ax=ax, title=self._title(), **kwargs)

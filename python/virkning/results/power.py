@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from virkning.report.html import html_table, text_table
 from virkning.results._base import Result
 
 CURVE_COLUMNS = ["effect", "estimand", "power", "power_mc_se", "bias", "rmse", "coverage",
@@ -26,9 +25,6 @@ class PowerResult(Result):
     ``draws()`` has every replicate's estimate; ``plot()`` draws the power curve. Estimators
     without a standard error (``synthetic_control``) have NaN ``mean_se`` and ``coverage``.
     """
-
-    def _rows(self) -> list[dict]:
-        return [{c: _num(r[c]) for c in CURVE_COLUMNS} for r in self._dict["curve"]]
 
     @property
     def mde(self) -> dict | None:
@@ -96,20 +92,12 @@ class PowerResult(Result):
         lines += [f"Warning: {w['message']}" for w in self._dict["warnings"]]
         return lines
 
-    def _table_rows(self) -> list[list[Any]]:
-        return [[r["effect"], r["estimand"], r["power"], r["power_mc_se"], r["bias"], r["rmse"],
-                 r["coverage"], r["mean_se"]] for r in self._rows()]
-
     _HEADER = ["effect", "estimand", "power", "mc se", "bias", "rmse", "coverage", "mean se"]
 
-    def summary(self) -> str:
-        """The power table with the MDE (returned, not printed)."""
-        return "\n".join([self._title(), text_table(self._HEADER, self._table_rows()), *self._footer()])
-
-    def _repr_html_(self) -> str:
-        table = html_table(self._HEADER, self._table_rows())
-        foot = "".join(f"<div>{line}</div>" for line in self._footer())
-        return f"<div class='virkning'><b>{self._title()}</b>{table}<small>{foot}</small></div>"
+    def _table(self, n: int | None = None) -> tuple[list[str], list[list]]:
+        rows = self._rows()[:n] if n is not None else self._rows()
+        return self._HEADER, [[r["effect"], r["estimand"], r["power"], r["power_mc_se"], r["bias"], r["rmse"],
+                               r["coverage"], r["mean_se"]] for r in rows]
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Power curve with Monte Carlo error bars, the power target and the MDE; returns the Axes."""

@@ -19,9 +19,6 @@ class FeolsResult(Result):
 
     _formula_columns: list[str]
 
-    def _rows(self) -> list[dict]:
-        return self._dict["coefficients"]
-
     def _title(self) -> str:
         return f"OLS: {self._dict['params']['formula']}"
 
@@ -37,7 +34,6 @@ class FeolsResult(Result):
             "rss": d["rss"],
             "df_resid": d["df_resid"],
             "vcov": d["vcov_type"],
-            "n_clusters": min((g for _, g in d["clusters"]), default=0),
         }
 
     def _footer(self) -> list[str]:
@@ -81,8 +77,11 @@ class FeolsResult(Result):
         missing regressors or fixed-effect levels not seen in estimation."""
         if newdata is None:
             raise TypeError("predict() needs newdata; residuals() gives in-sample residuals")
+        from virkning import _core
+
         df = _data.as_frame(newdata)
-        names = [c for c in self._formula_columns[1:]]
+        # The regressors and fixed effects of the formula only: not the weights or clusters.
+        names = list(_core.formula_columns(self._dict["params"]["formula"]))[1:]
         return np.asarray(self._inner.predict(_data.columns(df, names)))
 
     def wildboot(self, param: Any, *, reps: int = 9999, weights: str = "rademacher",
@@ -101,9 +100,3 @@ class FeolsResult(Result):
         from virkning.inference import ritest
 
         return ritest(self, param, unit=unit, time=time, treatment=treatment, reps=reps, seed=seed)
-
-    def plot(self, ax: Any = None, *, alpha: float | None = None, **kwargs: Any) -> Any:
-        """Coefficient plot with confidence intervals; returns the matplotlib Axes."""
-        from virkning.plotting.coefplot import coefplot
-
-        return coefplot(self._rows(), ax=ax, title=self._title(), **kwargs)

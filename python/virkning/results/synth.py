@@ -14,9 +14,6 @@ _METHOD_NAMES = {"sdid": "Synthetic DiD", "sc": "Synthetic control (SDID framewo
 class SdidResult(Permutable, Result):
     """A synthetic DiD fit: the aggregate ATT, cohorts, unit and time weights, paths."""
 
-    def _rows(self) -> list[dict]:
-        return self._dict["estimates"]
-
     @property
     def att(self) -> float:
         """The aggregate ATT."""
@@ -69,8 +66,9 @@ class SdidResult(Permutable, Result):
         rows = [[c["adoption"], u, w] for c in self._dict["cohorts"] for u, w in sorted(c["unit_weights"], key=lambda x: -x[1]) if w > 0]
         return (html_table if html else text_table)(["cohort", "unit", "weight"], rows)
 
-    def plot(self, cohort: int = 0, ax: Any = None) -> Any:
-        """Treated mean and synthetic (omega-weighted, shifted by the intercept) paths of a cohort."""
+    def plot(self, ax: Any = None, *, cohort: int = 0, **kwargs: Any) -> Any:
+        """Treated mean and synthetic (omega-weighted, shifted by the intercept) paths of a
+        cohort; returns the Axes."""
         import matplotlib.pyplot as plt  # noqa: PLC0415
 
         c = self._dict["cohorts"][cohort]
@@ -91,11 +89,6 @@ class SdidResult(Permutable, Result):
 
 class SyntheticControlResult(Result):
     """A synthetic control fit with placebo inference."""
-
-    def _rows(self) -> list[dict]:
-        f = self._dict["fit"]
-        return [{"term": "ATT", "estimate": f["att"], "std_error": float("nan"), "statistic": self._dict["ratio"],
-                 "p_value": self._dict["p_value"], "conf_low": float("nan"), "conf_high": float("nan")}]
 
     @property
     def att(self) -> float:
@@ -146,7 +139,8 @@ class SyntheticControlResult(Result):
         top = sorted(zip(f["donors"], f["weights"]), key=lambda x: -x[1])[:6]
         lines = [f"Pre-period RMSPE {f['rmspe_pre']:.4g}, post {f['rmspe_post']:.4g}, ratio {self._dict['ratio']:.3g}; "
                  f"permutation p = {self._dict['p_value']:.3g} ({len(self._dict['placebos'])} placebos). "
-                 "The 'statistic' column is the post/pre RMSPE ratio; no standard error.",
+                 "No standard error: the p-value is the placebo permutation p of the post/pre RMSPE ratio "
+                 "(tidy column rmspe_ratio).",
                  "Weights: " + ", ".join(f"{u} {w:.3f}" for u, w in top if w > 0)]
         if self._dict.get("in_time"):
             lines.append(f"Placebo in time (fake start {self._dict['in_time_start']}): mean gap {self._dict['in_time']['att']:.4g}.")
@@ -158,10 +152,11 @@ class SyntheticControlResult(Result):
         rows = [[u, w] for u, w in sorted(zip(f["donors"], f["weights"]), key=lambda x: -x[1]) if w > 0]
         return (html_table if html else text_table)(["unit", "weight"], rows)
 
-    def plot(self, kind: str = "paths", max_pre_ratio: float | None = 5.0, ax: Any = None) -> Any:
+    def plot(self, ax: Any = None, *, kind: str = "paths", max_pre_ratio: float | None = 5.0, **kwargs: Any) -> Any:
         """``paths`` (treated vs synthetic), ``gaps``, ``placebos`` (spaghetti of placebo gaps,
         keeping placebos whose pre-period MSPE is at most ``max_pre_ratio`` times the treated
-        one's, as in Abadie, Diamond & Hainmueller 2010, fig. 5-7) or ``weights`` (bar chart)."""
+        one's, as in Abadie, Diamond & Hainmueller 2010, fig. 5-7) or ``weights`` (bar chart);
+        returns the Axes."""
         import matplotlib.pyplot as plt  # noqa: PLC0415
 
         if kind not in ("paths", "gaps", "placebos", "weights"):

@@ -47,21 +47,6 @@ class WildBootResult(Result):
         p = self._dict["params"]
         return ("WCR" if p["impose_null"] else "WCU") + p["bootstrap_type"]
 
-    def _rows(self) -> list[dict]:
-        low, high = self.conf_int
-        est = self.estimate
-        stat = self.statistic
-        return [{
-            "term": self._dict["hypothesis"]["label"],
-            "estimate": est,
-            # The standard error implied by the t statistic (cluster-robust, not bootstrapped).
-            "std_error": (est - self._dict["hypothesis"]["r"]) / stat if stat else float("nan"),
-            "statistic": stat,
-            "p_value": self.p_value,
-            "conf_low": low,
-            "conf_high": high,
-        }]
-
     def _title(self) -> str:
         h = self._dict["hypothesis"]
         return f"Wild cluster bootstrap ({self._kind()}): H0 {h['label']} = {h['r']:g}"
@@ -101,11 +86,8 @@ class WildBootResult(Result):
 
 
 class Permutable:
-    """``ritest()`` on the results of the staggered estimators (they keep the columns they were
-    fitted on, as ``_ri_call = (estimator, columns, params_json)``)."""
-
-    _ri_call: tuple
-    _ri_aggregation: str | None = None
+    """``ritest()`` on the results of the staggered estimators: the Rust result keeps the
+    columns and params it was fitted on and permutes those (see :func:`virkning.ritest`)."""
 
     def ritest(self, *, reps: int = 999, seed: int | None = None) -> RiTestResult:
         """Randomization inference on the ATT: permute adoption times across units and refit;
@@ -131,20 +113,6 @@ class RiTestResult(Result):
         """The estimate under each permutation (``nan`` where a refit failed)."""
         return np.asarray(self._dict["distribution"], dtype=float)
 
-    def _rows(self) -> list[dict]:
-        d = self.distribution()
-        lo, hi = np.nanquantile(d, [0.025, 0.975]) if np.isfinite(d).any() else (np.nan, np.nan)
-        return [{
-            "term": self._dict["term"],
-            "estimate": self.statistic,
-            "std_error": float(np.nanstd(d, ddof=1)) if np.isfinite(d).sum() > 1 else float("nan"),
-            "statistic": self.statistic,
-            "p_value": self.p_value,
-            # Central 95% of the permutation distribution (the null, not an interval for the effect).
-            "conf_low": float(lo),
-            "conf_high": float(hi),
-        }]
-
     def _title(self) -> str:
         return f"Randomization inference: {self._dict['term']}"
 
@@ -156,7 +124,8 @@ class RiTestResult(Result):
         return [
             f"{d['reps']} permutations of adoption across {d['n_units']} units ({d['n_treated']} treated); "
             f"seed {d['params']['seed']}. p = #(|T_b| >= |T|)/B, MC s.e. {d['p_value_se']:.4f}.",
-            "std_error, conf_low and conf_high describe the permutation (null) distribution.",
+            "No standard error or interval of the effect; null_sd, null_low and null_high describe the "
+            "permutation (null) distribution.",
         ] + ([f"{d['n_failed']} of {d['params']['reps']} permutations failed to re-estimate (nan in "
               "distribution()) and are left out of the p-value."] if d.get("n_failed") else [])
 
