@@ -35,6 +35,14 @@ with suppress(ImportError):  # the docs build without the compiled module
         VirkningError,
         VirkningWarning,
     )
+    from virkning._core import (
+        BoundaryWarning,
+        DataWarning,
+        FitWarning,
+        IdentificationWarning,
+        InferenceWarning,
+        SimulationWarning,
+    )
 
 __all__ = [
     "VirkningError",
@@ -62,4 +70,10 @@ __all__ = [
     "CollinearityWarning",
     "SmallClusterWarning",
     "OverlapWarning",
+    "InferenceWarning",
+    "IdentificationWarning",
+    "BoundaryWarning",
+    "DataWarning",
+    "FitWarning",
+    "SimulationWarning",
 ]

@@ -36,7 +36,7 @@ use crate::data::{Factor, Frame, Rows};
 use crate::error::ParamsError;
 use crate::inference::RefDist;
 use crate::linalg::{cross, gram, small_spd_solve_logdet, spd_solve_inverse};
-use crate::results::{Diagnostic, DropReport, Estimate};
+use crate::results::{Diagnostic, DiagnosticCode, DropReport, Estimate};
 use crate::traits::Validated;
 use crate::Result;
 
@@ -478,15 +478,17 @@ impl Validated<MixedChecked> {
         let fit = fit_random_intercept(x, n, kk, y, &group.codes, group.n_levels(), w, p.reml)?;
         let mut warnings = Vec::new();
         if !collinear.is_empty() {
-            warnings
-                .push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
+            warnings.push(Diagnostic::new(
+                DiagnosticCode::Collinearity,
+                format!("dropped for collinearity: {}", collinear.join(", ")),
+            ));
         }
         if !fit.converged {
-            warnings.push(Diagnostic::new("convergence", "Brent's method stopped before its tolerance"));
+            warnings.push(Diagnostic::new(DiagnosticCode::Convergence, "Brent's method stopped before its tolerance"));
         }
         if fit.ratio < 1e-7 {
             warnings.push(Diagnostic::new(
-                "boundary",
+                DiagnosticCode::Boundary,
                 "the random-intercept variance is estimated at (or near) zero: the model reduces to OLS",
             ));
         }
