@@ -1,11 +1,12 @@
 //! Linear algebra: the only module that calls faer. Gram matrices, SPD solves, collinearity
-//! detection, PSD repair, and the fixed-effect demeaning engine.
+//! detection, PSD repair, the fixed-effect demeaning engine and one-dimensional minimisation.
 
 mod collinear;
 mod convert;
 mod demean;
 mod dense;
 mod error;
+mod minimize;
 mod product;
 mod schur;
 pub mod simplex_qp;
@@ -17,5 +18,6 @@ pub use dense::{
     spd_solve_inverse,
 };
 pub use error::LinalgError;
+pub use minimize::brent_minimize;
 pub use product::{matmul_cm, pinv_sym};
 pub use simplex_qp::{regularised_fw, simplex_least_squares, ColMat, FwProblem, FwSolution, SimplexLsSolution};
