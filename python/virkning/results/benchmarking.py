@@ -119,7 +119,6 @@ class BenchmarkResult(Result):
 
     def summary(self, n: int | None = 20) -> str:
         """Text league table (the first ``n`` units) with the model and notes."""
-        d = self._dict
         lines = [self._title(), text_table(self._HEADERS, self._table_rows(n)), *self._footer()]
         return "\n".join(lines)
 
