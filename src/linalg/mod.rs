@@ -1,5 +1,5 @@
 //! Linear algebra: the only module that calls faer. Gram matrices, SPD solves, collinearity
-//! detection, PSD repair, the fixed-effect demeaning engine and one-dimensional minimisation.
+//! detection, PSD repair, the fixed-effect demeaning engine, one-dimensional minimisation and moment accumulators.
 
 mod collinear;
 mod convert;
@@ -7,6 +7,7 @@ mod demean;
 mod dense;
 mod error;
 mod minimize;
+mod moments;
 mod product;
 mod schur;
 pub mod simplex_qp;
@@ -19,5 +20,6 @@ pub use dense::{
 };
 pub use error::LinalgError;
 pub use minimize::brent_minimize;
+pub use moments::{BlockMoments, MOMENT_BATCH};
 pub use product::{matmul_cm, pinv_sym};
 pub use simplex_qp::{regularised_fw, simplex_least_squares, ColMat, FwProblem, FwSolution, SimplexLsSolution};
