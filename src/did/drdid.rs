@@ -174,6 +174,20 @@ fn weighting(c: &Cell, trim_level: f64, doubly_robust: bool) -> Result<CellFit, 
     Ok(CellFit { att: eta_treat - eta_cont, inf, n_trimmed })
 }
 
+/// Propensity scores by the shared logistic GLM (weighted, deviance tolerance 1e-12). Separation
+/// or non-convergence means no overlap; any other failure is a singular design.
+fn propensity(c: &Cell) -> Result<Vec<f64>, CellFailure> {
+    use crate::regression::{fit_glm_columns, Family, IrlsOptions, RegressionError};
+    let opts = IrlsOptions { tol: 1e-12, max_iter: 100 };
+    match fit_glm_columns(&c.x, c.n, c.p, &c.d, Some(&c.w), None, Family::Binomial, &opts) {
+        Ok(fit) => Ok(fit.fitted),
+        Err(crate::Error::Regression(RegressionError::Separation { .. } | RegressionError::NotConverged { .. })) => {
+            Err(CellFailure::Overlap(1.0))
+        }
+        Err(_) => Err(CellFailure::Singular("propensity score")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,19 +232,5 @@ mod tests {
             assert!((f.att - want).abs() < 1e-10, "{m:?} {}", f.att);
             assert!(f.inf.iter().sum::<f64>().abs() < 1e-9);
         }
-    }
-}
-
-/// Propensity scores by the shared logistic GLM (weighted, deviance tolerance 1e-12). Separation
-/// or non-convergence means no overlap; any other failure is a singular design.
-fn propensity(c: &Cell) -> Result<Vec<f64>, CellFailure> {
-    use crate::regression::{fit_glm_columns, Family, IrlsOptions, RegressionError};
-    let opts = IrlsOptions { tol: 1e-12, max_iter: 100 };
-    match fit_glm_columns(&c.x, c.n, c.p, &c.d, Some(&c.w), None, Family::Binomial, &opts) {
-        Ok(fit) => Ok(fit.fitted),
-        Err(crate::Error::Regression(RegressionError::Separation { .. } | RegressionError::NotConverged { .. })) => {
-            Err(CellFailure::Overlap(1.0))
-        }
-        Err(_) => Err(CellFailure::Singular("propensity score")),
     }
 }

@@ -394,12 +394,12 @@ impl Validated<MixedChecked> {
                 drop_singletons: false,
             },
         )
-        .or_else(|e| match e {
+        .map_err(|e| match e {
             // One group is allowed to fail as a cluster; report it as a model error.
             crate::Error::Data(crate::data::DataError::SingleCluster { .. }) => {
-                Err(RegressionError::TooFewObservations { n_obs: 1, n_params: 2 }.into())
+                RegressionError::TooFewObservations { n_obs: 1, n_params: 2 }.into()
             }
-            other => Err(other),
+            other => other,
         })?;
         let n = mf.n();
         let (keep, collinear) = drop_collinear(&mut mf, p.collinear_tol)?;
