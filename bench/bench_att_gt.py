@@ -179,7 +179,7 @@ def run_one(lib: str, n: int) -> dict:
 
         fitted = vk.att_gt(df, outcome="y", unit="id", time="t", cohort="g", method="dr")
         t0 = time.perf_counter()
-        boot = fitted.aggregate("dynamic", bootstrap=1000, seed=1)
+        boot = fitted.aggregate("dynamic", bootstrap=vk.Bootstrap(reps=1000, seed=1))
         res["bootstrap_1000_seconds"] = time.perf_counter() - t0
         analytic = fitted.aggregate("dynamic")
         res["bootstrap_se_ratio"] = max(abs(b["std_error"] / a["std_error"] - 1)

@@ -31,7 +31,6 @@ import datetime
 import json
 import platform
 import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -137,8 +136,8 @@ def virkning_case(case: str, reps: int) -> dict:
         if case == "prop99_sdid_placebo":
             df = pd.read_csv(PROP99)
             t0 = time.perf_counter()
-            r = vk.sdid(df, outcome="PacksPerCapita", unit="State", time="Year", treated="treated", se="placebo",
-                        reps=200, seed=1)
+            r = vk.sdid(df, outcome="PacksPerCapita", unit="State", time="Year", treatment="treated", se="placebo",
+                        bootstrap=vk.Bootstrap(reps=200, seed=1))
             secs = time.perf_counter() - t0
             out = {"att": r.att, "se": r.std_error}
         else:
@@ -184,7 +183,7 @@ def main() -> None:
                 res = {"failed": e.stderr.strip().splitlines()[-1][:120]}
             rows.append((case, peer, res))
             print(case, peer, res, flush=True)
-    lines = [f"# Synthetic control benchmark: virkning vs pysyncon, synthdid-py, diff-diff", "",
+    lines = ["# Synthetic control benchmark: virkning vs pysyncon, synthdid-py, diff-diff", "",
              f"Run {datetime.date.today().isoformat()} with `python bench/bench_synth.py --cap {a.cap:g} --reps {a.reps}` "
              f"on {platform.machine()}, Python {platform.python_version()} (2 cores shared with other jobs); virkning "
              "release build (best of the reps), peers once each.", "",

@@ -46,21 +46,111 @@ impl Estimate {
     }
 }
 
+macro_rules! diagnostic_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal,)*) => {
+        /// The kind of a [`Diagnostic`]: one variant per warning code, serialised as its
+        /// snake_case name (the JSON of results is the same as with free strings). Mapped once
+        /// to a Python warning class in `src/python/errors.rs`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[non_exhaustive]
+        pub enum DiagnosticCode {
+            $($(#[doc = $doc])* #[serde(rename = $name)] $variant,)*
+        }
+
+        impl DiagnosticCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [DiagnosticCode] = &[$(DiagnosticCode::$variant),*];
+
+            /// The snake_case name (as in the JSON of a result).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(DiagnosticCode::$variant => $name,)*
+                }
+            }
+
+            /// The code with this snake_case name.
+            pub fn parse(name: &str) -> Option<Self> {
+                match name {
+                    $($name => Some(DiagnosticCode::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+diagnostic_codes! {
+    /// An iterative step stopped before its tolerance.
+    Convergence = "convergence",
+    /// Regressors dropped for collinearity.
+    Collinearity = "collinearity",
+    /// A multi-way cluster variance that was not positive semidefinite (eigenvalues clipped).
+    VcovNotPsd = "vcov_not_psd",
+    /// Few clusters (or treated observations) for reliable inference.
+    SmallClusters = "small_clusters",
+    /// Weak overlap: propensity scores trimmed or cells without overlap.
+    Overlap = "overlap",
+    /// Effects that could not be estimated (NaN) or were left out of an aggregation.
+    Identification = "identification",
+    /// Treated observations that could not be imputed and were dropped.
+    NotImputable = "not_imputable",
+    /// A control group other than the one asked for (e.g. no never-treated units).
+    ControlGroup = "control_group",
+    /// A Goodman-Bacon decomposition that does not add up to the TWFE estimate.
+    Decomposition = "decomposition",
+    /// A bootstrap critical value that could not be computed.
+    Bootstrap = "bootstrap",
+    /// A variance component estimated at (or near) the boundary zero.
+    Boundary = "boundary",
+    /// Units with zero size, excluded.
+    ZeroSize = "zero_size",
+    /// No size column: sampling noise unknown.
+    NoSize = "no_size",
+    /// Donor or control units with a constant outcome.
+    ConstantDonors = "constant_donors",
+    /// A synthetic control that fits the pre-period exactly (permutation p-value affected).
+    ExactPreFit = "exact_pre_fit",
+    /// Placebo fits left out of the permutation p-value.
+    PlaceboDropped = "placebo_dropped",
+    /// A treated unit outside the donors' range: poor pre-period fit.
+    PoorFit = "poor_fit",
+    /// A simulated test that over-rejects without an effect.
+    Size = "size",
+    /// Simulated replicates without a p-value (normal tests used).
+    NoPValue = "no_p_value",
+    /// Simulated replicates whose estimation failed.
+    FailedReplicates = "failed_replicates",
+    /// TWFE under staggered adoption with dynamic or heterogeneous effects (biased).
+    TwfeStaggered = "twfe_staggered",
+}
+
+impl std::fmt::Display for DiagnosticCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for DiagnosticCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Statistical trouble that still yields numbers: carried in results, re-emitted in Python as
-/// a `VirkningWarning` subclass.
+/// the `VirkningWarning` subclass its code maps to (`src/python/errors.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Diagnostic {
-    /// Machine-readable kind: `convergence`, `collinearity`, `singletons`, `small_clusters`, ...
-    pub code: String,
+    /// Machine-readable kind (serialised as its snake_case name).
+    pub code: DiagnosticCode,
     /// Human-readable message.
     pub message: String,
 }
 
 impl Diagnostic {
     /// A diagnostic with a code and message.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { code: code.into(), message: message.into() }
+    pub fn new(code: DiagnosticCode, message: impl Into<String>) -> Self {
+        Diagnostic { code, message: message.into() }
     }
 }
 
@@ -282,5 +372,20 @@ pub(crate) fn serde_name<T: Serialize>(v: &T) -> String {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),
         Err(_) => String::new(),
+#[cfg(test)]
+mod diagnostic_code_tests {
+    use super::DiagnosticCode;
+
+    #[test]
+    fn serde_names_are_the_snake_case_strings_and_parse_back() {
+        assert_eq!(DiagnosticCode::ALL.len(), 21);
+        for &code in DiagnosticCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(serde_json::from_str::<DiagnosticCode>(&json).unwrap(), code);
+            assert_eq!(DiagnosticCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(DiagnosticCode::SmallClusters.as_str(), "small_clusters");
+        assert_eq!(DiagnosticCode::parse("no_such_code"), None);
     }
 }

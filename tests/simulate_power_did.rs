@@ -17,7 +17,7 @@ fn row(estimator: PowerEstimator, reps: usize, dynamic: Vec<f64>) -> (PowerRow, 
 fn row_weighted(estimator: PowerEstimator, reps: usize, dynamic: Vec<f64>, weighted: bool) -> (PowerRow, Vec<String>) {
     let power = Power::new(staggered(dynamic)).estimator(estimator).weighted(weighted).reps(reps);
     let res = power.mde(MdeSearch::None).run().unwrap();
-    (res.curve[0].clone(), res.warnings.iter().map(|w| w.code.clone()).collect())
+    (res.curve[0].clone(), res.warnings.iter().map(|w| w.code.to_string()).collect())
 }
 
 fn assert_recovers(estimator: PowerEstimator, reps: usize, coverage: (f64, f64)) -> PowerRow {

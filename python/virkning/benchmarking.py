@@ -6,6 +6,9 @@ import json
 from typing import Any, Sequence
 
 from virkning import _core, _data
+from virkning._deprecation import deprecated_keywords
+from virkning.exceptions import InvalidParameterError
+from virkning.options import Bootstrap, as_bootstrap
 from virkning.results.benchmarking import BenchmarkResult
 
 
@@ -19,13 +22,14 @@ def benchmark(
     time: str | None = None,
     period: Any = None,
     model: str | None = None,
-    level: float = 0.90,
-    n_sim: int = 2000,
+    alpha: float = 0.10,
+    bootstrap: int | Bootstrap | None = None,
     top: int = 10,
-    clusters: int | str | None = None,
-    cluster_method: str = "kmeans",
-    cluster_seeds: int = 20,
+    n_groups: int | str | None = None,
+    group_method: str = "kmeans",
+    group_seeds: int = 20,
     seed: int | None = None,
+    **deprecated: Any,
 ) -> BenchmarkResult:
     """Benchmark units (municipalities) against the outcome their frame conditions predict.
 
@@ -49,13 +53,20 @@ def benchmark(
     time : period column for a panel: period effects enter the model, persistence is computed.
     period : the period to rank (default: the last).
     model : ``"binomial"`` or ``"linear"``.
-    level : level of the rank intervals.
-    n_sim : simulation draws.
+    alpha : 1 - level of the rank intervals (0.10: 90 % intervals).
+    bootstrap : the empirical-Bayes posterior draws behind ranks, rank intervals and P(top): a
+        number (default 2,000) or ``vk.Bootstrap(reps=, seed=)``.
     top : cut-off for P(top).
-    clusters : ``None`` (no clusters), a number of clusters, or ``"auto"`` (silhouette).
-    cluster_method : ``"kmeans"`` or ``"gmm"`` (Gaussian mixture, full covariances); both by linfa.
-    cluster_seeds : re-runs with other seeds for the stability report (adjusted Rand index).
-    seed : seed of every random draw (results do not depend on the thread count).
+    n_groups : comparable groups of units by their frame conditions: ``None`` (no grouping), a
+        number of groups, or ``"auto"`` (silhouette). Not error clustering.
+    group_method : ``"kmeans"`` or ``"gmm"`` (Gaussian mixture, full covariances); both by linfa.
+    group_seeds : re-runs with other seeds for the stability report (adjusted Rand index).
+    seed : seed of every random draw (results do not depend on the thread count); a
+        ``Bootstrap`` seed, when given, is used instead.
+    **deprecated : ``level=`` (use ``alpha = 1 - level``), ``n_sim=`` (use ``bootstrap=``),
+        ``clusters=``, ``cluster_method=``, ``cluster_seeds=`` (use ``n_groups=``,
+        ``group_method=``, ``group_seeds=``) still work for one release, with a
+        ``DeprecationWarning``.
 
     Returns
     -------
@@ -67,7 +78,7 @@ def benchmark(
     ------
     DataError (rates outside [0, 1], missing frame conditions, duplicated units, negative
     size), IdentificationError (fewer units than parameters; constant or collinear frame conditions; separation), InvalidParameterError
-    (more clusters than units), ColumnNotFoundError.
+    (more groups than units), ColumnNotFoundError.
 
     References
     ----------
@@ -79,10 +90,25 @@ def benchmark(
     >>> import virkning as vk
     >>> panel = vk.datasets.municipalities()
     >>> b = vk.benchmark(panel[panel["year"] == 2024], outcome="employment_rate", unit="municipality",
-    ...                  frame_conditions=["unemployment_rate", "share_short_education"], size="refugees", n_sim=500)
+    ...                  frame_conditions=["unemployment_rate", "share_short_education"], size="refugees", bootstrap=500)
     >>> b.tidy().shape[0]
     98
     """
+    old = deprecated_keywords("benchmark", deprecated, {
+        "level": "alpha= (1 - level)", "n_sim": "bootstrap=", "clusters": "n_groups=",
+        "cluster_method": "group_method=", "cluster_seeds": "group_seeds="})
+    boot = as_bootstrap(bootstrap) or Bootstrap()
+    if boot.weights is not None:
+        raise InvalidParameterError("benchmark: Bootstrap weights do not apply (the draws are posterior draws)")
+    if boot.seed is not None:
+        if seed is not None and seed != boot.seed:
+            raise InvalidParameterError("benchmark: give the seed once (seed= or Bootstrap(seed=))")
+        seed = boot.seed
+    level = old["level"] if "level" in old else 1.0 - float(alpha)
+    n_sim = old.get("n_sim", 2000 if boot.reps is None else boot.reps)
+    n_groups = old.get("clusters", n_groups)
+    group_method = old.get("cluster_method", group_method)
+    group_seeds = old.get("cluster_seeds", group_seeds)
     df = _data.as_frame(data)
     frame_conditions = [frame_conditions] if isinstance(frame_conditions, str) else list(frame_conditions)
     names = [unit, outcome, *frame_conditions]
@@ -91,9 +117,9 @@ def benchmark(
             names.append(extra)
     cols = _data.columns(df, names)
     cluster_spec = None
-    if clusters is not None:
-        k = None if clusters == "auto" else int(clusters)
-        cluster_spec = {"k": k, "method": str(cluster_method), "n_init": 10, "n_seeds": int(cluster_seeds)}
+    if n_groups is not None:
+        k = None if n_groups == "auto" else int(n_groups)
+        cluster_spec = {"k": k, "method": str(group_method), "n_init": 10, "n_seeds": int(group_seeds)}
     params = {
         "outcome": outcome,
         "unit": unit,

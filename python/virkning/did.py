@@ -17,8 +17,8 @@ virkning               R did                       meaning
 ``weights``            ``weightsname``             sampling weights (constant within unit)
 ``cluster``            ``clustervars``             cluster at or above the unit
 ``alpha``              ``alp``                     1 - confidence level
-``bootstrap``          ``bstrap``/``biters``       number of multiplier-bootstrap draws
-``bootstrap_weights``  (Mammen only)               ``"mammen"`` / ``"rademacher"``
+``bootstrap``          ``bstrap``/``biters``       draws, or ``vk.Bootstrap(reps, weights, seed)``
+``Bootstrap.weights``  (Mammen only)               ``"mammen"`` / ``"rademacher"``
 ``aggregate(kind)``    ``aggte(type=)``            ``"simple"``, ``"dynamic"``, ``"group"``, ``"calendar"``
 ``min_e``/``max_e``    ``min_e``/``max_e``         event-time window
 ``balance_e``          ``balance_e``               balance cohorts over event times 0..balance_e
@@ -31,8 +31,10 @@ import json
 from typing import Any, Sequence
 
 from virkning import _core, _data
-from virkning._typing import BasePeriod, BootstrapWeights, ControlGroup, DidMethod
+from virkning._deprecation import deprecated_keywords
+from virkning._typing import BasePeriod, ControlGroup, DidMethod
 from virkning.exceptions import InvalidParameterError
+from virkning.options import Bootstrap, as_bootstrap
 from virkning.results.did import GroupTimeEffects
 
 
@@ -52,10 +54,9 @@ def att_gt(
     weights: str | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
-    bootstrap: int | None = None,
-    bootstrap_weights: BootstrapWeights = "mammen",
-    seed: int | None = None,
+    bootstrap: int | Bootstrap | None = None,
     trim_level: float = 0.995,
+    **deprecated: Any,
 ) -> GroupTimeEffects:
     """Callaway & Sant'Anna (2021) group-time average treatment effects ATT(g,t).
 
@@ -84,11 +85,13 @@ def att_gt(
         default: by unit. Analytic standard errors are clustered too (R ``did`` clusters only
         in the bootstrap).
     alpha : 1 - confidence level.
-    bootstrap : number of multiplier-bootstrap draws; then standard errors are bootstrapped
-        and the intervals form a simultaneous (sup-t) band. ``None``: analytic, pointwise.
-    bootstrap_weights : ``"mammen"`` (R ``did``) or ``"rademacher"``.
-    seed : bootstrap seed (results do not depend on the number of threads).
+    bootstrap : multiplier bootstrap: a number of draws, or ``vk.Bootstrap(reps=, weights=,
+        seed=)`` with weights ``"mammen"`` (R ``did``, the default) or ``"rademacher"``; then
+        standard errors are bootstrapped and the intervals form a simultaneous (sup-t) band.
+        The seed is also the default of ``aggregate()``. ``None``: analytic, pointwise.
     trim_level : controls with propensity score at or above it get zero weight (DRDID's 0.995).
+    **deprecated : ``bootstrap_weights=`` and ``seed=`` (use ``bootstrap=vk.Bootstrap(weights=,
+        seed=)``) still work for one release, with a ``DeprecationWarning``.
 
     Returns
     -------
@@ -124,8 +127,12 @@ def att_gt(
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates or [])
-    if bootstrap is not None and (isinstance(bootstrap, bool) or not isinstance(bootstrap, int)):
-        raise InvalidParameterError(f"bootstrap must be a number of draws (int) or None, got {bootstrap!r}")
+    old = deprecated_keywords("att_gt", deprecated, {"bootstrap_weights": "bootstrap=vk.Bootstrap(weights=...)",
+                                                     "seed": "bootstrap=vk.Bootstrap(seed=...)"})
+    boot = as_bootstrap(bootstrap)
+    seed = old.get("seed", None if boot is None else boot.seed)
+    if boot is not None and boot.reps is None:
+        raise InvalidParameterError("att_gt: give the number of bootstrap draws, e.g. bootstrap=vk.Bootstrap(reps=999)")
     if (cohort is None) == (treatment is None):
         raise InvalidParameterError("give exactly one of `cohort` (first treated period) or `treatment` (0/1 column)")
     df = _data.as_frame(data)
@@ -149,7 +156,8 @@ def att_gt(
         "weights": weights,
         "cluster": cluster,
         "alpha": float(alpha),
-        "bootstrap": None if bootstrap is None else {"n_boot": int(bootstrap), "weights": bootstrap_weights},
+        "bootstrap": None if boot is None else {
+            "n_boot": boot.reps, "weights": old.get("bootstrap_weights", boot.weights or "mammen")},
         "seed": None if seed is None else int(seed),
         "trim_level": float(trim_level),
     }

@@ -19,7 +19,10 @@ import json
 from typing import Any
 
 from virkning import _core, _data
+from virkning.exceptions import InvalidParameterError
+from virkning._deprecation import deprecated_keywords
 from virkning.inference import boot_option
+from virkning.options import Bootstrap, as_bootstrap
 from virkning.results.event_study import BaconResult, EventStudyResult
 
 
@@ -83,6 +86,19 @@ def _timing(cohort: str | None, treatment: str | None) -> dict:
     return {"cohort": cohort or "", "treatment": treatment}
 
 
+def _wild(function: str, bootstrap: int | Bootstrap | None, deprecated: dict, alpha: float) -> dict | None:
+    """The wild cluster bootstrap option of an event study as the JSON of Rust's ``WildBoot``
+    (``bootstrap=`` as a number of draws or a ``vk.Bootstrap``; the deprecated ``wildboot=``)."""
+    old = deprecated_keywords(function, deprecated, {"wildboot": "bootstrap=vk.Bootstrap(reps=, weights=, seed=)"},
+                              stacklevel=4)
+    if "wildboot" in old:
+        if bootstrap is not None:
+            raise InvalidParameterError(f"{function}: give bootstrap= only (wildboot= is its deprecated spelling)")
+        return boot_option(old["wildboot"], alpha)
+    boot = as_bootstrap(bootstrap, wild=True)
+    return None if boot is None else boot_option(boot.to_dict(), alpha)
+
+
 def _event_study(method: str, data: Any, roles: dict, options: dict, extra_columns: list[str | None]) -> EventStudyResult:
     names = [roles["outcome"], roles["unit"], roles["time"], roles["cohort"] or None, roles["treatment"], *extra_columns]
     df, cols = _columns(data, names)
@@ -104,7 +120,8 @@ def sun_abraham(
     covariates: list[str] | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
-    wildboot: bool | dict | None = None,
+    bootstrap: int | Bootstrap | None = None,
+    **deprecated: Any,
 ) -> EventStudyResult:
     """Sun & Abraham (2021) interaction-weighted event study.
 
@@ -124,15 +141,18 @@ def sun_abraham(
     covariates : time-varying covariates added linearly.
     cluster : cluster column (default ``unit``).
     alpha : 1 - confidence level.
-    wildboot : wild cluster bootstrap p-value and test-inversion interval for every event time
-        (added to ``tidy()`` as ``boot_p_value, boot_conf_low, boot_conf_high``): ``True`` for
-        the defaults of ``FeolsResult.wildboot`` (9,999 Rademacher draws, WCR, a fresh seed,
-        reported in ``params``), or a dict of its options ``reps, weights, impose_null, seed,
-        bootstrap_type``, e.g. ``wildboot=dict(reps=9999, weights="webb", seed=1)``. Each
+    bootstrap : wild cluster bootstrap p-value and test-inversion interval for every event time
+        (added to ``tidy()`` as ``boot_p_value, boot_conf_low, boot_conf_high``): a number of
+        draws, or ``vk.Bootstrap(reps=, weights=, seed=, impose_null=, bootstrap_type=)`` with
+        the defaults of ``FeolsResult.wildboot`` for unset fields (9,999 Rademacher draws, WCR, a
+        fresh seed, reported in ``params``), e.g.
+        ``bootstrap=vk.Bootstrap(reps=9999, weights="webb", seed=1)``. Each
         event time's combination of cell coefficients is bootstrapped exactly as
         ``feols(...).wildboot({cell: share, ...}, ...)`` on the same model (cohort shares fixed),
         clustered and bootstrapped by ``cluster``, one seed for all event times; with Rademacher
         weights and ``2**G <= reps`` every sign vector is used (exact). The ATT is not bootstrapped.
+    **deprecated : ``wildboot=True | dict(...)`` (use ``bootstrap=``) still works for one release,
+        with a ``DeprecationWarning``.
 
     Returns
     -------
@@ -141,8 +161,8 @@ def sun_abraham(
 
     Raises
     ------
-    InvalidParameterError (``wildboot`` with ``reps=0`` or an unknown key), UnknownChoiceError
-    (``wildboot`` weights name), SingleClusterError / InferenceError from the bootstrap.
+    InvalidParameterError (``bootstrap`` with ``reps=0``), UnknownChoiceError
+    (bootstrap weights name), SingleClusterError / InferenceError from the bootstrap.
 
     References
     ----------
@@ -150,7 +170,7 @@ def sun_abraham(
     study (= fixest ``sunab``) on mpdta to 1e-13.
     """
     options = {"covariates": list(covariates or []), "cluster": cluster, "alpha": float(alpha),
-               "wildboot": boot_option(wildboot, alpha)}
+               "wildboot": _wild("sun_abraham", bootstrap, deprecated, alpha)}
     return _event_study("sun_abraham", data, {"outcome": outcome, "unit": unit, "time": time, **_timing(cohort, treatment)},
                         options, [*(covariates or []), cluster])
 
@@ -169,7 +189,8 @@ def event_study(
     covariates: list[str] | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
-    wildboot: bool | dict | None = None,
+    bootstrap: int | Bootstrap | None = None,
+    **deprecated: Any,
 ) -> EventStudyResult:
     """TWFE event study: ``outcome ~ i(event_time, ref=reference) + covariates | unit + time``.
 
@@ -181,14 +202,14 @@ def event_study(
     comparison. Equals pyfixest 0.60 on mpdta to 1e-13. ``ritest()`` tests the mean
     post-treatment effect (event-time effects weighted by ``n_obs``; TWFE reports no ATT).
 
-    ``wildboot`` adds wild cluster bootstrap p-values and intervals by event time, as in
+    ``bootstrap`` (draws or a ``vk.Bootstrap``) adds wild cluster bootstrap p-values and intervals by event time, as in
     :func:`sun_abraham` (each event-time coefficient bootstrapped as ``feols(...).wildboot``
     would on the same model and seed). With few clusters (2**G <= reps, Rademacher) the
     bootstrap enumerates every sign vector and is exact and seed-free.
     """
     options = {"reference": int(reference), "min_event_time": min_event_time, "max_event_time": max_event_time,
                "covariates": list(covariates or []), "cluster": cluster, "alpha": float(alpha),
-               "wildboot": boot_option(wildboot, alpha)}
+               "wildboot": _wild("event_study", bootstrap, deprecated, alpha)}
     return _event_study("twfe", data, {"outcome": outcome, "unit": unit, "time": time, **_timing(cohort, treatment)},
                         options, [*(covariates or []), cluster])
 
@@ -228,7 +249,7 @@ def did_imputation(
     0.1.0 (Stata ``did_imputation``) on mpdta to 1e-6 (effects, standard errors, ATT).
 
     No wild bootstrap option: the imputation effects are not coefficients of one regression
-    (use :func:`sun_abraham` or :func:`event_study` with ``wildboot=``, or ``att_gt`` with its
+    (use :func:`sun_abraham` or :func:`event_study` with ``bootstrap=``, or ``att_gt`` with its
     multiplier bootstrap ``bootstrap=``).
     """
     options = {"covariates": list(covariates or []), "horizons": None if horizons is None else [int(h) for h in horizons],

@@ -42,6 +42,12 @@ with suppress(ImportError):  # the docs build without the compiled module
         OverlappingSpellsError,
         SeparationWarning,
         StopBeforeStartError,
+        BoundaryWarning,
+        DataWarning,
+        FitWarning,
+        IdentificationWarning,
+        InferenceWarning,
+        SimulationWarning,
     )
 
 __all__ = [
@@ -76,4 +82,10 @@ __all__ = [
     "OverlappingSpellsError",
     "NoEventsError",
     "SeparationWarning",
+    "InferenceWarning",
+    "IdentificationWarning",
+    "BoundaryWarning",
+    "DataWarning",
+    "FitWarning",
+    "SimulationWarning",
 ]

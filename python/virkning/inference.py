@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from virkning import _data
+from virkning import _core, _data
+from virkning._deprecation import deprecated_keywords
 from virkning.exceptions import InvalidParameterError
+from virkning.options import Bootstrap, as_bootstrap
 from virkning.results.wildboot import RiTestResult, WildBootResult
 
 
@@ -58,20 +60,21 @@ def boot_option(wildboot: bool | dict | None, alpha: float) -> dict | None:
     return {**opts, "alpha": float(alpha)}
 
 
+#: Defaults of the wild cluster bootstrap's ``vk.Bootstrap`` fields (equal to Rust's ``WildBoot``).
+WILD_DEFAULTS = {"reps": 9999, "weights": "rademacher", "seed": None, "impose_null": True, "bootstrap_type": "11"}
+
+
 def wildboot(
     fit: Any,
     param: str | dict[str, float],
     *,
-    reps: int = 9999,
-    weights: str = "rademacher",
-    impose_null: bool = True,
+    bootstrap: int | Bootstrap | None = None,
     cluster: str | list[str] | None = None,
     bootcluster: str | None = None,
-    seed: int | None = None,
     r: float = 0.0,
-    bootstrap_type: str = "11",
     alpha: float = 0.05,
     conf_int: bool = True,
+    **deprecated: Any,
 ) -> WildBootResult:
     """Wild cluster bootstrap of ``param = r`` in a fitted :func:`virkning.feols` model.
 
@@ -82,21 +85,28 @@ def wildboot(
     ----------
     fit : a ``FeolsResult``.
     param : coefficient name, or ``{"name": weight, ...}`` for a linear combination.
-    reps : bootstrap draws. With Rademacher weights and ``2**G <= reps`` all ``2**G`` sign
-        vectors are enumerated instead (exact, seed-free).
-    weights : ``"rademacher"``, ``"webb"`` (recommended below about 12 clusters), ``"mammen"``
-        or ``"normal"``.
-    impose_null : restricted (WCR, default, recommended) or unrestricted (WCU) bootstrap DGP.
+    bootstrap : the draws: a number, or ``vk.Bootstrap(reps=, weights=, seed=, impose_null=,
+        bootstrap_type=)``; unset fields take the defaults:
+
+        - ``reps`` 9,999. With Rademacher weights and ``2**G <= reps`` all ``2**G`` sign
+          vectors are enumerated instead (exact, seed-free);
+        - ``weights`` ``"rademacher"``; or ``"webb"`` (recommended below about 12 clusters),
+          ``"mammen"``, ``"normal"`` (the bootstrap weight distribution; never observation
+          weights, which are the model's);
+        - ``seed`` fresh (ChaCha streams; independent of the number of threads; reported);
+        - ``impose_null`` True: restricted (WCR, recommended) or unrestricted (WCU) DGP;
+        - ``bootstrap_type`` ``"11"`` (standard) or ``"31"`` (WCR3/WCU3: residuals of each
+          bootstrap cluster from the fit without it; MacKinnon, Nielsen & Webb 2023).
     cluster : variance cluster column(s); two or more give multi-way clustering. Default: the
         model's.
     bootcluster : bootstrap at another level than ``cluster`` (e.g. the subcluster bootstrap of
         MacKinnon & Webb 2018 with few treated clusters). Default: the first cluster column.
-    seed : seed of the draws (ChaCha streams; independent of the number of threads).
     r : hypothesised value.
-    bootstrap_type : ``"11"`` (standard) or ``"31"`` (WCR3/WCU3: residuals of each bootstrap
-        cluster from the fit without it; MacKinnon, Nielsen & Webb 2023).
     alpha : 1 - level of the test-inversion confidence interval.
     conf_int : compute the interval.
+    **deprecated : ``reps=``, ``weights=``, ``seed=``, ``impose_null=``, ``bootstrap_type=``
+        (use the fields of ``bootstrap=vk.Bootstrap(...)``) still work for one release, with a
+        ``DeprecationWarning``.
 
     Returns
     -------
@@ -118,7 +128,7 @@ def wildboot(
     >>> import virkning as vk
     >>> panel = vk.datasets.municipalities()
     >>> fit = vk.feols("employment_rate ~ partnership | municipality_code + year", panel)
-    >>> wb = fit.wildboot("partnership", reps=999, seed=1)
+    >>> wb = fit.wildboot("partnership", bootstrap=vk.Bootstrap(reps=999, seed=1))
     >>> 0 <= wb.p_value <= 1
     True
     """
@@ -128,6 +138,18 @@ def wildboot(
         terms = [(str(k), float(v)) for k, v in param.items()]
     else:
         raise InvalidParameterError(f"param must be a coefficient name or a dict of weights, got {param!r}")
+    fields = ("reps", "weights", "seed", "impose_null", "bootstrap_type")
+    # Warnings point at the user's call: one frame deeper through ``FeolsResult.wildboot``.
+    stacklevel = 4 if deprecated.pop("_via_method", False) else 3
+    old = deprecated_keywords("wildboot", deprecated, {k: f"bootstrap=vk.Bootstrap({k}=...)" for k in fields},
+                              stacklevel=stacklevel)
+    boot = as_bootstrap(bootstrap, wild=True) or Bootstrap()
+    given = boot.to_dict()
+    for k in old:
+        if k in given:
+            raise InvalidParameterError(f"wildboot: {k} given twice (as {k}= and in bootstrap=)")
+    opts = {**WILD_DEFAULTS, **given, **old}
+    reps, weights, seed, impose_null, bootstrap_type = (opts[k] for k in fields)
     _check_draws(reps, seed)
     if not hasattr(getattr(fit, "_inner", None), "wildboot"):
         raise InvalidParameterError(f"wildboot needs a feols result, got {type(fit).__name__}")

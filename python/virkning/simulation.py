@@ -14,6 +14,8 @@ import time
 from typing import Any, Callable, Mapping, Sequence
 
 from virkning import _core, _data
+from virkning._deprecation import deprecated_choice, deprecated_keywords
+from virkning.options import Bootstrap, as_bootstrap
 from virkning._typing import MdeSearchName, PowerEstimatorName, ScUnitName, SdidSeName, UnitSizesName
 from virkning.exceptions import InvalidParameterError
 from virkning.results.power import PowerResult
@@ -25,7 +27,7 @@ PROGRESS_AFTER = 2.0
 def _design(
     *,
     n_units: int = 98,
-    treated: int = 17,
+    n_treated: int = 17,
     start: int = 2016,
     cohorts: Mapping[int, int] | None = None,
     first_period: int = 2010,
@@ -41,10 +43,14 @@ def _design(
     sizes: UnitSizesName = "municipalities",
     mean_size: float | None = 150.0,
     seed: int | None = None,
+    _caller: str = "power",
+    **deprecated: Any,
 ) -> dict:
     """The JSON dict of the Rust ``PanelDesign`` (validated in Rust)."""
+    old = deprecated_keywords(_caller, deprecated, {"treated": "n_treated="}, stacklevel=4)
+    n_treated = old.get("treated", n_treated)
     if cohorts is None:
-        cohort_list = [{"start": start, "n_units": treated}]
+        cohort_list = [{"start": start, "n_units": n_treated}]
     else:
         if not isinstance(cohorts, Mapping):
             raise InvalidParameterError(
@@ -95,26 +101,26 @@ def simulate_panel(*, replicate: int = 0, backend: str = "pandas", **design: Any
     ----------
     replicate : which replicate (its own random stream of ``seed``).
     backend : ``"pandas"`` or ``"polars"``.
-    **design : the design keywords of :func:`power` (``n_units``, ``treated``, ``start``,
+    **design : the design keywords of :func:`power` (``n_units``, ``n_treated``, ``start``,
         ``cohorts``, ``effect``, ``dynamic``, ...).
 
     Examples
     --------
     >>> import virkning as vk
-    >>> df = vk.simulate_panel(treated=17, start=2016, effect=0.03, seed=1)
+    >>> df = vk.simulate_panel(n_treated=17, start=2016, effect=0.03, seed=1)
     >>> df.shape
     (1470, 7)
     """
     if isinstance(replicate, bool) or not isinstance(replicate, int) or replicate < 0:
         raise InvalidParameterError(f"replicate must be a non-negative integer, got {replicate!r}")
-    columns, _ = _core.simulate_panel(json.dumps(_design(**design)), replicate)
+    columns, _ = _core.simulate_panel(json.dumps(_design(**design, _caller="simulate_panel")), replicate)
     return _data.new_frame(dict(columns), __import__(backend))
 
 
 def power(
     effects: float | Sequence[float] | None = None,
     *,
-    estimator: PowerEstimatorName | Callable[[Any], Any] = "twfe",
+    estimator: PowerEstimatorName | Callable[[Any], Any] = "static_twfe",
     weighted: bool = False,
     reps: int = 1000,
     alpha: float = 0.05,
@@ -124,7 +130,7 @@ def power(
     progress: bool | None = None,
     backend: str | None = None,
     sdid_se: SdidSeName = "jackknife",
-    sdid_reps: int = 100,
+    sdid_bootstrap: int | Bootstrap = 100,
     sc_unit: ScUnitName = "only",
     **design: Any,
 ) -> PowerResult:
@@ -138,7 +144,7 @@ def power(
     ----------
     effects : effect size(s) on the outcome scale (a share: 0.03 = 3 percentage points);
         several give a power curve. Default: the design's ``effect`` (0).
-    estimator : ``"twfe"``: ``outcome ~ treated | unit + period`` with CR1 errors by unit
+    estimator : ``"static_twfe"``: ``outcome ~ treated | unit + period`` with CR1 errors by unit
         (biased for the ATT under staggered adoption with dynamic or heterogeneous effects);
         ``"att_gt"``: Callaway-Sant'Anna (:func:`att_gt`, never-treated controls, ``simple``
         aggregation, analytic SE clustered by unit); ``"sun_abraham"``: the Sun-Abraham
@@ -148,7 +154,7 @@ def power(
         never-treated controls, cohort by cohort under staggered adoption, aggregated by
         treated unit-periods; standard error ``sdid_se``, normal tests as synthdid);
         ``"synthetic_control"``: synthetic control on the pre-period outcomes
-        (:func:`synthetic_control`), for designs with exactly one treated unit (``treated=1``)
+        (:func:`synthetic_control`), for designs with exactly one treated unit (``n_treated=1``)
         or one treated unit chosen by ``sc_unit``: the test is the placebo-in-space permutation
         p-value of the post/pre
         RMSPE ratio, there is no standard error or interval, so ``coverage`` and ``mean_se``
@@ -170,7 +176,7 @@ def power(
         stops the run with a ``SimulationError`` naming the replicate (the original exception
         is its ``__cause__``); :func:`simulate_panel` with the same design keywords, ``seed``,
         ``effect`` and ``replicate`` gives the replicate's data.
-    weighted : weight the estimator by unit size (``"twfe"`` and ``"att_gt"``).
+    weighted : weight the estimator by unit size (``"static_twfe"`` and ``"att_gt"``).
     reps : replications per effect size.
     alpha : test level (two-sided).
     power_target : power at which the MDE is defined.
@@ -181,9 +187,10 @@ def power(
     backend : frame type of ``tidy()``/``draws()`` and of the replicates given to a callable
         estimator (pandas when None).
     sdid_se : standard error of ``"sdid"``: ``"jackknife"`` (default; fixed weights, needs two
-        or more treated units), ``"placebo"`` or ``"bootstrap"`` (``sdid_reps`` replications
+        or more treated units), ``"placebo"`` or ``"bootstrap"`` (``sdid_bootstrap`` replications
         per replicate, much slower).
-    sdid_reps : replications of the placebo or bootstrap ``sdid_se``.
+    sdid_bootstrap : replications of the placebo or bootstrap ``sdid_se``, as in :func:`sdid`:
+        a number, or ``vk.Bootstrap(reps=)`` (the design's ``seed`` seeds them).
     sc_unit : which treated unit ``"synthetic_control"`` analyses: ``"only"`` (the design must
         treat one unit), or, of several, the ``"largest"``, the ``"smallest"`` or a
         ``"random"`` one in each replicate; the other treated units are left out (donors are
@@ -191,7 +198,7 @@ def power(
     **design : the simulated design:
 
         - ``n_units`` (98), ``first_period`` (2010), ``last_period`` (2024);
-        - ``treated`` (17) units adopting in ``start`` (2016), or ``cohorts`` ``{start: n}``
+        - ``n_treated`` (17) units adopting in ``start`` (2016), or ``cohorts`` ``{start: n}``
           for staggered adoption (e.g. ``{2016: 10, 2018: 7}``);
         - ``effect`` (0.0), ``dynamic`` (multipliers by event time, last repeats; ``[1.0]``),
           ``effect_sd`` (unit heterogeneity of the effect, 0.0);
@@ -201,6 +208,10 @@ def power(
           or ``"equal"``) and ``mean_size`` (150 people; sampling noise of a rate,
           ``None`` for none);
         - ``seed`` (None: drawn at random and recorded in the result).
+
+        Deprecated for one release (with a ``DeprecationWarning``): ``treated=`` (use
+        ``n_treated=``), ``estimator="twfe"`` (use ``"static_twfe"``; ``"twfe"`` elsewhere is the
+        event study), ``sdid_reps=`` (use ``sdid_bootstrap=``).
 
     Returns
     -------
@@ -224,7 +235,7 @@ def power(
     Examples
     --------
     >>> import virkning as vk
-    >>> res = vk.power([0.0, 0.02], treated=17, start=2016, reps=50, seed=1, mde="analytic")
+    >>> res = vk.power([0.0, 0.02], n_treated=17, start=2016, reps=50, seed=1, mde="analytic")
     >>> list(res.tidy()["effect"])
     [0.0, 0.02]
 
@@ -238,6 +249,15 @@ def power(
     >>> int(res.tidy()["reps"][0])
     20
     """
+    old = deprecated_keywords("power", {k: design.pop(k) for k in ("sdid_reps",) if k in design},
+                              {"sdid_reps": "sdid_bootstrap="})
+    boot = as_bootstrap(sdid_bootstrap)
+    if boot is None or boot.weights is not None or boot.seed is not None:
+        raise InvalidParameterError("power: sdid_bootstrap is a number of replications or vk.Bootstrap(reps=) "
+                                    "(the design's seed seeds them)")
+    sdid_reps = old.get("sdid_reps", 100 if boot.reps is None else boot.reps)
+    if not callable(estimator):
+        estimator = deprecated_choice("power", "estimator", estimator, {"twfe": "static_twfe"})
     params: dict[str, Any] = {
         "design": _design(**design),
         "weighted": bool(weighted),
@@ -255,7 +275,9 @@ def power(
         fit = _replicate_fit(estimator, backend)
         run = lambda: _core.power_callable(json.dumps(params), mde, fit, handle)  # noqa: E731
     else:
-        run = lambda: _core.power(json.dumps(params), estimator, mde, handle)  # noqa: E731
+        # Rust's name of the static TWFE is "twfe" (the Python name says which TWFE it is).
+        rust_name = "twfe" if estimator == "static_twfe" else estimator
+        run = lambda: _core.power(json.dumps(params), rust_name, mde, handle)  # noqa: E731
     return PowerResult._from_inner(_with_progress(run, handle, progress), backend)
 
 

@@ -13,7 +13,7 @@ use super::shrink::shrink;
 use crate::data::Frame;
 use crate::inference::RefDist;
 use crate::linalg::spd_cholesky_lower;
-use crate::results::{Diagnostic, Estimate};
+use crate::results::{Diagnostic, DiagnosticCode, Estimate};
 use crate::traits::Validated;
 use crate::Result;
 
@@ -160,7 +160,7 @@ impl Validated<Benchmark> {
         let mut warnings = Vec::new();
         if !s.dropped_zero_size.is_empty() {
             warnings.push(Diagnostic::new(
-                "zero_size",
+                DiagnosticCode::ZeroSize,
                 format!(
                     "{} unit(s) with zero {} excluded: {}",
                     s.dropped_zero_size.len(),
@@ -171,7 +171,7 @@ impl Validated<Benchmark> {
         }
         if p.size.is_none() {
             warnings.push(Diagnostic::new(
-                "no_size",
+                DiagnosticCode::NoSize,
                 "without `size` the sampling noise of each rate is unknown: the residual variance is used, and shrinkage is not informative",
             ));
         }

@@ -25,8 +25,7 @@
 //! Fay & Herriot (1979); Patterson & Thompson (1971); Datta & Lahiri (2000); Morris (1983);
 //! Spiegelhalter (2005).
 
-use crate::linalg::{gram, independent_columns, small_spd_solve_logdet};
-use crate::regression::brent_minimize;
+use crate::linalg::{brent_minimize, gram, independent_columns, small_spd_solve_logdet};
 
 /// Posterior means and variances, and the estimated between-unit variance.
 #[derive(Debug, Clone)]

@@ -28,7 +28,7 @@ impl<'a> Frame<'a> {
     /// Add a column in place (see [`Frame::with_column`]).
     pub fn push(&mut self, name: impl Into<String>, column: Column<'a>) -> Result<(), DataError> {
         let name = name.into();
-        if self.names.iter().any(|n| *n == name) {
+        if self.names.contains(&name) {
             return Err(DataError::DuplicateColumn { name });
         }
         if self.columns.is_empty() {

@@ -21,7 +21,7 @@ use super::params::{check_alpha, Aggregate, AggregationKind};
 use super::result::{AggregateRow, AggregatedEffects, Band, CellInfluence, GroupTimeEffects, Influence};
 use super::DidError;
 use crate::inference::multiplier_bootstrap;
-use crate::results::Diagnostic;
+use crate::results::{Diagnostic, DiagnosticCode};
 
 /// Units per chunk of the evaluation passes for `rows` influence functions: every row's
 /// values for a chunk stay in cache (about 512 KiB).
@@ -312,7 +312,7 @@ fn aggregate(res: &GroupTimeEffects, opts: &Aggregate) -> crate::Result<Aggregat
     let n_nan = valid.iter().filter(|v| !**v).count();
     if n_nan > 0 {
         warnings.push(Diagnostic::new(
-            "identification",
+            DiagnosticCode::Identification,
             format!("{n_nan} ATT(g,t) without an estimate left out of the {kind_name} aggregation"),
         ));
     }

@@ -57,7 +57,7 @@ use super::DidError;
 use crate::data::{Column, DataError, Factor, Frame, Panel, Rows};
 use crate::inference::multiplier_bootstrap;
 use crate::linalg::independent_columns;
-use crate::results::Diagnostic;
+use crate::results::{Diagnostic, DiagnosticCode};
 use crate::traits::Validated;
 
 /// Units sorted by cohort with their outcomes and covariates in wide form.
@@ -923,14 +923,18 @@ pub(crate) fn estimate_all(
     let failed: Vec<&str> = outs.iter().filter_map(|o| o.failure.as_deref()).collect();
     if !failed.is_empty() {
         warnings.push(Diagnostic::new(
-            if failed.iter().any(|f| f.contains("overlap")) { "overlap" } else { "identification" },
+            if failed.iter().any(|f| f.contains("overlap")) {
+                DiagnosticCode::Overlap
+            } else {
+                DiagnosticCode::Identification
+            },
             format!("{} ATT(g,t) could not be estimated and are NaN: {}", failed.len(), failed.join("; ")),
         ));
     }
     let trimmed: usize = outs.iter().map(|o| o.trimmed).sum();
     if trimmed > 0 {
         warnings.push(Diagnostic::new(
-            "overlap",
+            DiagnosticCode::Overlap,
             format!(
                 "{trimmed} control unit-comparisons had propensity scores >= {} and got zero weight (trimmed); overlap is weak",
                 p.trim_level
@@ -944,7 +948,7 @@ pub(crate) fn estimate_all(
         .collect();
     if !small.is_empty() {
         warnings.push(Diagnostic::new(
-            "small_clusters",
+            DiagnosticCode::SmallClusters,
             format!(
                 "cohort(s) {} have a single unit: their ATT(g,t) have no standard error (reported as NaN)",
                 small.join(", ")
@@ -953,7 +957,7 @@ pub(crate) fn estimate_all(
     }
     if prep.n_clusters < 30 {
         warnings.push(Diagnostic::new(
-            "small_clusters",
+            DiagnosticCode::SmallClusters,
             format!("only {} clusters: influence-function standard errors may be too small", prep.n_clusters),
         ));
     }
@@ -999,7 +1003,7 @@ pub(crate) fn estimate_all(
             crit = c;
         } else {
             warnings.push(Diagnostic::new(
-                "bootstrap",
+                DiagnosticCode::Bootstrap,
                 "the simultaneous critical value could not be computed; intervals are pointwise",
             ));
         }

@@ -47,7 +47,7 @@ use super::staggered::{model_frame, require_name, timing_source, Staggered, TIME
 use super::{DidError, TimingReport};
 use crate::data::{Column, Frame};
 use crate::regression::{Feols, Vcov};
-use crate::results::Diagnostic;
+use crate::results::{Diagnostic, DiagnosticCode};
 use crate::traits::Validated;
 use crate::Result;
 
@@ -383,7 +383,7 @@ impl Validated<Bacon> {
         let total: f64 = comparisons.iter().map(|c| c.weight).sum();
         if (total - 1.0).abs() > 1e-8 || (weighted_sum - twfe.estimate).abs() > 1e-8 * (1.0 + twfe.estimate.abs()) {
             warnings.push(Diagnostic::new(
-                "decomposition",
+                DiagnosticCode::Decomposition,
                 format!(
                     "weights sum to {total} and the weighted sum is {weighted_sum} against the TWFE estimate {}",
                     twfe.estimate

@@ -251,53 +251,6 @@ impl Design {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cell(dy: Vec<f64>, d: Vec<f64>, z: Option<Vec<f64>>) -> Cell {
-        let n = dy.len();
-        let mut x = vec![1.0; n];
-        let p = if let Some(z) = z {
-            x.extend(z);
-            2
-        } else {
-            1
-        };
-        Cell { dy, d, w: vec![1.0; n], x, n, p }
-    }
-
-    #[test]
-    fn no_covariates_is_the_difference_in_mean_changes_for_every_method() {
-        let c = cell(vec![3.0, 5.0, 1.0, 2.0, 0.0], vec![1.0, 1.0, 0.0, 0.0, 0.0], None);
-        for m in [EstMethod::Reg, EstMethod::Ipw, EstMethod::Dr] {
-            let f = estimate(&c, m, 0.995).unwrap();
-            assert!((f.att - (4.0 - 1.0)).abs() < 1e-12, "{m:?}");
-            // psi = (n / n_1)(dy - mean_1) for treated, -(n / n_0)(dy - mean_0) for controls.
-            let want = [-2.5, 2.5, 0.0, -5.0 / 3.0, 5.0 / 3.0];
-            for (a, b) in f.inf.iter().zip(want) {
-                assert!((a - b).abs() < 1e-12, "{m:?}: {:?}", f.inf);
-            }
-        }
-    }
-
-    #[test]
-    fn binary_covariate_reweights_controls() {
-        // With a saturated binary covariate, every method gives the within-stratum comparison
-        // averaged over the treated distribution of z.
-        let z = vec![0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
-        let d = vec![1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-        let dy = vec![2.0, 5.0, 7.0, 1.0, 0.0, 3.0, 4.0, 2.0];
-        // Stratum z=0: treated 2, controls mean 0.5 -> 1.5; z=1: treated 6, controls 3 -> 3.
-        let want = (1.5 + 2.0 * 3.0) / 3.0;
-        for m in [EstMethod::Reg, EstMethod::Ipw, EstMethod::Dr] {
-            let f = estimate(&cell(dy.clone(), d.clone(), Some(z.clone())), m, 0.995).unwrap();
-            assert!((f.att - want).abs() < 1e-10, "{m:?} {}", f.att);
-            assert!(f.inf.iter().sum::<f64>().abs() < 1e-9);
-        }
-    }
-}
-
 /// Propensity scores: the weighted logit of `D` on the design by IRLS, exactly as the shared
 /// GLM ([`crate::regression::fit_glm_columns`], binomial, deviance tolerance 1e-12, at most
 /// 100 iterations, step halving) computes them, without what `att_gt` does not use (the
@@ -361,4 +314,51 @@ fn rows_dot_all(x: &[f64], n: usize, beta: &[f64]) -> Vec<f64> {
         e.iter_mut().zip(&x[j * n..(j + 1) * n]).for_each(|(e, xv)| *e += b * xv);
     }
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(dy: Vec<f64>, d: Vec<f64>, z: Option<Vec<f64>>) -> Cell {
+        let n = dy.len();
+        let mut x = vec![1.0; n];
+        let p = if let Some(z) = z {
+            x.extend(z);
+            2
+        } else {
+            1
+        };
+        Cell { dy, d, w: vec![1.0; n], x, n, p }
+    }
+
+    #[test]
+    fn no_covariates_is_the_difference_in_mean_changes_for_every_method() {
+        let c = cell(vec![3.0, 5.0, 1.0, 2.0, 0.0], vec![1.0, 1.0, 0.0, 0.0, 0.0], None);
+        for m in [EstMethod::Reg, EstMethod::Ipw, EstMethod::Dr] {
+            let f = estimate(&c, m, 0.995).unwrap();
+            assert!((f.att - (4.0 - 1.0)).abs() < 1e-12, "{m:?}");
+            // psi = (n / n_1)(dy - mean_1) for treated, -(n / n_0)(dy - mean_0) for controls.
+            let want = [-2.5, 2.5, 0.0, -5.0 / 3.0, 5.0 / 3.0];
+            for (a, b) in f.inf.iter().zip(want) {
+                assert!((a - b).abs() < 1e-12, "{m:?}: {:?}", f.inf);
+            }
+        }
+    }
+
+    #[test]
+    fn binary_covariate_reweights_controls() {
+        // With a saturated binary covariate, every method gives the within-stratum comparison
+        // averaged over the treated distribution of z.
+        let z = vec![0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+        let d = vec![1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let dy = vec![2.0, 5.0, 7.0, 1.0, 0.0, 3.0, 4.0, 2.0];
+        // Stratum z=0: treated 2, controls mean 0.5 -> 1.5; z=1: treated 6, controls 3 -> 3.
+        let want = (1.5 + 2.0 * 3.0) / 3.0;
+        for m in [EstMethod::Reg, EstMethod::Ipw, EstMethod::Dr] {
+            let f = estimate(&cell(dy.clone(), d.clone(), Some(z.clone())), m, 0.995).unwrap();
+            assert!((f.att - want).abs() < 1e-10, "{m:?} {}", f.att);
+            assert!(f.inf.iter().sum::<f64>().abs() < 1e-9);
+        }
+    }
 }

@@ -55,7 +55,7 @@ use crate::data::{Column, Factor, Frame, Rows};
 use crate::inference::RefDist;
 use crate::linalg::{cross, gram, independent_columns, spd_solve_inverse, DemeanOptions, Demeaner};
 use crate::regression::{Feols, Vcov};
-use crate::results::{Diagnostic, Estimate};
+use crate::results::{Diagnostic, DiagnosticCode, Estimate};
 use crate::traits::Validated;
 use crate::Result;
 
@@ -339,13 +339,13 @@ impl Validated<DidImputation> {
         }
         if n_not_imputable > 0 {
             warnings.push(Diagnostic::new(
-                "not_imputable",
+                DiagnosticCode::NotImputable,
                 format!("{n_not_imputable} treated observation(s) dropped: their unit or period has no untreated observation to impute from"),
             ));
         }
         if !conv.converged {
             warnings.push(Diagnostic::new(
-                "convergence",
+                DiagnosticCode::Convergence,
                 "fixed-effect demeaning of the untreated sample did not converge",
             ));
         }
@@ -469,7 +469,7 @@ impl Validated<DidImputation> {
         }
         if !effective.is_empty() {
             warnings.push(Diagnostic::new(
-                "small_clusters",
+                DiagnosticCode::SmallClusters,
                 format!("fewer than {MIN_EFFECTIVE_N} treated observations behind event time(s) {}: standard errors may be unreliable", effective.join(", ")),
             ));
         }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use super::cohort::{CohortSource, Timing};
 use crate::data::{Column, DataError, Frame, Panel};
-use crate::results::Diagnostic;
+use crate::results::{Diagnostic, DiagnosticCode};
 use crate::Result;
 
 /// Internal column names of the frames passed to `feols` (the leading dot keeps them apart
@@ -106,7 +106,7 @@ impl Staggered {
         (!small.is_empty()).then(|| {
             let list: Vec<String> = small.iter().map(i64::to_string).collect();
             Diagnostic::new(
-                "small_clusters",
+                DiagnosticCode::SmallClusters,
                 format!(
                     "cohort(s) {} of `{}` have a single unit: their cohort-level effects get no standard error (NaN), and event-time standard errors that include them may be too small",
                     list.join(", "),

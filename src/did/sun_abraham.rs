@@ -59,7 +59,7 @@ use super::DidError;
 use crate::data::{Column, Frame};
 use crate::inference::{fresh_seed, RefDist, WildBoot, WildBootResult, FEW_TREATED};
 use crate::regression::{Feols, FeolsResult, Vcov};
-use crate::results::{Diagnostic, Estimate};
+use crate::results::{Diagnostic, DiagnosticCode, Estimate};
 use crate::traits::Validated;
 use crate::Result;
 
@@ -425,16 +425,16 @@ impl CellFit {
         for w in &self.fit.warnings {
             let cell = self.labels.iter().skip(1).find(|l| w.message.starts_with(&format!("`{internal}{l}`:")));
             match cell {
-                Some(l) if w.code == "small_clusters" => few.push(l),
+                Some(l) if w.code == DiagnosticCode::SmallClusters => few.push(l),
                 _ => out.push(Diagnostic { message: w.message.replace(&internal, name), ..w.clone() }),
             }
         }
         if !few.is_empty() {
             let shown: Vec<&str> = few.iter().take(4).copied().collect();
             out.push(Diagnostic::new(
-                "small_clusters",
+                DiagnosticCode::SmallClusters,
                 format!(
-                    "{} of {} {what} coefficients rest on fewer than {FEW_TREATED} treated clusters ({}{}): their cluster-robust standard errors are likely too small; use the restricted wild cluster bootstrap option (`wildboot=dict(weights=\"webb\")`)",
+                    "{} of {} {what} coefficients rest on fewer than {FEW_TREATED} treated clusters ({}{}): their cluster-robust standard errors are likely too small; use the restricted wild cluster bootstrap option (`bootstrap=vk.Bootstrap(weights=\"webb\")`)",
                     few.len(),
                     self.labels.len() - 1,
                     shown.join(", "),
@@ -515,7 +515,7 @@ impl Validated<SunAbraham> {
             (true, _) => (None, "never_treated".to_string()),
             (false, Some(g)) => {
                 warnings.push(Diagnostic::new(
-                    "control_group",
+                    DiagnosticCode::ControlGroup,
                     format!("no never-treated units: cohort {g} (the last treated) serves as control and periods from {g} on are dropped"),
                 ));
                 (Some(g), format!("last_treated ({g})"))
@@ -741,7 +741,7 @@ impl Validated<TwfeEventStudy> {
             es.iter().enumerate().filter(|(j, _)| cf.coef(j + 1).is_none()).map(|(_, e)| e.to_string()).collect();
         if !has_never && !dropped.is_empty() {
             warnings.push(Diagnostic::new(
-                "control_group",
+                DiagnosticCode::ControlGroup,
                 format!(
                     "no never-treated units: with unit and period effects the event-time dummies are identified only up to a linear trend, so event time(s) {} were dropped as a second reference; the estimates depend on that choice (set it with min_event_time/max_event_time, or use sun_abraham or did_imputation)",
                     dropped.join(", ")

@@ -8,7 +8,7 @@
 //! fallback.
 
 use crate::data::Factor;
-use crate::results::Diagnostic;
+use crate::results::{Diagnostic, DiagnosticCode};
 
 /// Below this many treated (or untreated) clusters, say so.
 pub const FEW_TREATED: usize = 15;
@@ -44,10 +44,10 @@ pub fn few_treated_clusters(names: &[String], x: &[f64], n: usize, cluster: &Fac
                 "use randomization inference (`ritest(\"{name}\", ...)`); the wild bootstrap under-rejects with so few"
             )
         } else {
-            format!("use the restricted wild cluster bootstrap (`wildboot(\"{name}\", weights=\"webb\")`)")
+            format!("use the restricted wild cluster bootstrap (`wildboot(\"{name}\", bootstrap=vk.Bootstrap(weights=\"webb\"))`)")
         };
         out.push(Diagnostic::new(
-            "small_clusters",
+            DiagnosticCode::SmallClusters,
             format!(
                 "`{name}`: only {how} of {g} clusters {what}, so its cluster-robust p-value is too small; {advice}"
             ),

@@ -3,8 +3,10 @@
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyUserWarning};
 use pyo3::prelude::*;
+use pyo3::types::PyType;
 
 use crate::data::DataError as D;
+use crate::results::DiagnosticCode;
 use crate::Error;
 
 create_exception!(virkning.exceptions, VirkningError, PyException, "Root of every virkning error.");
@@ -108,6 +110,72 @@ create_exception!(
     VirkningWarning,
     "A coefficient running to infinity (monotone likelihood)."
 );
+
+create_exception!(
+    virkning.exceptions,
+    InferenceWarning,
+    VirkningWarning,
+    "A variance, test or interval computed with a fallback (clipped eigenvalues, pointwise band)."
+);
+create_exception!(
+    virkning.exceptions,
+    IdentificationWarning,
+    VirkningWarning,
+    "Effects left out or not estimable, or a control group other than the one asked for."
+);
+create_exception!(
+    virkning.exceptions,
+    BoundaryWarning,
+    VirkningWarning,
+    "A variance component estimated at (or near) zero."
+);
+create_exception!(
+    virkning.exceptions,
+    DataWarning,
+    VirkningWarning,
+    "Input data used with a caveat (units excluded, constant outcomes, no size column)."
+);
+create_exception!(
+    virkning.exceptions,
+    FitWarning,
+    VirkningWarning,
+    "A synthetic control whose pre-period fit is poor or exact (placebo inference affected)."
+);
+create_exception!(
+    virkning.exceptions,
+    SimulationWarning,
+    VirkningWarning,
+    "A power simulation whose summary needs care (size distortion, failed replicates, biased estimator)."
+);
+
+/// The Python warning class of a diagnostic code: the one mapping from Rust warnings to Python.
+fn warning_type(py: Python<'_>, code: DiagnosticCode) -> Bound<'_, PyType> {
+    use DiagnosticCode as C;
+    match code {
+        C::Convergence => py.get_type::<ConvergenceWarning>(),
+        C::Collinearity => py.get_type::<CollinearityWarning>(),
+        C::SmallClusters => py.get_type::<SmallClusterWarning>(),
+        C::Overlap => py.get_type::<OverlapWarning>(),
+        C::VcovNotPsd | C::Bootstrap | C::PlaceboDropped => py.get_type::<InferenceWarning>(),
+        C::Identification | C::NotImputable | C::ControlGroup | C::Decomposition => {
+            py.get_type::<IdentificationWarning>()
+        }
+        C::Boundary => py.get_type::<BoundaryWarning>(),
+        C::ZeroSize | C::NoSize | C::ConstantDonors => py.get_type::<DataWarning>(),
+        C::PoorFit | C::ExactPreFit => py.get_type::<FitWarning>(),
+        C::Size | C::NoPValue | C::FailedReplicates | C::TwfeStaggered => py.get_type::<SimulationWarning>(),
+    }
+}
+
+/// The warning class of a diagnostic code as it appears in a result's JSON (`VirkningWarning`
+/// for a code this build does not know).
+#[pyfunction]
+pub(crate) fn warning_class<'py>(py: Python<'py>, code: &str) -> Bound<'py, PyType> {
+    match DiagnosticCode::parse(code) {
+        Some(c) => warning_type(py, c),
+        None => py.get_type::<VirkningWarning>(),
+    }
+}
 
 impl From<Error> for PyErr {
     fn from(e: Error) -> PyErr {
@@ -223,8 +291,15 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         EventCodeError,
         OverlappingSpellsError,
         NoEventsError,
-        SeparationWarning
+        SeparationWarning,
+        InferenceWarning,
+        IdentificationWarning,
+        BoundaryWarning,
+        DataWarning,
+        FitWarning,
+        SimulationWarning
     );
+    m.add_function(wrap_pyfunction!(warning_class, m)?)?;
     Ok(())
 }
 

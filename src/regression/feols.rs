@@ -24,7 +24,7 @@ use crate::data::{Factor, Frame, Rows};
 use crate::inference::{jackknife_vcov, FixefK, InferenceError, RefDist, Scores, VcovType};
 use crate::linalg::DemeanOptions;
 use crate::linalg::{cross, gram, spd_solve_inverse, Demeaner};
-use crate::results::{Convergence, Diagnostic, Estimate};
+use crate::results::{Convergence, Diagnostic, DiagnosticCode, Estimate};
 use crate::traits::Validated;
 use crate::Result;
 
@@ -203,7 +203,7 @@ fn estimate(chk: &FeolsChecked, mut mf: ModelFrame) -> Result<FeolsResult> {
         VcovType::Cr1 => {
             let (v, repaired) = scores.cr1(&clusters, k_ssc, &p.ssc);
             if repaired {
-                warnings.push(Diagnostic::new("vcov_not_psd", "the multi-way cluster variance was not positive semidefinite; negative eigenvalues were set to zero"));
+                warnings.push(Diagnostic::new(DiagnosticCode::VcovNotPsd, "the multi-way cluster variance was not positive semidefinite; negative eigenvalues were set to zero"));
             }
             v
         }
@@ -223,18 +223,21 @@ fn estimate(chk: &FeolsChecked, mut mf: ModelFrame) -> Result<FeolsResult> {
     if let Some(gm) = g_min {
         if gm < FEW_CLUSTERS {
             warnings.push(Diagnostic::new(
-                "small_clusters",
-                format!("only {gm} clusters: cluster-robust tests over-reject with few clusters; prefer the restricted wild cluster bootstrap (`wildboot(param, weights=\"webb\")`)"),
+                DiagnosticCode::SmallClusters,
+                format!("only {gm} clusters: cluster-robust tests over-reject with few clusters; prefer the restricted wild cluster bootstrap (`wildboot(param, bootstrap=vk.Bootstrap(weights=\"webb\"))`)"),
             ));
         }
     }
     warnings.extend(few_treated);
     if !collinear.is_empty() {
-        warnings.push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
+        warnings.push(Diagnostic::new(
+            DiagnosticCode::Collinearity,
+            format!("dropped for collinearity: {}", collinear.join(", ")),
+        ));
     }
     if !convergence.converged {
         warnings.push(Diagnostic::new(
-            "convergence",
+            DiagnosticCode::Convergence,
             format!(
                 "fixed-effect demeaning stopped after {} iterations without reaching tol = {:e}",
                 convergence.iterations, p.demean.tol

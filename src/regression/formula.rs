@@ -297,7 +297,9 @@ impl Parser<'_> {
         loop {
             if self.eat(':') {
                 let f = self.factor()?;
-                groups.last_mut().map(|g| g.push(f));
+                if let Some(g) = groups.last_mut() {
+                    g.push(f);
+                }
             } else if self.eat('*') {
                 stars = true;
                 groups.push(vec![self.factor()?]);

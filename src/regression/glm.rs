@@ -25,7 +25,7 @@ use super::params::Vcov;
 use crate::data::{DataError, Factor, Frame, Rows};
 use crate::error::ParamsError;
 use crate::inference::{InferenceError, RefDist, Scores, SmallSampleCorrection, VcovType};
-use crate::results::{Diagnostic, DropReport, Estimate};
+use crate::results::{Diagnostic, DiagnosticCode, DropReport, Estimate};
 use crate::traits::Validated;
 use crate::Result;
 
@@ -347,14 +347,17 @@ fn estimate(p: &Glm, mut mf: ModelFrame, trials: Option<Vec<f64>>) -> Result<Glm
             let clusters: Vec<&Factor> = mf.clusters.iter().map(|(_, f)| &**f).collect();
             let (v, repaired) = scores.cr1(&clusters, kk, &ssc);
             if repaired {
-                warnings.push(Diagnostic::new("vcov_not_psd", "the multi-way cluster variance was not positive semidefinite; negative eigenvalues were set to zero"));
+                warnings.push(Diagnostic::new(DiagnosticCode::VcovNotPsd, "the multi-way cluster variance was not positive semidefinite; negative eigenvalues were set to zero"));
             }
             v
         }
         VcovType::Hc3 | VcovType::Cr3 => unreachable!("rejected by validate()"),
     };
     if !collinear.is_empty() {
-        warnings.push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
+        warnings.push(Diagnostic::new(
+            DiagnosticCode::Collinearity,
+            format!("dropped for collinearity: {}", collinear.join(", ")),
+        ));
     }
     let dist = RefDist::Normal;
     let coefficients = keep

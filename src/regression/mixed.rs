@@ -35,8 +35,8 @@ use super::RegressionError;
 use crate::data::{Factor, Frame, Rows};
 use crate::error::ParamsError;
 use crate::inference::RefDist;
-use crate::linalg::{cross, gram, small_spd_solve_logdet, spd_solve_inverse};
-use crate::results::{Diagnostic, DropReport, Estimate};
+use crate::linalg::{brent_minimize, cross, gram, small_spd_solve_logdet, spd_solve_inverse};
+use crate::results::{Diagnostic, DiagnosticCode, DropReport, Estimate};
 use crate::traits::Validated;
 use crate::Result;
 
@@ -321,73 +321,6 @@ pub fn fit_random_intercept(
     })
 }
 
-/// Brent's (1973) minimiser on `[a, b]`: golden-section steps with parabolic interpolation.
-/// Returns (argmin, min, converged).
-pub fn brent_minimize(f: &mut dyn FnMut(f64) -> f64, a: f64, b: f64, tol: f64, max_iter: usize) -> (f64, f64, bool) {
-    const CGOLD: f64 = 0.381_966_011_250_105_1;
-    let (mut a, mut b) = (a.min(b), a.max(b));
-    let mut x = a + CGOLD * (b - a);
-    let (mut w, mut v) = (x, x);
-    let mut fx = f(x);
-    let (mut fw, mut fv) = (fx, fx);
-    let (mut d, mut e) = (0.0f64, 0.0f64);
-    for _ in 0..max_iter {
-        let xm = 0.5 * (a + b);
-        let tol1 = tol * x.abs() + 1e-14;
-        let tol2 = 2.0 * tol1;
-        if (x - xm).abs() <= tol2 - 0.5 * (b - a) {
-            return (x, fx, true);
-        }
-        let mut golden = true;
-        if e.abs() > tol1 {
-            let r = (x - w) * (fx - fv);
-            let mut q = (x - v) * (fx - fw);
-            let mut p = (x - v) * q - (x - w) * r;
-            q = 2.0 * (q - r);
-            if q > 0.0 {
-                p = -p;
-            }
-            q = q.abs();
-            let etemp = e;
-            e = d;
-            if !(p.abs() >= (0.5 * q * etemp).abs() || p <= q * (a - x) || p >= q * (b - x)) {
-                d = p / q;
-                let u = x + d;
-                if u - a < tol2 || b - u < tol2 {
-                    d = tol1.copysign(xm - x);
-                }
-                golden = false;
-            }
-        }
-        if golden {
-            e = if x >= xm { a - x } else { b - x };
-            d = CGOLD * e;
-        }
-        let u = if d.abs() >= tol1 { x + d } else { x + tol1.copysign(d) };
-        let fu = f(u);
-        if fu <= fx {
-            if u >= x {
-                a = x;
-            } else {
-                b = x;
-            }
-            (v, fv, w, fw, x, fx) = (w, fw, x, fx, u, fu);
-        } else {
-            if u < x {
-                a = u;
-            } else {
-                b = u;
-            }
-            if fu <= fw || w == x {
-                (v, fv, w, fw) = (w, fw, u, fu);
-            } else if fu <= fv || v == x || v == w {
-                (v, fv) = (u, fu);
-            }
-        }
-    }
-    (x, fx, false)
-}
-
 /// A fitted random-intercept model from a formula.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -461,12 +394,12 @@ impl Validated<MixedChecked> {
                 drop_singletons: false,
             },
         )
-        .or_else(|e| match e {
+        .map_err(|e| match e {
             // One group is allowed to fail as a cluster; report it as a model error.
             crate::Error::Data(crate::data::DataError::SingleCluster { .. }) => {
-                Err(RegressionError::TooFewObservations { n_obs: 1, n_params: 2 }.into())
+                RegressionError::TooFewObservations { n_obs: 1, n_params: 2 }.into()
             }
-            other => Err(other),
+            other => other,
         })?;
         let n = mf.n();
         // Weights on mean 1: sigma^2 is the residual variance at an average weight, whatever their scale.
@@ -482,15 +415,17 @@ impl Validated<MixedChecked> {
         let fit = fit_random_intercept(x, n, kk, y, &group.codes, group.n_levels(), w, p.reml)?;
         let mut warnings = Vec::new();
         if !collinear.is_empty() {
-            warnings
-                .push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
+            warnings.push(Diagnostic::new(
+                DiagnosticCode::Collinearity,
+                format!("dropped for collinearity: {}", collinear.join(", ")),
+            ));
         }
         if !fit.converged {
-            warnings.push(Diagnostic::new("convergence", "Brent's method stopped before its tolerance"));
+            warnings.push(Diagnostic::new(DiagnosticCode::Convergence, "Brent's method stopped before its tolerance"));
         }
         if fit.ratio < 1e-7 {
             warnings.push(Diagnostic::new(
-                "boundary",
+                DiagnosticCode::Boundary,
                 "the random-intercept variance is estimated at (or near) zero: the model reduces to OLS",
             ));
         }

@@ -20,9 +20,7 @@ pub use feols::feols;
 pub use formula::{Factor as FormulaFactor, Formula, FormulaError, Term};
 pub use glm::{Glm, GlmChecked, GlmResult};
 pub use irls::{fit_glm, fit_glm_columns, fit_glm_with, Family, GlmFit, IrlsOptions};
-pub use mixed::{
-    brent_minimize, fit_random_intercept, MixedChecked, MixedLm, MixedResult, RandomInterceptFit, VarianceComponents,
-};
+pub use mixed::{fit_random_intercept, MixedChecked, MixedLm, MixedResult, RandomInterceptFit, VarianceComponents};
 pub use params::{Feols, FeolsChecked, Vcov};
 pub use partial::Partialled;
 pub use result::{FeolsResult, FixedEffectInfo, FixedEffectValues};

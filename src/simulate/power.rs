@@ -58,7 +58,7 @@ use super::panel::PanelDraw;
 use super::power_result::{Draw, Mde, PowerResult, PowerRow};
 use crate::error::ParamsError;
 use crate::inference::RefDist;
-use crate::results::Diagnostic;
+use crate::results::{Diagnostic, DiagnosticCode};
 use crate::synth::SdidSe;
 use crate::traits::Validated;
 use crate::{Error, Result};
@@ -479,7 +479,7 @@ impl Validated<PowerChecked> {
                 bisect(&mut mde, null_row.power, &mut power_at)?;
                 if mde.simulated == Some(0.0) {
                     warnings.push(Diagnostic::new(
-                        "size",
+                        DiagnosticCode::Size,
                         format!("the test rejects in {:.1}% of replicates without effect: above the power target, so the MDE is 0", 100.0 * null_row.power),
                     ));
                 }
@@ -495,7 +495,7 @@ impl Validated<PowerChecked> {
                 ""
             };
             warnings.push(Diagnostic::new(
-                "no_p_value",
+                DiagnosticCode::NoPValue,
                 format!(
                     "{no_p} of {} replicates on the power curve have no p-value and count as not rejecting{why}",
                     draws.iter().map(Vec::len).sum::<usize>()
@@ -504,7 +504,7 @@ impl Validated<PowerChecked> {
         }
         if failures > 0 {
             warnings.push(Diagnostic::new(
-                "failed_replicates",
+                DiagnosticCode::FailedReplicates,
                 format!(
                     "{failures} replicates produced no estimate and are left out; the first error: {}",
                     first_error.unwrap_or_default()
@@ -515,7 +515,7 @@ impl Validated<PowerChecked> {
         let staggered = d.cohorts.iter().filter(|c| c.n_units > 0).count() > 1;
         if p.estimator == PowerEstimator::Twfe && staggered && (d.dynamic.len() > 1 || d.effect_sd > 0.0) {
             warnings.push(Diagnostic::new(
-                "twfe_staggered",
+                DiagnosticCode::TwfeStaggered,
                 "TWFE under staggered adoption with dynamic or heterogeneous effects is biased for the ATT (Goodman-Bacon 2021); see the bias column",
             ));
         }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::synthetic_control::{diagnostics, Problem, ScFit, SyntheticControl};
 use super::SynthError;
 use crate::data::{Frame, Wide};
-use crate::results::Diagnostic;
+use crate::results::{Diagnostic, DiagnosticCode};
 use crate::traits::Validated;
 
 /// One placebo fit.
@@ -188,7 +188,7 @@ impl Validated<SyntheticControl> {
         let finite: Vec<f64> = placebos.iter().map(|q| q.ratio).filter(|r| r.is_finite()).collect();
         if ratio.is_nan() {
             warnings.push(Diagnostic::new(
-                "exact_pre_fit",
+                DiagnosticCode::ExactPreFit,
                 format!(
                     "the treated unit {} is fitted exactly before treatment (pre-period RMSPE {:.3e}) with {} pre-periods and {} donors: the post/pre RMSPE ratio and its p-value are not informative; use more pre-periods or fewer donors",
                     fit.unit, fit.rmspe_pre, prob.t0, donors.len()
@@ -202,7 +202,7 @@ impl Validated<SyntheticControl> {
         };
         if finite.len() < placebos.len() {
             warnings.push(Diagnostic::new(
-                "placebo_dropped",
+                DiagnosticCode::PlaceboDropped,
                 format!(
                     "{} placebo(s) fitted exactly before treatment (constant donors, or fewer pre-periods than the donors can match) have no meaningful RMSPE ratio and are left out of the p-value",
                     placebos.len() - finite.len()

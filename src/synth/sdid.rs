@@ -15,7 +15,7 @@ use super::SynthError;
 use crate::data::Frame;
 use crate::error::ParamsError;
 use crate::inference::RefDist;
-use crate::results::{Diagnostic, Estimate};
+use crate::results::{Diagnostic, DiagnosticCode, Estimate};
 use crate::traits::Validated;
 
 /// Options of [`Sdid`].
@@ -160,7 +160,7 @@ impl Validated<Sdid> {
             .collect();
         if !constant.is_empty() {
             warnings.push(Diagnostic::new(
-                "constant_donors",
+                DiagnosticCode::ConstantDonors,
                 format!("control unit(s) with a constant outcome: {} (kept as controls)", constant.join(", ")),
             ));
         }

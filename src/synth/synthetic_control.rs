@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::SynthError;
 use crate::data::{Frame, Panel, Wide};
 use crate::linalg::{simplex_least_squares, ColMat};
-use crate::results::Diagnostic;
+use crate::results::{Diagnostic, DiagnosticCode};
 
 /// Relative weight of the pre-period outcome MSPE in the inner weight problem (tie-break).
 const TIE_BREAK: f64 = 1e-6;
@@ -410,7 +410,7 @@ pub(crate) fn diagnostics(p: &Problem, treated: usize, donors: &[usize], fit: &S
     // More than 10 % of the pre-periods: a lone period just outside the range is noise.
     if outside.len() * 10 > p.t0 {
         out.push(Diagnostic::new(
-            "poor_fit",
+            DiagnosticCode::PoorFit,
             format!(
                 "the treated unit {} lies outside the donors' range (so outside their convex hull) in {} of {} pre-periods (e.g. {}); pre-period RMSPE {:.4} against a treated pre-period SD of {:.4}: the synthetic control can only approximate it there",
                 fit.unit,
@@ -432,7 +432,7 @@ pub(crate) fn diagnostics(p: &Problem, treated: usize, donors: &[usize], fit: &S
         .collect();
     if !constant.is_empty() {
         out.push(Diagnostic::new(
-            "constant_donors",
+            DiagnosticCode::ConstantDonors,
             format!("donor(s) with a constant pre-period outcome: {} (kept; their placebo fits are excluded from the p-value when the pre-period RMSPE is 0)", constant.join(", ")),
         ));
     }

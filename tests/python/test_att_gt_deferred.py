@@ -20,8 +20,8 @@ def _se(agg):
 def test_bootstrap_after_an_analytic_fit_equals_the_bootstrap_fit(mpdta):
     df = mpdta.sort_values(["countyreal", "year"]).reset_index(drop=True)
     lean = vk.att_gt(df, **ROLES)
-    boot = vk.att_gt(df, **ROLES, bootstrap=199, seed=5)
-    a = lean.aggregate("dynamic", bootstrap=199, seed=5)
+    boot = vk.att_gt(df, **ROLES, bootstrap=vk.Bootstrap(reps=199, seed=5))
+    a = lean.aggregate("dynamic", bootstrap=vk.Bootstrap(reps=199, seed=5))
     b = boot.aggregate("dynamic")
     np.testing.assert_allclose(_se(a), _se(b), rtol=1e-12)
     np.testing.assert_allclose(a.tidy()["estimate"].to_numpy(), b.tidy()["estimate"].to_numpy(), rtol=1e-12)

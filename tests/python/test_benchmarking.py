@@ -33,7 +33,7 @@ def test_binomial_expected_model_equals_statsmodels(year2020, backend):
                 if c["name"] == "muni2020_binomial_counts")
     df = pl.from_pandas(year2020) if backend == "polars" else year2020
     b = vk.benchmark(df, outcome="employment_rate", unit="municipality", frame_conditions=FRAME, size="refugees",
-                     n_sim=300, seed=2)
+                     bootstrap=300, seed=2)
     coef = b.coefficients()
     rows = {r["term"]: r for r in (coef.to_dicts() if backend == "polars" else coef.to_dict("records"))}
     for term, est in case["coef"].items():
@@ -49,13 +49,13 @@ def test_binomial_expected_model_equals_statsmodels(year2020, backend):
     assert "Benchmark of 98 units" in b.summary() and "<table" in b._repr_html_()
     # Same seed, same draws.
     again = vk.benchmark(year2020, outcome="employment_rate", unit="municipality", frame_conditions=FRAME,
-                         size="refugees", n_sim=300, seed=2).tidy()
+                         size="refugees", bootstrap=300, seed=2).tidy()
     np.testing.assert_array_equal(again["rank_low"].to_numpy(), t["rank_low"].to_numpy())
 
 
 def test_linear_model_equals_feols_wls(year2020):
     b = vk.benchmark(year2020, outcome="employment_rate", unit="municipality", frame_conditions=FRAME,
-                     size="refugees", model="linear", n_sim=200)
+                     size="refugees", model="linear", bootstrap=200)
     f = vk.feols("employment_rate ~ " + " + ".join(FRAME), year2020, weights="refugees", vcov="iid")
     for term, est in f.coef().items():
         assert b.coefficients().set_index("term").loc[term, "estimate"] == pytest.approx(est, rel=1e-9)
@@ -64,7 +64,7 @@ def test_linear_model_equals_feols_wls(year2020):
 def test_panel_persistence_clusters_and_plots():
     panel = vk.datasets.municipalities()
     b = vk.benchmark(panel, outcome="employment_rate", unit="municipality", frame_conditions=FRAME,
-                     size="refugees", time="year", period=2020, clusters=3, cluster_method="gmm", n_sim=300)
+                     size="refugees", time="year", period=2020, n_groups=3, group_method="gmm", bootstrap=300)
     assert b.period == "2020"
     p = b.persistence()
     assert len(p["correlations"]) == 14 and p["mean_correlation"] > 0.2
@@ -90,7 +90,7 @@ def small() -> pd.DataFrame:
 
 
 def _run(df, **kw):
-    args = dict(outcome="rate", unit="unit", frame_conditions=["x"], size="size", n_sim=100)
+    args = dict(outcome="rate", unit="unit", frame_conditions=["x"], size="size", bootstrap=100)
     args.update(kw)
     return vk.benchmark(df, **args)
 
@@ -117,14 +117,14 @@ BAD_INPUTS = {
     "rate_outside_0_1": (lambda d: d.assign(rate=d["rate"] * 4), {}, exc.DataError, r"rate in \[0, 1\]"),
     "missing_frame_condition": (_missing_x, {}, exc.DataError, "`x` is missing for 1 unit"),
     "fewer_units_than_parameters": (lambda d: d.head(2), {}, exc.IdentificationError, "2 units for 2 parameters"),
-    "more_clusters_than_units": (lambda d: d, {"clusters": 13}, exc.InvalidParameterError, "13 clusters"),
+    "more_clusters_than_units": (lambda d: d, {"n_groups": 13}, exc.InvalidParameterError, "13 clusters"),
     "duplicated_unit": (lambda d: pd.concat([d, d.head(1)]), {}, exc.DataError, "appears 2 times"),
     "negative_size": (lambda d: d.assign(size=-d["size"]), {}, exc.DataError, "non-negative"),
     "binomial_without_size": (lambda d: d, {"size": None, "model": "binomial"}, exc.InvalidParameterError,
                               "needs `size`"),
-    "unknown_cluster_method": (lambda d: d, {"cluster_method": "dbscan", "clusters": 2},
+    "unknown_cluster_method": (lambda d: d, {"group_method": "dbscan", "n_groups": 2},
                                exc.InvalidParameterError, "kmeans"),
-    "one_cluster": (lambda d: d, {"clusters": 1}, exc.InvalidParameterError, "at least 2 clusters"),
+    "one_cluster": (lambda d: d, {"n_groups": 1}, exc.InvalidParameterError, "at least 2 clusters"),
     "missing_column": (lambda d: d, {"frame_conditions": ["nope"]}, exc.ColumnNotFoundError, "nope"),
     "collinear_frame_conditions": (lambda d: d.assign(x2=2 * d["x"] + 1), {"frame_conditions": ["x", "x2"]},
                                    exc.IdentificationError, "`x2` of the expected-outcome model is constant or a linear"),
@@ -159,8 +159,8 @@ def _blobs(seed: int = 0) -> pd.DataFrame:
 @pytest.mark.parametrize("method", ["kmeans", "gmm"])
 def test_clusters_by_linfa_recover_separated_groups_stably(method):
     df = _blobs()
-    b = vk.benchmark(df, outcome="rate", unit="unit", frame_conditions=["a", "b"], size="size", clusters="auto",
-                     cluster_method=method, n_sim=200, seed=1)
+    b = vk.benchmark(df, outcome="rate", unit="unit", frame_conditions=["a", "b"], size="size", n_groups="auto",
+                     group_method=method, bootstrap=200, seed=1)
     c = b.clusters
     assert c["k"] == 3 and c["chosen_by"] == "silhouette" and c["sizes"] == [20, 20, 20]
     assert max(c["silhouette"], key=lambda s: s[1])[0] == 3
@@ -192,8 +192,9 @@ def _noise_or_stable_panel(sd_unit: float, seed: int) -> pd.DataFrame:
 
 
 def test_persistence_separates_stable_performance_from_noise():
-    fit = lambda df: vk.benchmark(df, outcome="rate", unit="unit", frame_conditions=["x"], size="size",
-                                  time="year", n_sim=100, seed=0).persistence()
+    def fit(df):
+        return vk.benchmark(df, outcome="rate", unit="unit", frame_conditions=["x"], size="size",
+                            time="year", bootstrap=100, seed=0).persistence()
     noise = fit(_noise_or_stable_panel(0.0, 1))
     stable = fit(_noise_or_stable_panel(0.04, 2))
     assert noise["lr_p_value"] > 0.05 and abs(noise["mean_correlation"]) < 0.1

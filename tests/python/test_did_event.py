@@ -292,7 +292,7 @@ def test_cells_in_few_treated_clusters_give_one_warning():
     few = [str(w.message) for w in record if "treated clusters" in str(w.message)]
     assert len(few) == 1 and "cohort x event-time coefficients rest on fewer than 15" in few[0]
     assert "2019:-9" in few[0] and ".cell" not in few[0]
-    assert "wildboot=dict(weights=\"webb\")" in few[0]  # names the recommended inference
+    assert "bootstrap=vk.Bootstrap(weights=\"webb\")" in few[0]  # names the recommended inference
 
 
 # -- recovery on the bundled panel ---------------------------------------------------------------

@@ -23,7 +23,7 @@ SE_IID = 0.02 * math.sqrt((1 / 6 + 1 / 9) * (1 / 17 + 1 / 81))
 
 
 def test_simulate_panel_frame_and_true_effect():
-    df = vk.simulate_panel(treated=17, start=2016, effect=0.03, seed=3)
+    df = vk.simulate_panel(n_treated=17, start=2016, effect=0.03, seed=3)
     assert list(df.columns) == ["unit", "period", "outcome", "treated", "cohort", "size", "true_effect"]
     assert df.shape == (98 * 15, 7)
     units = df.groupby("unit")["cohort"].first()
@@ -33,9 +33,9 @@ def test_simulate_panel_frame_and_true_effect():
     assert (df.loc[~treated, "true_effect"] == 0).all()
     assert (treated == ((df["cohort"] > 0) & (df["period"] >= df["cohort"]))).all()
     # Same seed and replicate: same data; another replicate: another draw.
-    again = vk.simulate_panel(treated=17, start=2016, effect=0.03, seed=3)
+    again = vk.simulate_panel(n_treated=17, start=2016, effect=0.03, seed=3)
     pd.testing.assert_frame_equal(df, again)
-    other = vk.simulate_panel(treated=17, start=2016, effect=0.03, seed=3, replicate=1)
+    other = vk.simulate_panel(n_treated=17, start=2016, effect=0.03, seed=3, replicate=1)
     assert not np.allclose(other["outcome"], df["outcome"])
     pl_df = vk.simulate_panel(backend="polars", cohorts={2014: 5, 2018: 6}, seed=3)
     assert isinstance(pl_df, pl.DataFrame)
@@ -58,9 +58,11 @@ def test_python_defaults_equal_rust_defaults():
     rust = json.loads(_core.power_defaults())
     assert _design() == rust["design"]
     sig = inspect.signature(vk.power).parameters
-    for name in ["weighted", "reps", "alpha", "power_target", "mde", "estimator", "threads", "sdid_se",
-                 "sdid_reps", "sc_unit"]:
+    for name in ["weighted", "reps", "alpha", "power_target", "mde", "threads", "sdid_se", "sc_unit"]:
         assert sig[name].default == rust[name], name
+    # Python names what Rust calls "twfe" (the static TWFE) and "sdid_reps" (its draws).
+    assert (sig["estimator"].default, rust["estimator"]) == ("static_twfe", "twfe")
+    assert sig["sdid_bootstrap"].default == rust["sdid_reps"]
 
 
 def test_power_of_a_known_design_matches_the_formula():
@@ -141,9 +143,9 @@ def test_progress_line(capsys):
 @pytest.mark.parametrize(
     ("kwargs", "cls", "fragment"),
     [
-        (dict(treated=99), exc.DesignError, "treats 99 units but has only 98"),
-        (dict(treated=98), exc.DesignError, "never-treated comparison group"),
-        (dict(treated=0), exc.DesignError, "treats no unit"),
+        (dict(n_treated=99), exc.DesignError, "treats 99 units but has only 98"),
+        (dict(n_treated=98), exc.DesignError, "never-treated comparison group"),
+        (dict(n_treated=0), exc.DesignError, "treats no unit"),
         (dict(start=2025), exc.DesignError, "no post-treatment period"),
         (dict(start=2010), exc.DesignError, "no pre-treatment period"),
         (dict(cohorts={2016: 50, 2018: 50}), exc.DesignError, "treats 100 units"),
@@ -158,7 +160,7 @@ def test_progress_line(capsys):
         (dict(n_units=1), exc.InvalidParameterError, "n_units"),
         (dict(last_period=2009), exc.InvalidParameterError, "last_period"),
         (dict(threads=0), exc.InvalidParameterError, "threads"),
-        (dict(treated=-3), exc.InvalidParameterError, "non-negative integer"),
+        (dict(n_treated=-3), exc.InvalidParameterError, "non-negative integer"),
         (dict(cohorts=[2016, 17]), exc.InvalidParameterError, "mapping"),
         (dict(estimator="cs_did_typo"), exc.UnknownChoiceError, "valid values are: twfe"),
         (dict(mde="grid"), exc.UnknownChoiceError, "bisection"),
@@ -200,7 +202,7 @@ def test_att_gt_draws_equal_vk_att_gt_on_the_same_replicates(weighted):
 
 def test_design_errors_also_come_from_simulate_panel():
     with pytest.raises(exc.DesignError, match="only 10 units"):
-        vk.simulate_panel(n_units=10, treated=11)
+        vk.simulate_panel(n_units=10, n_treated=11)
     with pytest.raises(exc.InvalidParameterError, match="replicate"):
         vk.simulate_panel(replicate=-1)
     with pytest.raises(TypeError):

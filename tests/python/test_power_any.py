@@ -26,7 +26,7 @@ def test_callable_feols_equals_builtin_twfe():
     kw = dict(reps=40, seed=11, mde="bisection", progress=False, cohorts={2014: 6, 2017: 8},
               dynamic=[0.5, 1.0])
     with pytest.warns(vk.VirkningWarning, match="Goodman-Bacon"):
-        builtin = vk.power([0.0, 0.02], estimator="twfe", **kw)
+        builtin = vk.power([0.0, 0.02], estimator="static_twfe", **kw)
     custom = vk.power([0.0, 0.02], estimator=twfe_feols, **kw)
     a, b = builtin.tidy(), custom.tidy()
     for col in ["power", "bias", "rmse", "coverage", "mean_se", "sd_estimate", "estimand"]:
@@ -86,7 +86,7 @@ def test_callable_with_a_covariate_polars_and_thread_independence():
 
 
 def test_sdid_recovers_the_att_with_nominal_coverage():
-    design = dict(n_units=40, treated=8, start=2016, first_period=2010, last_period=2020, seed=21)
+    design = dict(n_units=40, n_treated=8, start=2016, first_period=2010, last_period=2020, seed=21)
     res = vk.power([0.0, 0.03], estimator="sdid", reps=80, mde="analytic", progress=False, **design)
     for row in res.tidy().itertuples():
         assert row.n_failed == 0
@@ -101,7 +101,7 @@ def test_sdid_draws_equal_vk_sdid_on_the_same_replicates():
     draws = vk.power(estimator="sdid", reps=2, mde="none", progress=False, **design).draws()
     for r in range(2):
         df = vk.simulate_panel(replicate=r, **design)
-        fit = vk.sdid(df, outcome="outcome", unit="unit", time="period", treated="treated", se="jackknife")
+        fit = vk.sdid(df, outcome="outcome", unit="unit", time="period", treatment="treated", se="jackknife")
         row = fit.tidy().iloc[0]
         assert draws["estimate"][r] == pytest.approx(row["estimate"], rel=1e-10)
         assert draws["std_error"][r] == pytest.approx(row["std_error"], rel=1e-10)
@@ -122,7 +122,7 @@ def test_sdid_coverage_400_replications():
 
 def test_synthetic_control_one_treated_unit():
     # 16 pre-periods and 14 donors: the treated unit is rarely fitted exactly before treatment.
-    design = dict(treated=1, n_units=15, first_period=2000, sizes="equal", seed=2)
+    design = dict(n_treated=1, n_units=15, first_period=2000, sizes="equal", seed=2)
     # alpha 0.1: with 15 units the smallest p-value is 1/15.
     res = vk.power([0.0, 0.1], estimator="synthetic_control", reps=12, mde="analytic", alpha=0.1,
                    progress=False, **design)
@@ -149,7 +149,7 @@ def test_synthetic_control_one_treated_unit():
 def test_synthetic_control_warns_about_replicates_without_p_value():
     # 6 pre-periods and 29 donors: the treated unit is often fitted exactly, leaving no p-value.
     with pytest.warns(vk.VirkningWarning, match="no p-value"):
-        res = vk.power(0.0, estimator="synthetic_control", treated=1, n_units=30, reps=12, seed=2,
+        res = vk.power(0.0, estimator="synthetic_control", n_treated=1, n_units=30, reps=12, seed=2,
                        mde="none", progress=False)
     assert res.draws()["p_value"].isna().any()
 
@@ -181,7 +181,7 @@ def test_synthetic_control_for_a_chosen_unit_of_several():
 @pytest.mark.slow
 def test_synthetic_control_size_is_alpha():
     # 41 units: p-values are multiples of 1/41 and p < 0.05 has probability 2/41 under the null.
-    res = vk.power(0.0, estimator="synthetic_control", treated=1, reps=400, seed=31, mde="none",
+    res = vk.power(0.0, estimator="synthetic_control", n_treated=1, reps=400, seed=31, mde="none",
                    progress=False, n_units=41, first_period=2000)
     p = res.tidy()["power"][0]
     assert abs(p - 2 / 41) < 3 * math.sqrt(0.05 * 0.95 / 400), p
@@ -194,9 +194,9 @@ def test_synthetic_control_size_is_alpha():
         (dict(estimator="synthetic_control", cohorts={2015: 1, 2017: 1}), exc.DesignError, "treats 2"),
         (dict(estimator="synthetic_control", sc_unit="biggest"), exc.InvalidParameterError, "biggest"),
         (dict(estimator="sdid", weighted=True), exc.InvalidParameterError, "only twfe and att_gt"),
-        (dict(estimator="synthetic_control", treated=1, weighted=True), exc.InvalidParameterError,
+        (dict(estimator="synthetic_control", n_treated=1, weighted=True), exc.InvalidParameterError,
          "does not take unit-size weights"),
-        (dict(estimator="sdid", treated=1), exc.InvalidParameterError, "sdid_se"),
+        (dict(estimator="sdid", n_treated=1), exc.InvalidParameterError, "sdid_se"),
         (dict(estimator="sdid", sdid_se="wild"), exc.InvalidParameterError, "wild"),
     ],
 )
@@ -237,8 +237,8 @@ def test_callable_raising_names_the_first_failing_replicate():
 
 
 def test_sdid_placebo_se_is_deterministic_and_thread_independent():
-    kw = dict(estimator="sdid", sdid_se="placebo", sdid_reps=20, reps=4, seed=9, mde="none", progress=False,
-              n_units=40, treated=6)
+    kw = dict(estimator="sdid", sdid_se="placebo", sdid_bootstrap=20, reps=4, seed=9, mde="none", progress=False,
+              n_units=40, n_treated=6)
     one = vk.power([0.0, 0.02], threads=1, **kw).draws()
     two = vk.power([0.0, 0.02], threads=2, **kw).draws()
     pd.testing.assert_frame_equal(one, two)

@@ -58,7 +58,7 @@ def test_actual_statistic_is_each_estimators_att(panel):
     r = vk.ritest(bjs, reps=9, seed=1)  # the module function dispatches on the result type
     assert r.statistic == bjs.att["estimate"] and r.n_units == 98
     df = _sim()
-    sd = vk.sdid(df, outcome="y", unit="u", time="t", treated="d", se="none")
+    sd = vk.sdid(df, outcome="y", unit="u", time="t", treatment="d", se="none")
     r = sd.ritest(reps=9, seed=1)
     assert r.statistic == sd.att and r.n_treated == 24 and r.n_failed == 0 and r.reps == 9
 
@@ -69,7 +69,7 @@ def test_strong_effect_gives_a_small_p_value(panel):
     ri = bjs.ritest(reps=199, seed=4)
     assert ri.p_value < 0.02
     assert abs(np.nanmean(ri.distribution())) < abs(ri.statistic) / 3  # the null is centred well below
-    sd = vk.sdid(_sim(effect=2.0), outcome="y", unit="u", time="t", treated="d", se="none")
+    sd = vk.sdid(_sim(effect=2.0), outcome="y", unit="u", time="t", treatment="d", se="none")
     assert sd.ritest(reps=99, seed=2).p_value < 0.02
 
 
@@ -115,7 +115,7 @@ def test_failed_permutations_are_counted_and_reported():
             d = float(g > 0 and t >= g)
             y = 1.0 if u >= 8 else rng.normal() + 0.2 * t + d
             rows.append({"u": u, "t": t, "d": d, "y": y})
-    sd = vk.sdid(pd.DataFrame(rows), outcome="y", unit="u", time="t", treated="d", se="none")
+    sd = vk.sdid(pd.DataFrame(rows), outcome="y", unit="u", time="t", treatment="d", se="none")
     ri = sd.ritest(reps=300, seed=3)
     n_nan = int(np.isnan(ri.distribution()).sum())
     assert n_nan > 0 and ri.n_failed == n_nan and ri.reps == 300 - n_nan

@@ -16,7 +16,7 @@ from virkning.exceptions import ColumnNotFoundError, DataError, SynthError, Unkn
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 REF = json.loads((FIX / "synth_prop99.json").read_text())
 PROP99 = pd.read_csv(FIX / "data" / "california_prop99.csv")
-ARGS = dict(outcome="PacksPerCapita", unit="State", time="Year", treated="treated")
+ARGS = dict(outcome="PacksPerCapita", unit="State", time="Year", treatment="treated")
 
 
 def _case(name):
@@ -38,11 +38,11 @@ def test_prop99_estimate_and_weights_equal_synthdid(method):
 
 
 def test_prop99_placebo_se_within_monte_carlo_error_of_synthdid():
-    fit = vk.sdid(PROP99, **ARGS, seed=1)
+    fit = vk.sdid(PROP99, **ARGS, bootstrap=vk.Bootstrap(seed=1))
     ref = REF["synthdid_py_seeded_placebo_se"]["sdid"]
     # SE of an SD estimated from 200 draws is about SD / sqrt(2 * 200) = 5 %; allow 4 of those.
     assert abs(fit.std_error - ref) / ref < 0.2
-    assert fit.std_error == vk.sdid(PROP99, **ARGS, seed=1).std_error
+    assert fit.std_error == vk.sdid(PROP99, **ARGS, bootstrap=vk.Bootstrap(seed=1)).std_error
     assert "Synthetic DiD" in fit.summary() and "<table" in fit._repr_html_()
 
 
@@ -140,7 +140,7 @@ def test_bad_options():
     with pytest.raises(UnknownChoiceError):
         vk.sdid(PROP99, method="synth", **ARGS)
     with pytest.raises(ColumnNotFoundError):
-        vk.sdid(PROP99, outcome="packs", unit="State", time="Year", treated="treated")
+        vk.sdid(PROP99, outcome="packs", unit="State", time="Year", treatment="treated")
 
 
 # -- simulation ---------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ def test_recovers_a_known_effect_and_covers():
     cover, est = 0, []
     for _ in range(20):
         df = _factor_panel(rng)
-        fit = vk.sdid(df, outcome="y", unit="unit", time="year", treated="d", reps=50, seed=3)
+        fit = vk.sdid(df, outcome="y", unit="unit", time="year", treatment="d", bootstrap=vk.Bootstrap(reps=50, seed=3))
         est.append(fit.att)
         lo, hi = fit.confint()["ATT"]
         cover += lo <= 3.0 <= hi

@@ -42,8 +42,8 @@ def rejection_rates(n_sim: int, reps: int) -> dict[str, float]:
         df = draw(1000 + s)
         fit = vk.feols("y ~ d | unit + t", df, vcov={"CR1": "g"})
         rej["CR1"] += fit.pvalue()["d"] < 0.05
-        rej["WCR"] += fit.wildboot("d", reps=reps, seed=s, conf_int=False).p_value < 0.05
-        rej["WCU"] += fit.wildboot("d", reps=reps, seed=s, conf_int=False, impose_null=False).p_value < 0.05
+        rej["WCR"] += fit.wildboot("d", bootstrap=vk.Bootstrap(reps=reps, seed=s), conf_int=False).p_value < 0.05
+        rej["WCU"] += fit.wildboot("d", bootstrap=vk.Bootstrap(reps=reps, seed=s, impose_null=False), conf_int=False).p_value < 0.05
     return {k: v / n_sim for k, v in rej.items()}
 
 

@@ -23,7 +23,7 @@ def benchmark_section(
 ) -> tuple[dict, str]:
     """Benchmark the last period of the panel; returns (JSON-ready results, HTML)."""
     b = benchmark(data, outcome=outcome, unit=unit, frame_conditions=frame_conditions, size=size, time=time,
-                  n_sim=n_sim, seed=1)
+                  bootstrap=n_sim, seed=1)
     d = b.to_dict()
     units = sorted(d["units"], key=lambda u: u["rank"])
     rows = [[u["unit"], u["rank"], f"{u['rank_low']:.0f}-{u['rank_high']:.0f}", u["p_top"], u["observed"],

@@ -15,18 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from virkning import _core
 from virkning import exceptions as exc
 from virkning._checks import public_methods
 from virkning._data import new_frame
 from virkning.report.html import html_table, text_table
-
-_WARNING_CLASSES = {
-    "convergence": "ConvergenceWarning",
-    "collinearity": "CollinearityWarning",
-    "small_clusters": "SmallClusterWarning",
-    "overlap": "OverlapWarning",
-    "separation": "SeparationWarning",
-}
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
 GLANCE_KEYS = ["n_obs", "n_units", "n_clusters", "estimator", "vcov"]
@@ -82,8 +75,8 @@ class Result:
     @staticmethod
     def _emit_warnings(found: list[dict]) -> None:
         for w in found:
-            cls = getattr(exc, _WARNING_CLASSES.get(w["code"], "VirkningWarning"), UserWarning)
-            warnings.warn(w["message"], cls, stacklevel=4)
+            # The class comes from the one Rust mapping of diagnostic codes (src/python/errors.rs).
+            warnings.warn(w["message"], _core.warning_class(w["code"]), stacklevel=4)
 
     # -- tables -----------------------------------------------------------------------------
     def _columns(self, alpha: float | None = None) -> dict[str, Any]:

@@ -6,6 +6,8 @@ import json
 import math
 from typing import Any
 
+from virkning._deprecation import deprecated_keywords
+from virkning.options import as_bootstrap
 from virkning.report.html import html_table, text_table
 from virkning.results._base import Result
 from virkning.results.wildboot import Permutable, RiTestResult
@@ -97,9 +99,8 @@ class GroupTimeEffects(_DidResult):
         max_e: int | None = None,
         balance_e: int | None = None,
         alpha: float | None = None,
-        bootstrap: int | None | bool = None,
-        bootstrap_weights: str | None = None,
-        seed: int | None = None,
+        bootstrap: Any = None,
+        **deprecated: Any,
     ) -> AggregatedEffects:
         """Aggregate ATT(g,t): ``"simple"``, ``"dynamic"`` (event study), ``"group"``, ``"calendar"``.
 
@@ -107,16 +108,23 @@ class GroupTimeEffects(_DidResult):
         inherit from the fit; ``bootstrap=False`` forces analytic standard errors.
         ``min_e``/``max_e`` limit event times (dynamic; also the post-treatment cells of simple
         and group); ``balance_e`` keeps only cohorts observed at every event time 0..balance_e.
+        ``bootstrap`` is a number of draws or ``vk.Bootstrap(reps=, weights=, seed=)`` as in
+        :func:`virkning.att_gt` (unset fields inherit from the fit; ``bootstrap_weights=`` and
+        ``seed=`` are deprecated spellings of its fields).
         """
+        old = deprecated_keywords("aggregate", deprecated, {"bootstrap_weights": "bootstrap=vk.Bootstrap(weights=...)",
+                                                            "seed": "bootstrap=vk.Bootstrap(seed=...)"})
+        boot = None if isinstance(bootstrap, bool) else as_bootstrap(bootstrap)
+        seed = old.get("seed", None if boot is None else boot.seed)
         opts: dict[str, Any] = {"kind": kind, "min_e": min_e, "max_e": max_e, "balance_e": balance_e,
                                 "alpha": alpha, "seed": seed}
         if bootstrap is False:
             opts["bootstrap"] = None
             opts["_force_analytic"] = True
-        elif bootstrap is not None and bootstrap is not True:
+        elif boot is not None and boot.reps is not None:
             fit_boot = self._dict["params"]["bootstrap"]
-            opts["bootstrap"] = {"n_boot": int(bootstrap),
-                                 "weights": bootstrap_weights or (fit_boot or {}).get("weights", "mammen")}
+            opts["bootstrap"] = {"n_boot": boot.reps, "weights": old.get("bootstrap_weights") or boot.weights
+                                 or (fit_boot or {}).get("weights", "mammen")}
         force = opts.pop("_force_analytic", False)
         payload = {k: v for k, v in opts.items() if v is not None}
         if force:
@@ -129,9 +137,9 @@ class GroupTimeEffects(_DidResult):
         """Randomization inference on the overall ATT of ``aggregation`` (``"simple"``,
         ``"dynamic"``, ``"group"``, ``"calendar"``): permute adoption times across units and
         re-estimate; see :func:`virkning.ritest`."""
-        from virkning.inference import ritest
+        import virkning  # the public function, reached through the package (no import cycle)
 
-        return ritest(self, reps=reps, seed=seed, aggregation=aggregation)
+        return virkning.ritest(self, reps=reps, seed=seed, aggregation=aggregation)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """ATT(g,t) by cohort against period, with intervals; returns the matplotlib Axes."""

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+import virkning
 from virkning import _data
 from virkning.results._base import Result
 
@@ -84,19 +85,19 @@ class FeolsResult(Result):
         names = list(_core.formula_columns(self._dict["params"]["formula"]))[1:]
         return np.asarray(self._inner.predict(_data.columns(df, names)))
 
-    def wildboot(self, param: Any, *, reps: int = 9999, weights: str = "rademacher",
-                 impose_null: bool = True, cluster: Any = None, bootcluster: str | None = None,
-                 seed: int | None = None, **kwargs: Any) -> Any:
+    def wildboot(self, param: Any, *, bootstrap: Any = None, cluster: Any = None,
+                 bootcluster: str | None = None, **kwargs: Any) -> Any:
         """Wild cluster bootstrap test and interval for a coefficient (or a linear combination
-        ``{"x1": 1, "x2": -1}``); see :func:`virkning.inference.wildboot`."""
-        from virkning.inference import wildboot
+        ``{"x1": 1, "x2": -1}``); ``bootstrap`` is a number of draws or a ``vk.Bootstrap``;
+        see :func:`virkning.inference.wildboot`."""
+        import virkning
 
-        return wildboot(self, param, reps=reps, weights=weights, impose_null=impose_null,
-                        cluster=cluster, bootcluster=bootcluster, seed=seed, **kwargs)
+        return virkning.wildboot(self, param, bootstrap=bootstrap, cluster=cluster, bootcluster=bootcluster,
+                                 _via_method=True, **kwargs)
 
     def ritest(self, param: str, *, unit: str, time: str, treatment: str | None = None,
                reps: int = 999, seed: int | None = None) -> Any:
         """Randomization inference (permuted adoption times); see :func:`virkning.inference.ritest`."""
-        from virkning.inference import ritest
+        import virkning
 
-        return ritest(self, param, unit=unit, time=time, treatment=treatment, reps=reps, seed=seed)
+        return virkning.ritest(self, param, unit=unit, time=time, treatment=treatment, reps=reps, seed=seed)

@@ -92,9 +92,9 @@ class Permutable:
     def ritest(self, *, reps: int = 999, seed: int | None = None) -> RiTestResult:
         """Randomization inference on the ATT: permute adoption times across units and refit;
         see :func:`virkning.ritest`."""
-        from virkning.inference import ritest
+        import virkning  # the public function, reached through the package (no import cycle)
 
-        return ritest(self, reps=reps, seed=seed)
+        return virkning.ritest(self, reps=reps, seed=seed)
 
 
 class RiTestResult(Result):
