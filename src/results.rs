@@ -122,6 +122,16 @@ diagnostic_codes! {
     FailedReplicates = "failed_replicates",
     /// TWFE under staggered adoption with dynamic or heterogeneous effects (biased).
     TwfeStaggered = "twfe_staggered",
+    /// A wild-bootstrap interval end that is unbounded (the p-value never falls below alpha).
+    UnboundedInterval = "unbounded_interval",
+    /// A coefficient running to infinity (monotone likelihood, e.g. in a Cox model).
+    Separation = "separation",
+    /// Spells of zero length (survival data), handled as documented.
+    ZeroDuration = "zero_duration",
+    /// Weights with a documented adjustment (e.g. zero weights dropped).
+    Weights = "weights",
+    /// A group or stratum without events.
+    NoEvents = "no_events",
 }
 
 impl std::fmt::Display for DiagnosticCode {
@@ -372,13 +382,16 @@ pub(crate) fn serde_name<T: Serialize>(v: &T) -> String {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),
         Err(_) => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod diagnostic_code_tests {
     use super::DiagnosticCode;
 
     #[test]
     fn serde_names_are_the_snake_case_strings_and_parse_back() {
-        assert_eq!(DiagnosticCode::ALL.len(), 21);
+        assert_eq!(DiagnosticCode::ALL.len(), 26);
         for &code in DiagnosticCode::ALL {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -918,7 +918,7 @@ pub(crate) fn estimate_all(
     };
     let mut warnings = Vec::new();
     if !collinear.is_empty() {
-        warnings.push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
+        warnings.push(Diagnostic::new(crate::results::DiagnosticCode::Collinearity, format!("dropped for collinearity: {}", collinear.join(", "))));
     }
     let failed: Vec<&str> = outs.iter().filter_map(|o| o.failure.as_deref()).collect();
     if !failed.is_empty() {

@@ -335,7 +335,7 @@ impl Validated<DidImputation> {
         let mut warnings = Vec::new();
         if !collinear.is_empty() {
             warnings
-                .push(Diagnostic::new("collinearity", format!("dropped for collinearity: {}", collinear.join(", "))));
+                .push(Diagnostic::new(crate::results::DiagnosticCode::Collinearity, format!("dropped for collinearity: {}", collinear.join(", "))));
         }
         if n_not_imputable > 0 {
             warnings.push(Diagnostic::new(
@@ -396,7 +396,7 @@ impl Validated<DidImputation> {
             if empty.len() == horizons.len() {
                 return Err(DidError::NothingToEstimate { reason: what }.into());
             }
-            warnings.push(Diagnostic::new("identification", format!("{what}: they are left out")));
+            warnings.push(Diagnostic::new(crate::results::DiagnosticCode::Identification, format!("{what}: they are left out")));
         }
         let dist = RefDist::Normal;
         let x1: Vec<Vec<f64>> = rows1.iter().map(|&i| xval(i)).collect();
@@ -641,7 +641,7 @@ fn pretrend_lags(
             what = format!("{what}{}every one before -{deepest}", if gaps.is_empty() { "" } else { " and " });
         }
         warnings.push(Diagnostic::new(
-            "identification",
+            crate::results::DiagnosticCode::Identification,
             format!("pretrends = {pretrends}: pre-treatment event time(s) {what} have no untreated observation and are not tested"),
         ));
     }

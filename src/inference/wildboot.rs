@@ -556,7 +556,7 @@ fn unbounded(floor: f64, alpha: f64, reps: usize, g: usize, enumerated: bool) ->
          estimate ({draws}; the draws that reproduce the sample tie with it at any distance)"
     );
     Diagnostic::new(
-        "unbounded_interval",
+        crate::results::DiagnosticCode::UnboundedInterval,
         format!(
             "the {}% wild bootstrap interval is unbounded: {why}; use more clusters, Webb weights \
              (weights=\"webb\") or a larger alpha",

@@ -164,6 +164,9 @@ fn warning_type(py: Python<'_>, code: DiagnosticCode) -> Bound<'_, PyType> {
         C::ZeroSize | C::NoSize | C::ConstantDonors => py.get_type::<DataWarning>(),
         C::PoorFit | C::ExactPreFit => py.get_type::<FitWarning>(),
         C::Size | C::NoPValue | C::FailedReplicates | C::TwfeStaggered => py.get_type::<SimulationWarning>(),
+        C::UnboundedInterval => py.get_type::<InferenceWarning>(),
+        C::Separation => py.get_type::<SeparationWarning>(),
+        C::ZeroDuration | C::Weights | C::NoEvents => py.get_type::<DataWarning>(),
     }
 }
 

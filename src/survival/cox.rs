@@ -200,33 +200,33 @@ impl Validated<Coxph> {
         let mut warnings = Vec::new();
         if !s.collinear.is_empty() {
             warnings.push(Diagnostic::new(
-                "collinearity",
+                crate::results::DiagnosticCode::Collinearity,
                 format!("dropped as collinear (or constant): {}", s.collinear.join(", ")),
             ));
         }
         if s.n_zero_duration > 0 {
             warnings.push(Diagnostic::new(
-                "zero_duration",
+                crate::results::DiagnosticCode::ZeroDuration,
                 format!("{} rows with a zero duration dropped (no time at risk)", s.n_zero_duration),
             ));
         }
         if !robust && s.weights.iter().any(|w| w.fract() != 0.0) {
             warnings.push(Diagnostic::new(
-                "weights",
+                crate::results::DiagnosticCode::Weights,
                 "non-integer weights with the model-based variance (frequency weights); for sampling weights use robust=True, which R's coxph switches to by default",
             ));
         }
         let inf = infinite_coefficients(&fit, p.tol);
         if !fit.converged && inf.is_empty() {
             warnings.push(Diagnostic::new(
-                "convergence",
+                crate::results::DiagnosticCode::Convergence,
                 format!("Newton-Raphson stopped after {} iterations without converging", fit.iterations),
             ));
         }
         if !inf.is_empty() {
             let names: Vec<&str> = inf.iter().map(|&j| s.recipes[j].name.as_str()).collect();
             warnings.push(Diagnostic::new(
-                "separation",
+                crate::results::DiagnosticCode::Separation,
                 format!(
                     "the partial likelihood converged before {}: the coefficient(s) may be infinite (monotone likelihood; an event pattern separated by the regressor)",
                     names.join(", ")

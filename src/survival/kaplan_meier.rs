@@ -353,7 +353,7 @@ impl Validated<KaplanMeier> {
                 let ev: Vec<bool> = if all { s.event.clone() } else { rows.iter().map(|&i| s.event[i]).collect() };
                 if !ev.iter().any(|&e| e) {
                     warnings
-                        .push(Diagnostic::new("no_events", format!("group {label}: no events (the curve stays at 1)")));
+                        .push(Diagnostic::new(crate::results::DiagnosticCode::NoEvents, format!("group {label}: no events (the curve stays at 1)")));
                 }
                 let steps =
                     km_steps(s.start.as_deref().map(&pick).as_deref(), &pick(&s.stop), &ev, &pick(&s.weights));
