@@ -72,18 +72,23 @@ fn gram_rows(x: &[f64], n: usize, k: usize, weights: Option<&[f64]>, rows: std::
     out
 }
 
-/// `X' diag(w) v` for a column-major `n x k` matrix.
+/// `X' diag(w) v` for a column-major `n x k` matrix. Each column's sum runs sequentially (the
+/// same bits for any number of threads); columns are separate rayon tasks only when there is
+/// enough work (at least 2^18 products), so small products inside parallel loops (2x2 cells,
+/// IRLS steps) do not fork.
 pub fn cross(x: &[f64], n: usize, k: usize, v: &[f64], weights: Option<&[f64]>) -> Vec<f64> {
-    (0..k)
-        .into_par_iter()
-        .map(|a| {
-            let xa = &x[a * n..(a + 1) * n];
-            match weights {
-                None => xa.iter().zip(v).map(|(p, q)| p * q).sum(),
-                Some(w) => xa.iter().zip(v).zip(w).map(|((p, q), w)| p * q * w).sum(),
-            }
-        })
-        .collect()
+    let column = |a: usize| -> f64 {
+        let xa = &x[a * n..(a + 1) * n];
+        match weights {
+            None => xa.iter().zip(v).map(|(p, q)| p * q).sum(),
+            Some(w) => xa.iter().zip(v).zip(w).map(|((p, q), w)| p * q * w).sum(),
+        }
+    };
+    if n * k < 1 << 18 {
+        (0..k).map(column).collect()
+    } else {
+        (0..k).into_par_iter().map(column).collect()
+    }
 }
 
 /// Solve `A b = rhs` and return `(b, A^-1)` for a symmetric positive-definite `A`.
