@@ -6,7 +6,6 @@ import json
 import math
 from typing import Any
 
-from virkning.report.html import html_table, text_table
 from virkning.results._base import Result
 from virkning.results.wildboot import Permutable, RiTestResult
 
