@@ -11,7 +11,7 @@ use serde::Serialize;
 pub struct EstimatorInfo {
     /// Public name (the Python function and [`crate::traits::Estimator::NAME`]).
     pub name: &'static str,
-    /// Internal method key of the pyo3 dispatch and of `power(estimator=)` (often the name).
+    /// Internal method key of the pyo3 dispatch (often the name; `twfe` is the event study).
     pub method: &'static str,
     /// Python result class in `virkning.results`.
     pub python_class: &'static str,
@@ -57,9 +57,12 @@ const fn panel(name: &'static str, method: &'static str, class: &'static str, po
 
 /// Every estimator, in the order of the README.
 pub static REGISTRY: &[EstimatorInfo] = &[
+    // `power(estimator="twfe")` simulates the static TWFE regression `outcome ~ treated | unit
+    // + period`: a feols model, not the TWFE event study.
     EstimatorInfo {
         ritest: true,
         wildboot: true,
+        power: Some("twfe"),
         ..entry("feols", "feols", "FeolsResult", &["formula"])
     },
     entry("glm", "glm", "GlmResult", &["formula", "family"]),
@@ -68,7 +71,12 @@ pub static REGISTRY: &[EstimatorInfo] = &[
     EstimatorInfo { wildboot: true, ..panel("sun_abraham", "sun_abraham", "EventStudyResult", "sun_abraham") },
     // The TWFE event study reports effects by event time but no overall ATT, so there is no
     // statistic to permute (its `ritest()` raises InferenceError saying so).
-    EstimatorInfo { wildboot: true, ritest: false, ..panel("event_study", "twfe", "EventStudyResult", "twfe") },
+    EstimatorInfo {
+        wildboot: true,
+        ritest: false,
+        power: None,
+        ..panel("event_study", "twfe", "EventStudyResult", "twfe")
+    },
     panel("did_imputation", "imputation", "EventStudyResult", "imputation"),
     EstimatorInfo { ritest: false, power: None, ..panel("bacon", "bacon", "BaconResult", "") },
     EstimatorInfo {

@@ -36,7 +36,7 @@ fn check(name: &str, r: &impl EstimatorResult) -> TidyTable {
         }
     }
     assert!(finite > 0, "{name}: no finite interval");
-    assert_eq!(r.glance().n_obs > 0, true, "{name}: n_obs");
+    assert!(r.glance().n_obs > 0, "{name}: n_obs");
     t
 }
 

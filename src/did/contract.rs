@@ -54,9 +54,9 @@ impl Estimator for AttGt {
 impl EstimatorResult for GroupTimeEffects {
     fn tidy(&self, alpha: f64) -> TidyTable {
         let fx = &self.effects;
-        let rows = fx.iter().map(|e| {
-            (format!("ATT({},{})", e.cohort, e.time), [e.estimate, e.std_error, e.conf_low, e.conf_high])
-        });
+        let rows = fx
+            .iter()
+            .map(|e| (format!("ATT({},{})", e.cohort, e.time), [e.estimate, e.std_error, e.conf_low, e.conf_high]));
         let (t, band) = normal_rows(rows, self.band, !same_alpha(alpha, self.alpha()), alpha);
         let n = t.len();
         t.with("cohort", TidyColumn::I64(fx.iter().map(|e| e.cohort).collect()))
@@ -158,7 +158,10 @@ impl EstimatorResult for EventStudyResult {
                 TidyColumn::F64(rows.iter().map(|r| if refit { f64::NAN } else { f(r).unwrap_or(f64::NAN) }).collect())
             };
             t = t
-                .with("boot_p_value", TidyColumn::F64(rows.iter().map(|r| r.boot_p_value.unwrap_or(f64::NAN)).collect()))
+                .with(
+                    "boot_p_value",
+                    TidyColumn::F64(rows.iter().map(|r| r.boot_p_value.unwrap_or(f64::NAN)).collect()),
+                )
                 .with("boot_conf_low", ci(|r| r.boot_conf_low))
                 .with("boot_conf_high", ci(|r| r.boot_conf_high));
         }

@@ -29,14 +29,9 @@ pub(crate) fn tidy_columns<'py, R: EstimatorResult + std::panic::RefUnwindSafe>(
     let t: TidyTable = guard(|| Ok(r.tidy(alpha)))?;
     let out = PyDict::new(py);
     out.set_item("term", PyList::new(py, &t.term)?)?;
-    for (name, v) in TidyTable::STANDARD[1..].iter().zip([
-        t.estimate,
-        t.std_error,
-        t.statistic,
-        t.p_value,
-        t.conf_low,
-        t.conf_high,
-    ]) {
+    for (name, v) in
+        TidyTable::STANDARD[1..].iter().zip([t.estimate, t.std_error, t.statistic, t.p_value, t.conf_low, t.conf_high])
+    {
         out.set_item(*name, v.into_pyarray(py))?;
     }
     for (name, col) in t.family {
@@ -69,7 +64,8 @@ pub(crate) fn fields_json<R: serde::Serialize>(r: &R) -> PyResult<String> {
 /// `python_class`, `roles`, `ritest`, `power`, `wildboot`, `report`, `takes_frame`).
 #[pyfunction]
 pub(crate) fn registry(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    let text = guard(|| serde_json::to_string(crate::registry::REGISTRY).map_err(|e| invalid("registry", e.to_string())))?;
+    let text =
+        guard(|| serde_json::to_string(crate::registry::REGISTRY).map_err(|e| invalid("registry", e.to_string())))?;
     py.import("json")?.call_method1("loads", (text,))
 }
 

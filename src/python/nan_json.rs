@@ -75,9 +75,22 @@ impl<S: Serializer> Serializer for Nan<S> {
     type SerializeStruct = Nan<S::SerializeStruct>;
     type SerializeStructVariant = Nan<S::SerializeStructVariant>;
 
-    forward!(serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32), serialize_i64(i64),
-        serialize_u8(u8), serialize_u16(u16), serialize_u32(u32), serialize_u64(u64), serialize_char(char),
-        serialize_str(&str), serialize_bytes(&[u8]), serialize_i128(i128), serialize_u128(u128));
+    forward!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_i128(i128),
+        serialize_u128(u128)
+    );
 
     fn serialize_f32(self, v: f32) -> Result<S::Ok, S::Error> {
         non_finite(self.0, f64::from(v))
@@ -218,7 +231,12 @@ mod tests {
 
     #[test]
     fn non_finite_numbers_become_tokens_and_none_stays_null() {
-        let r = R { a: f64::NAN, b: None, c: vec![("x".into(), f64::INFINITY), ("y".into(), 1.5)], d: Some(-f64::INFINITY) };
+        let r = R {
+            a: f64::NAN,
+            b: None,
+            c: vec![("x".into(), f64::INFINITY), ("y".into(), 1.5)],
+            d: Some(-f64::INFINITY),
+        };
         let s = super::to_string(&r).unwrap();
         assert_eq!(s, r#"{"a":NaN,"b":null,"c":[["x",Infinity],["y",1.5]],"d":-Infinity}"#);
     }

@@ -46,7 +46,8 @@ pub(crate) struct Origin {
 impl Origin {
     /// Keep `columns` (already held as `held`), fingerprinted when `check` is set.
     pub(crate) fn new(columns: &Bound<'_, PyDict>, held: &[(String, Held<'_>)], check: bool) -> PyResult<Origin> {
-        let fingerprints = if check { Some(held.iter().map(|(_, h)| fingerprint(h)).collect::<PyResult<_>>()?) } else { None };
+        let fingerprints =
+            if check { Some(held.iter().map(|(_, h)| fingerprint(h)).collect::<PyResult<_>>()?) } else { None };
         Ok(Origin { columns: columns.copy()?.unbind(), fingerprints })
     }
 

@@ -191,6 +191,10 @@ def test_non_finite_numbers_reach_python_as_floats_and_display():
         assert "None" not in s and isinstance(h, str)
         for v in fit._dict.values():
             assert not (isinstance(v, float) and v is None)
+    sc = vk.synthetic_control(d, outcome="employment_rate", unit="municipality", time="year",
+                              treated_unit="København", treatment_start=2016, placebo=False)
+    assert "NaN" in sc.summary() and "NaN" in sc._repr_html_()
+    assert "inf" in vk.feols("huge ~ unemployment_rate", d).summary()
     flat = vk.feols("flat ~ unemployment_rate", d)
     assert isinstance(flat._dict["r2"], float) and not math.isfinite(flat._dict["r2"])
 

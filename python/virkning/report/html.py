@@ -14,7 +14,7 @@ def fmt(v: Any, digits: int = 4) -> str:
         return str(v)
     if isinstance(v, float):
         if v != v:
-            return ""
+            return "NaN"
         if v != 0 and (abs(v) < 10 ** -(digits) or abs(v) >= 1e7):
             return f"{v:.{digits - 1}e}"
         return f"{v:.{digits}f}"

@@ -8,7 +8,6 @@ from typing import Any
 
 from virkning._deprecation import deprecated_keywords
 from virkning.options import as_bootstrap
-from virkning.report.html import html_table, text_table
 from virkning.results._base import Result
 from virkning.results.wildboot import Permutable, RiTestResult
 
