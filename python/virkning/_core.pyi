@@ -1,6 +1,6 @@
 """Type stubs for the compiled module ``virkning._core`` (kept in step by tests/python/test_stub.py)."""
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import numpy.typing as npt

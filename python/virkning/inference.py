@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from virkning import _core, _data
+from virkning import _data
 from virkning._deprecation import deprecated_keywords
 from virkning.exceptions import InvalidParameterError
 from virkning.options import Bootstrap, as_bootstrap

@@ -4,7 +4,6 @@ tests/fixtures/survival_r.json), plus the API contract, plots and bad input."""
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np

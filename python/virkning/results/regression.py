@@ -90,7 +90,6 @@ class FeolsResult(Result):
         """Wild cluster bootstrap test and interval for a coefficient (or a linear combination
         ``{"x1": 1, "x2": -1}``); ``bootstrap`` is a number of draws or a ``vk.Bootstrap``;
         see :func:`virkning.inference.wildboot`."""
-        import virkning
 
         return virkning.wildboot(self, param, bootstrap=bootstrap, cluster=cluster, bootcluster=bootcluster,
                                  _via_method=True, **kwargs)
@@ -98,6 +97,5 @@ class FeolsResult(Result):
     def ritest(self, param: str, *, unit: str, time: str, treatment: str | None = None,
                reps: int = 999, seed: int | None = None) -> Any:
         """Randomization inference (permuted adoption times); see :func:`virkning.inference.ritest`."""
-        import virkning
 
         return virkning.ritest(self, param, unit=unit, time=time, treatment=treatment, reps=reps, seed=seed)
