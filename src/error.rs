@@ -7,8 +7,8 @@ use crate::inference::InferenceError;
 use crate::linalg::LinalgError;
 use crate::regression::{FormulaError, RegressionError};
 use crate::simulate::SimulateError;
-use crate::synth::SynthError;
 use crate::survival::SurvivalError;
+use crate::synth::SynthError;
 
 /// Everything that can go wrong in virkning.
 #[derive(Debug, thiserror::Error)]

@@ -682,7 +682,8 @@ fn design_cell(prep: &Prepared, units: &CellUnits, early: usize, dy: Vec<f64>) -
     let pcols = 1 + prep.k;
     let (xp, k) = (prep.x_periods, prep.k);
     let early = early.min(xp - 1);
-    let mut cell = Cell { dy, d: Vec::with_capacity(n1), w: Vec::with_capacity(n1), x: vec![1.0; n1 * pcols], n: n1, p: pcols };
+    let mut cell =
+        Cell { dy, d: Vec::with_capacity(n1), w: Vec::with_capacity(n1), x: vec![1.0; n1 * pcols], n: n1, p: pcols };
     let treated = units.treated_start..units.treated_start + units.n_treated;
     let mut r = 0;
     for &(a, b) in &units.ranges {
@@ -702,7 +703,8 @@ fn design_cell(prep: &Prepared, units: &CellUnits, early: usize, dy: Vec<f64>) -
 
 /// The outcome change $Y_{cur} - Y_{base}$ of the cell's units, in their order.
 fn cell_dy(prep: &Prepared, pl: &Plan, units: &CellUnits) -> Vec<f64> {
-    let (ycur, ybase) = (&prep.y[pl.cur * prep.n..(pl.cur + 1) * prep.n], &prep.y[pl.base * prep.n..(pl.base + 1) * prep.n]);
+    let (ycur, ybase) =
+        (&prep.y[pl.cur * prep.n..(pl.cur + 1) * prep.n], &prep.y[pl.base * prep.n..(pl.base + 1) * prep.n]);
     units.ranges.iter().flat_map(|&(a, b)| ycur[a..b].iter().zip(&ybase[a..b]).map(|(c, b)| c - b)).collect()
 }
 
@@ -918,7 +920,10 @@ pub(crate) fn estimate_all(
     };
     let mut warnings = Vec::new();
     if !collinear.is_empty() {
-        warnings.push(Diagnostic::new(crate::results::DiagnosticCode::Collinearity, format!("dropped for collinearity: {}", collinear.join(", "))));
+        warnings.push(Diagnostic::new(
+            crate::results::DiagnosticCode::Collinearity,
+            format!("dropped for collinearity: {}", collinear.join(", ")),
+        ));
     }
     let failed: Vec<&str> = outs.iter().filter_map(|o| o.failure.as_deref()).collect();
     if !failed.is_empty() {

@@ -287,8 +287,10 @@ fn sorted_panel_with_bad_values_gives_the_general_errors_and_drops() {
 /// `sorted_panel` plus a time-invariant covariate `x0` (shifting outcomes and cohorts) and a
 /// time-varying `x1`, as a frame in row order `rows`.
 fn covariate_frame(rows: &[usize], cols: &(Vec<i64>, Vec<i64>, Vec<i64>, Vec<f64>), nt: usize) -> Frame<'static> {
-    let x0: Vec<f64> = (0..cols.0.len()).map(|i| ((cols.0[i] * 7919) % 101) as f64 / 50.0 + cols.2[i] as f64 / 4000.0).collect();
-    let x1: Vec<f64> = (0..cols.0.len()).map(|i| x0[i] * 0.5 + ((i * 31) % 17) as f64 / 17.0 + (i % nt) as f64).collect();
+    let x0: Vec<f64> =
+        (0..cols.0.len()).map(|i| ((cols.0[i] * 7919) % 101) as f64 / 50.0 + cols.2[i] as f64 / 4000.0).collect();
+    let x1: Vec<f64> =
+        (0..cols.0.len()).map(|i| x0[i] * 0.5 + ((i * 31) % 17) as f64 / 17.0 + (i % nt) as f64).collect();
     let y: Vec<f64> = (0..cols.0.len()).map(|i| cols.3[i] + 0.4 * x0[i]).collect();
     let pick = |v: &Vec<f64>| Column::Float(Cow::Owned(rows.iter().map(|&i| v[i]).collect()));
     frame_of(rows, &(cols.0.clone(), cols.1.clone(), cols.2.clone(), y.clone()), false)
@@ -310,7 +312,10 @@ fn covariate_cells_share_designs_and_the_sorted_path_with_exact_results() {
         for covariates in [vec!["x0"], vec!["x0", "x1"]] {
             for control in [ControlGroup::NeverTreated, ControlGroup::NotYetTreated] {
                 for method in [EstMethod::Dr, EstMethod::Ipw, EstMethod::Reg] {
-                    let p = AttGt::new("y", "id", "t", "g").control_group(control).method(method).covariates(covariates.clone());
+                    let p = AttGt::new("y", "id", "t", "g")
+                        .control_group(control)
+                        .method(method)
+                        .covariates(covariates.clone());
                     let tag = format!("seed {seed} {covariates:?} {control:?} {method:?}");
                     assert!(super::sorted::prepare(&p, &fast_frame, true).is_some(), "{tag}: sorted path");
                     let v = p.validate().unwrap();

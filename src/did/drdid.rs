@@ -265,7 +265,8 @@ fn propensity(c: &Cell) -> Result<Vec<f64>, CellFailure> {
     if n <= k || a.iter().sum::<f64>() <= 0.0 {
         return Err(singular);
     }
-    let deviance = |mu: &[f64]| -> f64 { y.iter().zip(mu).zip(a).map(|((y, m), a)| a * fam.unit_deviance(*y, *m)).sum() };
+    let deviance =
+        |mu: &[f64]| -> f64 { y.iter().zip(mu).zip(a).map(|((y, m), a)| a * fam.unit_deviance(*y, *m)).sum() };
     let mut mu: Vec<f64> = y.iter().map(|y| (y + 0.5) / 2.0).collect();
     let mut eta: Vec<f64> = mu.iter().map(|m| fam.link(*m)).collect();
     let mut beta = vec![0.0; k];
@@ -273,7 +274,8 @@ fn propensity(c: &Cell) -> Result<Vec<f64>, CellFailure> {
     let mut converged = false;
     for it in 1..=100 {
         let wk: Vec<f64> = mu.iter().zip(a).map(|(m, a)| a * fam.variance(*m)).collect();
-        let z: Vec<f64> = (0..n).map(|i| eta[i] + (y[i] - mu[i]) / fam.variance(mu[i]).max(f64::MIN_POSITIVE)).collect();
+        let z: Vec<f64> =
+            (0..n).map(|i| eta[i] + (y[i] - mu[i]) / fam.variance(mu[i]).max(f64::MIN_POSITIVE)).collect();
         let g = gram(&c.x, n, k, Some(&wk));
         let rhs = cross(&c.x, n, k, &z, Some(&wk));
         let (mut step, _) = spd_solve_inverse(&g, &rhs, "X'WX (IRLS)").map_err(|_| singular.clone())?;

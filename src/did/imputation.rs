@@ -334,8 +334,10 @@ impl Validated<DidImputation> {
         }
         let mut warnings = Vec::new();
         if !collinear.is_empty() {
-            warnings
-                .push(Diagnostic::new(crate::results::DiagnosticCode::Collinearity, format!("dropped for collinearity: {}", collinear.join(", "))));
+            warnings.push(Diagnostic::new(
+                crate::results::DiagnosticCode::Collinearity,
+                format!("dropped for collinearity: {}", collinear.join(", ")),
+            ));
         }
         if n_not_imputable > 0 {
             warnings.push(Diagnostic::new(
@@ -396,7 +398,10 @@ impl Validated<DidImputation> {
             if empty.len() == horizons.len() {
                 return Err(DidError::NothingToEstimate { reason: what }.into());
             }
-            warnings.push(Diagnostic::new(crate::results::DiagnosticCode::Identification, format!("{what}: they are left out")));
+            warnings.push(Diagnostic::new(
+                crate::results::DiagnosticCode::Identification,
+                format!("{what}: they are left out"),
+            ));
         }
         let dist = RefDist::Normal;
         let x1: Vec<Vec<f64>> = rows1.iter().map(|&i| xval(i)).collect();

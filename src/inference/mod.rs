@@ -4,8 +4,8 @@
 
 mod boot_weights;
 mod bootstrap;
-mod contract;
 mod cancel;
+mod contract;
 mod dist;
 mod error;
 mod guidance;

@@ -8,11 +8,11 @@ use super::convert::{frame, hold};
 use super::errors::guard;
 use super::json::{from_json, invalid, to_json};
 use super::origin::Origin;
-use crate::traits::Estimator;
 use crate::did::{
     Aggregate, AggregatedEffects, AggregationKind, AttGt, BasePeriod, BootstrapWeights, ControlGroup, EstMethod,
     GroupTimeEffects,
 };
+use crate::traits::Estimator;
 
 /// Check the choice strings of a params object, so unknown names raise `UnknownChoiceError`.
 fn check_choices(v: &serde_json::Value) -> crate::Result<()> {

@@ -8,8 +8,8 @@ use super::convert::{frame, hold};
 use super::errors::guard;
 use super::json::{from_json, invalid, to_json};
 use super::origin::Origin;
-use crate::traits::Estimator;
 use crate::did::{Bacon, BaconDecomposition, DidImputation, EventStudyResult, SunAbraham, TwfeEventStudy};
+use crate::traits::Estimator;
 
 /// Parse params; the bootstrap weights' name is checked first (any case), so a typo raises
 /// `UnknownChoiceError` with the valid names.

@@ -70,12 +70,7 @@ create_exception!(
     "A power run that produced no numbers (every replicate failed, or cancelled)."
 );
 create_exception!(virkning.exceptions, InvalidTimeError, DataError, "Negative durations or times.");
-create_exception!(
-    virkning.exceptions,
-    StopBeforeStartError,
-    DataError,
-    "A (start, stop] interval with stop <= start."
-);
+create_exception!(virkning.exceptions, StopBeforeStartError, DataError, "A (start, stop] interval with stop <= start.");
 create_exception!(
     virkning.exceptions,
     EventCodeError,

@@ -155,9 +155,13 @@ pub(crate) fn run_staggered(
                     super::did::parse::<AttGt>(params)?.validate()?.ritest(frame, &agg, &r)
                 }
                 SunAbraham::NAME => super::did_event::parse::<SunAbraham>(params)?.validate()?.ritest(frame, &r),
-                TwfeEventStudy::NAME => super::did_event::parse::<TwfeEventStudy>(params)?.validate()?.ritest(frame, &r),
+                TwfeEventStudy::NAME => {
+                    super::did_event::parse::<TwfeEventStudy>(params)?.validate()?.ritest(frame, &r)
+                }
                 DidImputation::NAME => super::did_event::parse::<DidImputation>(params)?.validate()?.ritest(frame, &r),
-                crate::synth::Sdid::NAME => from_json::<crate::synth::Sdid>("params", params)?.validate()?.ritest(frame, &r),
+                crate::synth::Sdid::NAME => {
+                    from_json::<crate::synth::Sdid>("params", params)?.validate()?.ritest(frame, &r)
+                }
                 _ => Err(crate::registry::unknown("estimator", estimator, |e| e.ritest)),
             }
         })

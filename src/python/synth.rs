@@ -7,8 +7,8 @@ use super::convert::{frame, hold};
 use super::errors::guard;
 use super::json::{from_json, invalid, to_json};
 use super::origin::Origin;
-use crate::traits::Estimator;
 use crate::synth::{Sdid, SdidResult};
+use crate::traits::Estimator;
 
 /// Default `Sdid` params as JSON.
 #[pyfunction]

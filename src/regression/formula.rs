@@ -544,7 +544,11 @@ impl SurvFormula {
     /// Every column the formula reads, each once: start, stop, event, regressors, strata.
     pub fn columns(&self) -> Vec<String> {
         let mut out: Vec<String> = self.start.iter().cloned().collect();
-        for c in std::iter::once(&self.stop).chain([&self.event]).cloned().chain(self.rhs.columns()).chain(self.strata.clone())
+        for c in std::iter::once(&self.stop)
+            .chain([&self.event])
+            .cloned()
+            .chain(self.rhs.columns())
+            .chain(self.strata.clone())
         {
             if !out.contains(&c) {
                 out.push(c);

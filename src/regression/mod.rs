@@ -1,6 +1,7 @@
 //! Linear models with fixed effects (the formula grammar and `feols`) and generalised linear
 //! models by IRLS (`glm`, `fit_glm`).
 
+mod contract;
 mod design;
 mod error;
 mod feols;
@@ -11,12 +12,13 @@ mod mixed;
 mod params;
 mod partial;
 mod result;
-mod contract;
 
 pub(crate) use design::normalise_weights;
+pub(crate) use design::{build as build_sample, Evaluator, SampleSpec};
 pub use design::{ColumnRecipe, Component};
 pub use error::RegressionError;
 pub use feols::feols;
+pub use formula::SurvFormula;
 pub use formula::{Factor as FormulaFactor, Formula, FormulaError, Term};
 pub use glm::{Glm, GlmChecked, GlmResult};
 pub use irls::{fit_glm, fit_glm_columns, fit_glm_with, Family, GlmFit, IrlsOptions};
@@ -24,5 +26,3 @@ pub use mixed::{fit_random_intercept, MixedChecked, MixedLm, MixedResult, Random
 pub use params::{Feols, FeolsChecked, Vcov};
 pub use partial::Partialled;
 pub use result::{FeolsResult, FixedEffectInfo, FixedEffectValues};
-pub use formula::SurvFormula;
-pub(crate) use design::{build as build_sample, Evaluator, SampleSpec};

@@ -25,9 +25,8 @@ pub mod staggered;
 pub use cohort::{CohortDesign, CohortDraw, Hazard};
 pub use error::SimulateError;
 pub use municipalities::{
-    TrueAtt, TrueAttRow, FURESOE_CODE, MIDDELFART_CODE, IDENTIFYING_COVARIATES,
-    simulate_municipalities, MunicipalityPanelParams, SimulatedPanel, TrueEffect, LEJRE_CODE, LEJRE_KEY,
-    MUNICIPALITY_GROUPS, SPROGPRAKTIK_KEY,
+    simulate_municipalities, MunicipalityPanelParams, SimulatedPanel, TrueAtt, TrueAttRow, TrueEffect, FURESOE_CODE,
+    IDENTIFYING_COVARIATES, LEJRE_CODE, LEJRE_KEY, MIDDELFART_CODE, MUNICIPALITY_GROUPS, SPROGPRAKTIK_KEY,
 };
 pub use panel::{Cohort, PanelDesign, PanelDraw, UnitSizes};
 pub use power::{Fitted, MdeSearch, Power, PowerChecked, PowerEstimator, Progress, ReplicateFit, ScUnit};

@@ -352,11 +352,12 @@ impl Validated<KaplanMeier> {
                 let pick = |v: &[f64]| if all { v.to_vec() } else { rows.iter().map(|&i| v[i]).collect::<Vec<f64>>() };
                 let ev: Vec<bool> = if all { s.event.clone() } else { rows.iter().map(|&i| s.event[i]).collect() };
                 if !ev.iter().any(|&e| e) {
-                    warnings
-                        .push(Diagnostic::new(crate::results::DiagnosticCode::NoEvents, format!("group {label}: no events (the curve stays at 1)")));
+                    warnings.push(Diagnostic::new(
+                        crate::results::DiagnosticCode::NoEvents,
+                        format!("group {label}: no events (the curve stays at 1)"),
+                    ));
                 }
-                let steps =
-                    km_steps(s.start.as_deref().map(&pick).as_deref(), &pick(&s.stop), &ev, &pick(&s.weights));
+                let steps = km_steps(s.start.as_deref().map(&pick).as_deref(), &pick(&s.stop), &ev, &pick(&s.weights));
                 curve(label.clone(), &steps, z, p.conf_type)
             })
             .collect();
