@@ -279,6 +279,16 @@ impl TidyTable {
         t
     }
 
+    /// A table of stored estimates: as they are at the fitted alpha `fitted`, else with the
+    /// tests and intervals recomputed at `alpha` under `dist` ([`TidyTable::recompute`]).
+    pub fn at_alpha(rows: &[Estimate], dist: &crate::inference::RefDist, alpha: f64, fitted: f64) -> Self {
+        let mut t = TidyTable::from_estimates(rows);
+        if (alpha - fitted).abs() > 1e-12 {
+            t.recompute(dist, alpha);
+        }
+        t
+    }
+
     /// Append a row: `values` are estimate, std_error, statistic, p_value, conf_low, conf_high.
     pub fn push(&mut self, term: impl Into<String>, values: [f64; 6]) {
         let [estimate, std_error, statistic, p_value, conf_low, conf_high] = values;

@@ -5,15 +5,8 @@
 use super::{Feols, FeolsResult, Glm, GlmResult, MixedLm, MixedResult};
 use crate::data::Frame;
 use crate::inference::RefDist;
-use crate::results::{Diagnostic, Estimate, Glance, TidyTable};
+use crate::results::{Diagnostic, Glance, TidyTable};
 use crate::traits::{Estimator, EstimatorResult};
-
-/// The coefficient table with intervals at `alpha` under `dist`.
-fn coefficients(rows: &[Estimate], dist: &RefDist, alpha: f64) -> TidyTable {
-    let mut t = TidyTable::from_estimates(rows);
-    t.recompute(dist, alpha);
-    t
-}
 
 impl Estimator for Feols {
     type Output = FeolsResult;
@@ -25,7 +18,7 @@ impl Estimator for Feols {
 
 impl EstimatorResult for FeolsResult {
     fn tidy(&self, alpha: f64) -> TidyTable {
-        coefficients(&self.coefficients, &RefDist::StudentT(self.df_t), alpha)
+        TidyTable::at_alpha(&self.coefficients, &RefDist::StudentT(self.df_t), alpha, self.params.alpha)
     }
     fn alpha(&self) -> f64 {
         self.params.alpha
@@ -52,7 +45,7 @@ impl Estimator for Glm {
 
 impl EstimatorResult for GlmResult {
     fn tidy(&self, alpha: f64) -> TidyTable {
-        coefficients(&self.coefficients, &RefDist::Normal, alpha)
+        TidyTable::at_alpha(&self.coefficients, &RefDist::Normal, alpha, self.params.alpha)
     }
     fn alpha(&self) -> f64 {
         self.params.alpha
@@ -75,7 +68,7 @@ impl Estimator for MixedLm {
 
 impl EstimatorResult for MixedResult {
     fn tidy(&self, alpha: f64) -> TidyTable {
-        coefficients(&self.coefficients, &RefDist::Normal, alpha)
+        TidyTable::at_alpha(&self.coefficients, &RefDist::Normal, alpha, self.params.alpha)
     }
     fn alpha(&self) -> f64 {
         self.params.alpha

@@ -19,9 +19,7 @@ impl Estimator for Sdid {
 
 impl EstimatorResult for SdidResult {
     fn tidy(&self, alpha: f64) -> TidyTable {
-        let mut t = TidyTable::from_estimates(&self.estimates);
-        t.recompute(&RefDist::Normal, alpha);
-        t
+        TidyTable::at_alpha(&self.estimates, &RefDist::Normal, alpha, self.alpha)
     }
     fn alpha(&self) -> f64 {
         self.alpha
