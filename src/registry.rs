@@ -57,23 +57,23 @@ const fn panel(name: &'static str, method: &'static str, class: &'static str, po
 
 /// Every estimator, in the order of the README.
 pub static REGISTRY: &[EstimatorInfo] = &[
-    // `power(estimator="twfe")` simulates the static TWFE regression `outcome ~ treated | unit
+    // `power(estimator="static_twfe")` simulates the static TWFE regression `outcome ~ treated | unit
     // + period`: a feols model, not the TWFE event study.
     EstimatorInfo {
         ritest: true,
         wildboot: true,
-        power: Some("twfe"),
+        power: Some("static_twfe"),
         ..entry("feols", "feols", "FeolsResult", &["formula"])
     },
     entry("glm", "glm", "GlmResult", &["formula", "family"]),
     entry("mixedlm", "mixedlm", "MixedResult", &["formula", "group"]),
     panel("att_gt", "att_gt", "GroupTimeEffects", "att_gt"),
     EstimatorInfo { wildboot: true, ..panel("sun_abraham", "sun_abraham", "EventStudyResult", "sun_abraham") },
-    // The TWFE event study reports effects by event time but no overall ATT, so there is no
-    // statistic to permute (its `ritest()` raises InferenceError saying so).
+    // The TWFE event study reports no overall ATT: its `ritest()` permutes adoption times and
+    // tests the observation-weighted mean of its post-treatment event-time effects.
     EstimatorInfo {
         wildboot: true,
-        ritest: false,
+        ritest: true,
         power: None,
         ..panel("event_study", "twfe", "EventStudyResult", "twfe")
     },
@@ -81,7 +81,7 @@ pub static REGISTRY: &[EstimatorInfo] = &[
     EstimatorInfo { ritest: false, power: None, ..panel("bacon", "bacon", "BaconResult", "") },
     EstimatorInfo {
         report: "synth",
-        roles: &["outcome", "unit", "time", "treated"],
+        roles: &["outcome", "unit", "time", "treatment"],
         ..panel("sdid", "sdid", "SdidResult", "sdid")
     },
     EstimatorInfo {

@@ -75,8 +75,11 @@ pub enum PowerEstimator {
     Callable,
 }
 
-const NAMES: [(&str, PowerEstimator); 7] = [
+/// Names accepted from Python (the first of each estimator is its serde name); `static_twfe` is
+/// the Python name of the static TWFE regression (`twfe` alone means the event study elsewhere).
+const NAMES: [(&str, PowerEstimator); 8] = [
     ("twfe", PowerEstimator::Twfe),
+    ("static_twfe", PowerEstimator::Twfe),
     ("sun_abraham", PowerEstimator::SunAbraham),
     ("imputation", PowerEstimator::Imputation),
     ("att_gt", PowerEstimator::AttGt),

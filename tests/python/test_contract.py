@@ -31,12 +31,12 @@ ROLE_VALUES = {
     "unit": "municipality_code",
     "time": "year",
     "cohort": "igu_year",
-    "treated": "igu",
+    "treatment": "igu",
     "treated_unit": "København",
     "treatment_start": 2016,
     "frame_conditions": ["unemployment_rate", "share_women", "share_short_education"],
     "size": "refugees",
-    "estimator": "twfe",
+    "estimator": "static_twfe",
     "reps": 20,
 }
 
