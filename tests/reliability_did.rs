@@ -119,7 +119,11 @@ fn imputation_horizons_and_pretrends_without_observations() {
     assert!(fit.warnings.iter().any(|w| w.message.contains("horizon(s) 100")));
     // Lags covering every untreated period of the treated units are collinear with their
     // unit effects (feols used to drop one silently): an error, found before any large work.
+    // More lags than the data have pre-periods are refused up front (inference::limits); as
+    // many as the earliest pre-period are not identified.
     let e = DidImputation::new("y", "u", "t", "g").pretrends(1_000_000).fit(&f).unwrap_err();
+    assert!(e.to_string().contains("pretrends") && e.to_string().contains("at most 5"), "{e}");
+    let e = DidImputation::new("y", "u", "t", "g").pretrends(5).fit(&f).unwrap_err();
     assert!(
         matches!(e, Error::Did(DidError::NotIdentified { .. })) && e.to_string().contains("fewer pretrends"),
         "{e}"
