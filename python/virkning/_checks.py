@@ -91,16 +91,17 @@ def public(fn: F) -> F:
                 hints.append(_hints(fn))
             _check(name, bound.arguments, sig, hints[0])
             args, kwargs = bound.args, bound.kwargs
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                out = fn(*args, **kwargs)
-            except TypeError as e:
-                if _is_binding_error(e, kwargs):
-                    raise _binding_error(name, sig, e) from None
-                raise
-        _reemit(caught)
-        return out
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    return fn(*args, **kwargs)
+                except TypeError as e:
+                    if _is_binding_error(e, kwargs):
+                        raise _binding_error(name, sig, e) from None
+                    raise
+        finally:
+            _reemit(caught)  # also when fn raised: a deprecation said before an error still shows
 
     wrapper._virkning_checked = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
@@ -240,9 +241,9 @@ def _check_one(name: str, key: str, value: Any, annotation: str | None) -> Any:
         raise InvalidParameterError(f"{name}(): `{key}` must be a number, a string, or a list or dict of them, "
                                     f"got {type(value).__name__} {value!r:.60}")
     if key == "fit" and declared:
-        from virkning.results._base import Result  # noqa: PLC0415
-
-        if not isinstance(value, Result):
+        # A virkning result, recognised by its base class's name (importing it here would be an
+        # import cycle: the base class wraps its methods with these checks).
+        if not any(c.__module__ == "virkning.results._base" and c.__name__ == "Result" for c in type(value).__mro__):
             what = FIT_KINDS.get(name, "a fitted virkning result")
             raise InvalidParameterError(f"{name}(): `fit` must be {what}, got {type(value).__name__} {value!r:.60}")
     elif key == "formula" and declared:

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from virkning import _core, _data
 from virkning._deprecation import deprecated_keywords
-from virkning.exceptions import InvalidParameterError
+from virkning.exceptions import InvalidParameterError, UnknownChoiceError
 from virkning.options import Bootstrap, as_bootstrap
 from virkning.results.benchmarking import BenchmarkResult
 
@@ -118,6 +118,8 @@ def benchmark(
     cols = _data.columns(df, names)
     cluster_spec = None
     if n_groups is not None:
+        if n_groups != "auto" and (isinstance(n_groups, bool) or not isinstance(n_groups, int)):
+            raise UnknownChoiceError(f"n_groups must be a number of groups (int), 'auto' or None, got {n_groups!r}")
         k = None if n_groups == "auto" else int(n_groups)
         cluster_spec = {"k": k, "method": str(group_method), "n_init": 10, "n_seeds": int(group_seeds)}
     params = {

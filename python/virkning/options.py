@@ -42,6 +42,10 @@ class SmallSampleCorrection:
         return asdict(self)
 
 
+#: The fewest draws any resampling option takes (Rust's ``inference::MIN_DRAWS``).
+MIN_DRAWS = 2
+
+
 def _check_count(name: str, value: object, minimum: int) -> None:
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < minimum):
         kind = "positive" if minimum > 0 else "non-negative"
@@ -82,7 +86,13 @@ class Bootstrap:
     bootstrap_type: str | None = None
 
     def __post_init__(self) -> None:
-        _check_count("reps", self.reps, 1)
+        _check_count("reps", self.reps, 0)
+        if self.reps is not None and self.reps < MIN_DRAWS:
+            # The same rule and words as Rust's inference::check_draws.
+            raise InvalidParameterError(
+                f"`reps` must be at least {MIN_DRAWS} draws (the rule for every resampling option: one draw has "
+                f"no spread, so standard errors and intervals would be NaN); leave it unset (None) for no "
+                f"resampling, got {self.reps!r}")
         _check_count("seed", self.seed, 0)
         for name, kind in (("weights", str), ("bootstrap_type", str), ("impose_null", bool)):
             value = getattr(self, name)

@@ -559,7 +559,7 @@ impl Validated<DidImputation> {
         // Bounded by the data: one dummy per pre-treatment event time the untreated rows have.
         let most = rows0.iter().filter_map(|&i| data.event_time(i)).filter(|e| *e < 0).map(|e| -e).max().unwrap_or(0);
         if p.pretrends as i64 > most {
-            let reason = format!("the earliest pre-treatment event time in the data is -{most}; use at most {most} (fewer when the lags would cover every untreated period of the treated units)");
+            let reason = format!("the earliest pre-treatment event time in the data is -{most}; use at most {most}");
             let value = p.pretrends.to_string();
             return Err(crate::ParamsError::InvalidParam { name: "pretrends", value, reason }.into());
         }

@@ -29,7 +29,7 @@ impl EstimatorResult for WildBootResult {
         }
     }
     fn warnings(&self) -> &[Diagnostic] {
-        &[]
+        &self.warnings
     }
 }
 

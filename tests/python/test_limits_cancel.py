@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import virkning as vk
-from virkning.exceptions import InvalidParameterError, VirkningWarning
+from virkning.exceptions import IdentificationError, InvalidParameterError, VirkningWarning
 
 from conftest import FIXTURES
 
@@ -88,8 +88,11 @@ def test_did_imputation_pretrends_bounded_by_the_data(mpdta):
         with pytest.raises(InvalidParameterError, match=rf"pretrends.*at most {most}$"):
             vk.did_imputation(mpdta, pretrends=k, **args)
     assert time.monotonic() - t0 < 10
-    # The largest the data allow still runs.
-    fit = vk.did_imputation(mpdta, pretrends=most, **args)
+    # As many lags as the earliest pre-period cover every untreated period of the treated
+    # units (not identified: rel-did's check); one fewer runs.
+    with pytest.raises(IdentificationError, match="fewer pretrends"):
+        vk.did_imputation(mpdta, pretrends=most, **args)
+    fit = vk.did_imputation(mpdta, pretrends=most - 1, **args)
     assert fit is not None
 
 

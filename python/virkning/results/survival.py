@@ -8,12 +8,36 @@ from typing import Any, Sequence
 import numpy as np
 
 from virkning import _data
-from virkning.results._base import Result
+from virkning import exceptions as exc
+from virkning.results._base import TIDY_COLUMNS, Result
 
 _NAN = float("nan")
 
 
-class KaplanMeierResult(Result):
+class _RowTable:
+    """The survival results' tidy columns, built from their Rust result's fields.
+
+    Stop-gap until the survival results implement the Rust ``EstimatorResult`` trait
+    (docs/CONTRACT.md): the table is only available at the fitted ``alpha``; another alpha is an
+    error (refit with ``alpha=``) rather than an interval recomputed in Python."""
+
+    def _columns(self, alpha: float | None = None) -> dict[str, Any]:
+        fitted = self._fields().get("params", {}).get("alpha", 0.05)
+        if alpha is not None and not (isinstance(alpha, (int, float)) and abs(float(alpha) - fitted) < 1e-15):
+            raise exc.InvalidParameterError(
+                f"this result's intervals are at alpha={fitted}; refit with alpha={alpha!r} for other intervals"
+            )
+        rows = self._table_rows()
+        names = list(rows[0].keys()) if rows else TIDY_COLUMNS
+        out: dict[str, Any] = {}
+        for c in names:
+            vals = [r[c] for r in rows]
+            text = c == "term" or any(isinstance(v, str) for v in vals)
+            out[c] = [str(v) for v in vals] if text else np.asarray([_num(v) for v in vals], dtype=float)
+        return out
+
+
+class KaplanMeierResult(_RowTable, Result):
     """Kaplan-Meier curves by group.
 
     ``tidy()`` has one row per group and time: ``term`` (the group), ``estimate`` (survival),
@@ -22,7 +46,7 @@ class KaplanMeierResult(Result):
     std_error_log`` (R's ``std.err``), ``cumhaz, std_cumhaz`` (Nelson-Aalen).
     """
 
-    def _rows(self) -> list[dict]:
+    def _table_rows(self) -> list[dict]:
         rows = []
         for c in self._dict["curves"]:
             for j, t in enumerate(c["time"]):
@@ -82,7 +106,7 @@ class KaplanMeierResult(Result):
         return survival_curves(self._dict["curves"], ax=ax, title=self._title(), **kwargs)
 
 
-class LogRankResult(Result):
+class LogRankResult(_RowTable, Result):
     """A log-rank test: ``tidy()`` per group (``estimate`` = observed - expected events,
     ``std_error`` = its square-root variance), ``glance()`` the chi-square test."""
 
@@ -100,7 +124,7 @@ class LogRankResult(Result):
     def to_dict(self) -> dict:
         return dict(self._dict)
 
-    def _rows(self) -> list[dict]:
+    def _table_rows(self) -> list[dict]:
         d = self._dict
         rows = []
         for k, g in enumerate(d["groups"]):
@@ -142,7 +166,7 @@ class LogRankResult(Result):
 class CumincResult(LogRankResult):
     """Cumulative incidence curves by group and cause (``cuminc``)."""
 
-    def _rows(self) -> list[dict]:
+    def _table_rows(self) -> list[dict]:
         from statistics import NormalDist
 
         z = NormalDist().inv_cdf(1 - self._dict["alpha"] / 2)
@@ -180,7 +204,7 @@ class CumincResult(LogRankResult):
         return incidence_curves(self._dict["curves"], ax=ax, title=self._title(), **kwargs)
 
 
-class CoxResult(Result):
+class CoxResult(_RowTable, Result):
     """A fitted Cox proportional-hazards model.
 
     ``tidy()``: log hazard ratios (``term, estimate, std_error, statistic, p_value, conf_low,
@@ -190,7 +214,7 @@ class CoxResult(Result):
     ``drops``, ``warnings``.
     """
 
-    def _rows(self) -> list[dict]:
+    def _table_rows(self) -> list[dict]:
         d = self._dict
         rows = []
         for e, h in zip(d["coefficients"], d["hazard_ratios"]):
