@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from virkning.report.html import html_table, text_table
+from virkning.exceptions import UnknownChoiceError
 from virkning.results._base import Result
 from virkning.results.wildboot import Permutable
 
@@ -160,7 +161,7 @@ class SyntheticControlResult(Result):
         import matplotlib.pyplot as plt  # noqa: PLC0415
 
         if kind not in ("paths", "gaps", "placebos", "weights"):
-            raise ValueError(f"kind must be 'paths', 'gaps', 'placebos' or 'weights', got {kind!r}")
+            raise UnknownChoiceError(f"kind must be 'paths', 'gaps', 'placebos' or 'weights', got {kind!r}")
         d, f = self._dict, self._dict["fit"]
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
