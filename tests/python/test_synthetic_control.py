@@ -93,7 +93,7 @@ def test_plots():
     fit = vk.synthetic_control(PROP99, **ARGS)
     for kind in ["paths", "gaps", "placebos", "weights"]:
         assert fit.plot(kind=kind) is not None
-    with pytest.raises(ValueError, match="kind"):
+    with pytest.raises(vk.exceptions.UnknownChoiceError, match="kind"):
         fit.plot(kind="nope")
 
 
