@@ -275,9 +275,8 @@ def power(
         fit = _replicate_fit(estimator, backend)
         run = lambda: _core.power_callable(json.dumps(params), mde, fit, handle)  # noqa: E731
     else:
-        # Rust's name of the static TWFE is "twfe" (the Python name says which TWFE it is).
-        rust_name = "twfe" if estimator == "static_twfe" else estimator
-        run = lambda: _core.power(json.dumps(params), rust_name, mde, handle)  # noqa: E731
+        # Rust reads "static_twfe" (and its own alias "twfe") as the static TWFE.
+        run = lambda: _core.power(json.dumps(params), estimator, mde, handle)  # noqa: E731
     return PowerResult._from_inner(_with_progress(run, handle, progress), backend)
 
 

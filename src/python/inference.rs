@@ -72,14 +72,12 @@ pub(crate) fn run_wildboot(
     cluster: Option<&[String]>,
     bootcluster: Option<&str>,
 ) -> PyResult<WildBootResult> {
-    // rayon::scope: one hand-off to the pool for the whole call; its parallel sections then
-    // start from a worker thread instead of each being injected from this one.
-    rayon::scope(|_| {
-        guard(|| {
-            let b: WildBoot = from_json("wildboot", boot)?;
-            let b = b.weights(weights.parse::<BootWeights>()?).validate()?;
-            p.clone().validate()?.wildboot(frame, terms, r, cluster, bootcluster, &b)
-        })
+    // Called inside `interruptible` (through `Origin::with_frame`), which already runs the work
+    // on a pool thread: its parallel sections start from a worker.
+    guard(|| {
+        let b: WildBoot = from_json("wildboot", boot)?;
+        let b = b.weights(weights.parse::<BootWeights>()?).validate()?;
+        p.clone().validate()?.wildboot(frame, terms, r, cluster, bootcluster, &b)
     })
 }
 
@@ -119,11 +117,9 @@ pub(crate) fn run_ritest(
     time: &str,
     ri: &str,
 ) -> PyResult<RiResult> {
-    rayon::scope(|_| {
-        guard(|| {
-            let r: RiTest = from_json("ritest", ri)?;
-            p.clone().validate()?.ritest(frame, term, treatment, unit, time, &r.validate()?)
-        })
+    guard(|| {
+        let r: RiTest = from_json("ritest", ri)?;
+        p.clone().validate()?.ritest(frame, term, treatment, unit, time, &r.validate()?)
     })
 }
 
@@ -138,33 +134,29 @@ pub(crate) fn run_staggered(
 ) -> PyResult<RiResult> {
     use crate::did::{Aggregate, AttGt, DidImputation, SunAbraham, TwfeEventStudy};
     use crate::traits::Estimator;
-    rayon::scope(|_| {
-        guard(|| {
-            let r: RiTest = from_json("ritest", ri)?;
-            let r = r.validate()?;
-            let entry = crate::registry::lookup(estimator).filter(|e| e.ritest);
-            let Some(entry) = entry else {
-                return Err(crate::registry::unknown("estimator", estimator, |e| e.ritest));
-            };
-            match entry.name {
-                AttGt::NAME => {
-                    let agg: Aggregate = match aggregation {
-                        Some(a) => super::did::parse(a)?,
-                        None => Aggregate::default(),
-                    };
-                    super::did::parse::<AttGt>(params)?.validate()?.ritest(frame, &agg, &r)
-                }
-                SunAbraham::NAME => super::did_event::parse::<SunAbraham>(params)?.validate()?.ritest(frame, &r),
-                TwfeEventStudy::NAME => {
-                    super::did_event::parse::<TwfeEventStudy>(params)?.validate()?.ritest(frame, &r)
-                }
-                DidImputation::NAME => super::did_event::parse::<DidImputation>(params)?.validate()?.ritest(frame, &r),
-                crate::synth::Sdid::NAME => {
-                    from_json::<crate::synth::Sdid>("params", params)?.validate()?.ritest(frame, &r)
-                }
-                _ => Err(crate::registry::unknown("estimator", estimator, |e| e.ritest)),
+    guard(|| {
+        let r: RiTest = from_json("ritest", ri)?;
+        let r = r.validate()?;
+        let entry = crate::registry::lookup(estimator).filter(|e| e.ritest);
+        let Some(entry) = entry else {
+            return Err(crate::registry::unknown("estimator", estimator, |e| e.ritest));
+        };
+        match entry.name {
+            AttGt::NAME => {
+                let agg: Aggregate = match aggregation {
+                    Some(a) => super::did::parse(a)?,
+                    None => Aggregate::default(),
+                };
+                super::did::parse::<AttGt>(params)?.validate()?.ritest(frame, &agg, &r)
             }
-        })
+            SunAbraham::NAME => super::did_event::parse::<SunAbraham>(params)?.validate()?.ritest(frame, &r),
+            TwfeEventStudy::NAME => super::did_event::parse::<TwfeEventStudy>(params)?.validate()?.ritest(frame, &r),
+            DidImputation::NAME => super::did_event::parse::<DidImputation>(params)?.validate()?.ritest(frame, &r),
+            crate::synth::Sdid::NAME => {
+                from_json::<crate::synth::Sdid>("params", params)?.validate()?.ritest(frame, &r)
+            }
+            _ => Err(crate::registry::unknown("estimator", estimator, |e| e.ritest)),
+        }
     })
 }
 
